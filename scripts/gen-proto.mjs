@@ -1,0 +1,39 @@
+// Generates TypeScript from src/grpc/proto/**/*.proto with the protoc npm package and ts-proto.
+// Offline, and run before build and test so that generated code never goes stale in git.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const protoDir = join(root, "src/grpc/proto");
+const outDir = join(root, "src/grpc/gen");
+
+function protoFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return protoFiles(path);
+    return name.endsWith(".proto") ? [relative(protoDir, path)] : [];
+  });
+}
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+const options = [
+  "outputServices=grpc-js",
+  "esModuleInterop=true",
+  "importSuffix=.js",
+  "env=node",
+  "useDate=true",
+  "forceLong=number",
+];
+execFileSync(
+  join(root, "node_modules/.bin/protoc"),
+  [
+    `-I${protoDir}`,
+    `--plugin=protoc-gen-ts_proto=${join(root, "node_modules/.bin/protoc-gen-ts_proto")}`,
+    `--ts_proto_out=${outDir}`,
+    `--ts_proto_opt=${options.join(",")}`,
+    ...protoFiles(protoDir),
+  ],
+  { cwd: protoDir, stdio: "inherit" },
+);

@@ -1,0 +1,190 @@
+// vl3-nse configuration: one table of NSM_* settings (env names as NSM's vL3 endpoint uses them),
+// merged from defaults < config file (the seed's ConfigMap schema) < environment.
+import { hostname } from "node:os";
+import { CidrError, parseCidr } from "../ipam/cidr.js";
+import { isLogLevel, type LogLevel } from "../log.js";
+import { ConfigError } from "./errors.js";
+import {
+  type GrpcUrl,
+  parseBool,
+  parseDuration,
+  parseGrpcUrl,
+  parseInteger,
+  parseLabels,
+  parseList,
+} from "./parse.js";
+
+export type DataplaneKind = "memory" | "vpp" | "kernel";
+export type PrefixSourceKind = "static" | "server" | "kubernetes";
+
+export interface Config {
+  name: string;
+  serviceNames: string[];
+  listenOn: GrpcUrl[];
+  /** The local nsmgr; peers are dialled and registration goes through it. Unset: standalone. */
+  connectTo?: GrpcUrl;
+  /** The registry, when it is not reached through the nsmgr. */
+  registryUrl?: GrpcUrl;
+  prefixPool: string;
+  prefixLen: number;
+  /** This endpoint's prefix when it is static. */
+  prefix?: string;
+  prefixServerUrl?: GrpcUrl;
+  prefixSource: PrefixSourceKind;
+  /** Where the prefix server keeps its allocations (`vl3-nse prefix-server`). */
+  prefixStateFile?: string;
+  labels: Record<string, string>;
+  requestLabels: Record<string, string>;
+  maxTokenLifetimeMs: number;
+  registryExpiryMs: number;
+  requestTimeoutMs: number;
+  dialTimeoutMs: number;
+  registerService: boolean;
+  unregisterItself: boolean;
+  peerBackoffInitialMs: number;
+  peerBackoffMaxMs: number;
+  dataplane: DataplaneKind;
+  vppAgentUrl: GrpcUrl;
+  logLevel: LogLevel;
+  debugListenOn?: GrpcUrl;
+  inspect: boolean;
+  inspectPort: number;
+  kubeConfigMap?: { namespace: string; name: string };
+  kubeNamespace: string;
+  podName?: string;
+  nodeName?: string;
+  /** Extra routes handed to every NSC (seed: `ipam.routes`), CIDR. */
+  extraRoutes: string[];
+}
+
+interface Setting {
+  env: string;
+  default: string;
+  doc: string;
+  /** The Config field it sets. */
+  field: keyof Config;
+  /** Whether a change can be applied to a running endpoint. */
+  live: boolean;
+  apply(config: Config, raw: string, env: string): void;
+}
+
+const url = (env: string, raw: string) => parseGrpcUrl(env, raw);
+const optionalUrl = (env: string, raw: string) => (raw.trim() === "" ? undefined : url(env, raw));
+
+/** Every setting vl3-nse reads. The README's table and the deploy checks come from this list. */
+export const SETTINGS: readonly Setting[] = [
+  { env: "NSM_NAME", default: `vl3-nse-${hostname()}`, doc: "Endpoint name, unique in the registry (a DaemonSet uses the pod name).", field: "name", live: false,
+    apply: (c, raw, env) => { if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(env, `"${raw}" is not a name (letters, digits, . _ -; at most 63)`); c.name = raw; } },
+  { env: "NSM_SERVICE_NAMES", default: "vl3-service", doc: "Network services this endpoint serves (comma-separated).", field: "serviceNames", live: false,
+    apply: (c, raw, env) => { const v = parseList(raw); if (v.length === 0) throw new ConfigError(env, "at least one network service is needed"); c.serviceNames = v; } },
+  { env: "NSM_LISTEN_ON", default: "tcp://127.0.0.1:5003", doc: "Where the NetworkService gRPC server listens (comma-separated unix:// and tcp:// URLs).", field: "listenOn", live: false,
+    apply: (c, raw, env) => { const v = parseList(raw).map((s) => url(env, s)); if (v.length === 0) throw new ConfigError(env, "at least one URL is needed"); c.listenOn = v; } },
+  { env: "NSM_CONNECT_TO", default: "", doc: "The local nsmgr (unix:///var/lib/networkservicemesh/nsm.io.sock in a cluster); empty runs standalone.", field: "connectTo", live: false,
+    apply: (c, raw, env) => { c.connectTo = optionalUrl(env, raw); } },
+  { env: "NSM_REGISTRY_URL", default: "", doc: "The registry, if not reached through NSM_CONNECT_TO.", field: "registryUrl", live: false,
+    apply: (c, raw, env) => { c.registryUrl = optionalUrl(env, raw); } },
+  { env: "NSM_PREFIX_POOL", default: "172.16.0.0/16", doc: "The vL3 pool that every endpoint's prefix comes from (IPv4 or IPv6).", field: "prefixPool", live: false,
+    apply: (c, raw, env) => { c.prefixPool = parseCidr(raw, env).toString(); } },
+  { env: "NSM_PREFIX_LEN", default: "24", doc: "Length of the prefix each endpoint takes from the pool.", field: "prefixLen", live: false,
+    apply: (c, raw, env) => { c.prefixLen = parseInteger(env, raw, 1, 128); } },
+  { env: "NSM_PREFIX", default: "", doc: "A static prefix for this endpoint (inside the pool); empty takes the first prefix of the pool unless a prefix server or Kubernetes is used.", field: "prefix", live: false,
+    apply: (c, raw, env) => { c.prefix = raw.trim() === "" ? undefined : parseCidr(raw, env).toString(); } },
+  { env: "NSM_PREFIX_SERVER_URL", default: "", doc: "An NSM ipam.IPAM/ManagePrefixes server (NSM's vl3-ipam or `vl3-nse prefix-server`).", field: "prefixServerUrl", live: false,
+    apply: (c, raw, env) => { c.prefixServerUrl = optionalUrl(env, raw); } },
+  { env: "NSM_PREFIX_SOURCE", default: "", doc: "static, server or kubernetes; empty chooses server when NSM_PREFIX_SERVER_URL is set, else static.", field: "prefixSource", live: false,
+    apply: (c, raw, env) => { if (raw === "") return; if (!["static", "server", "kubernetes"].includes(raw)) throw new ConfigError(env, `"${raw}" is not one of static, server, kubernetes`); c.prefixSource = raw as PrefixSourceKind; } },
+  { env: "NSM_PREFIX_STATE_FILE", default: "", doc: "State file of `vl3-nse prefix-server` (allocations survive its restart).", field: "prefixStateFile", live: false,
+    apply: (c, raw) => { c.prefixStateFile = raw.trim() || undefined; } },
+  { env: "NSM_LABELS", default: "", doc: "Labels registered for each service (k=v,k=v).", field: "labels", live: true,
+    apply: (c, raw, env) => { c.labels = parseLabels(env, raw); } },
+  { env: "NSM_REQUEST_LABELS", default: "", doc: "Labels put on peer requests (k=v,k=v).", field: "requestLabels", live: true,
+    apply: (c, raw, env) => { c.requestLabels = parseLabels(env, raw); } },
+  { env: "NSM_MAX_TOKEN_LIFETIME", default: "10m", doc: "Lifetime of this endpoint's path segment; also the expiry of a connection whose previous segment carries none.", field: "maxTokenLifetimeMs", live: true,
+    apply: (c, raw, env) => { c.maxTokenLifetimeMs = parseDuration(env, raw); } },
+  { env: "NSM_REGISTRY_EXPIRY", default: "1m", doc: "Expiration asked for the registration; refreshed at 2/3 of it.", field: "registryExpiryMs", live: true,
+    apply: (c, raw, env) => { c.registryExpiryMs = parseDuration(env, raw); } },
+  { env: "NSM_REQUEST_TIMEOUT", default: "15s", doc: "Deadline of an outgoing Request (peers).", field: "requestTimeoutMs", live: true,
+    apply: (c, raw, env) => { c.requestTimeoutMs = parseDuration(env, raw); } },
+  { env: "NSM_DIAL_TIMEOUT", default: "5s", doc: "Deadline of a dial to the nsmgr, registry or prefix server.", field: "dialTimeoutMs", live: true,
+    apply: (c, raw, env) => { c.dialTimeoutMs = parseDuration(env, raw); } },
+  { env: "NSM_REGISTER_SERVICE", default: "true", doc: "Register the NetworkService itself too.", field: "registerService", live: false,
+    apply: (c, raw, env) => { c.registerService = parseBool(env, raw); } },
+  { env: "NSM_UNREGISTER_ITSELF", default: "true", doc: "Unregister on shutdown.", field: "unregisterItself", live: true,
+    apply: (c, raw, env) => { c.unregisterItself = parseBool(env, raw); } },
+  { env: "NSM_PEER_BACKOFF_INITIAL", default: "200ms", doc: "First retry delay of a healing peer link (doubles, with jitter).", field: "peerBackoffInitialMs", live: true,
+    apply: (c, raw, env) => { c.peerBackoffInitialMs = parseDuration(env, raw); } },
+  { env: "NSM_PEER_BACKOFF_MAX", default: "30s", doc: "Largest retry delay of a healing peer link.", field: "peerBackoffMaxMs", live: true,
+    apply: (c, raw, env) => { c.peerBackoffMaxMs = parseDuration(env, raw); } },
+  { env: "NSM_DATAPLANE", default: "memory", doc: "memory, vpp (a vpp-agent) or kernel (iproute2 in this network namespace).", field: "dataplane", live: false,
+    apply: (c, raw, env) => { if (!["memory", "vpp", "kernel"].includes(raw)) throw new ConfigError(env, `"${raw}" is not one of memory, vpp, kernel`); c.dataplane = raw as DataplaneKind; } },
+  { env: "NSM_VPP_AGENT_URL", default: "localhost:9111", doc: "The vpp-agent's gRPC configurator.", field: "vppAgentUrl", live: false,
+    apply: (c, raw, env) => { c.vppAgentUrl = url(env, raw); } },
+  { env: "NSM_LOG_LEVEL", default: "INFO", doc: "TRACE, DEBUG, INFO, WARN, ERROR or FATAL.", field: "logLevel", live: true,
+    apply: (c, raw, env) => { const v = raw.trim().toLowerCase(); if (!isLogLevel(v)) throw new ConfigError(env, `"${raw}" is not a log level`); c.logLevel = v; } },
+  { env: "NSM_DEBUG_LISTEN_ON", default: "tcp://127.0.0.1:9090", doc: "Debug HTTP server (/debug/actors, /debug/ui, /metrics, /healthz, /readyz); empty turns it off.", field: "debugListenOn", live: false,
+    apply: (c, raw, env) => { c.debugListenOn = optionalUrl(env, raw); } },
+  { env: "NSM_INSPECT", default: "false", doc: "Serve the Stately inspector bridge (development only).", field: "inspect", live: false,
+    apply: (c, raw, env) => { c.inspect = parseBool(env, raw); } },
+  { env: "NSM_INSPECT_PORT", default: "8080", doc: "Port of the Stately inspector bridge.", field: "inspectPort", live: false,
+    apply: (c, raw, env) => { c.inspectPort = parseInteger(env, raw, 1, 65535); } },
+  { env: "NSM_CONFIGMAP", default: "", doc: "namespace/name of a ConfigMap (seed schema, key config.yaml) read and watched through the Kubernetes API.", field: "kubeConfigMap", live: false,
+    apply: (c, raw, env) => { if (raw === "") { c.kubeConfigMap = undefined; return; } const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(raw); if (!m) throw new ConfigError(env, `"${raw}" is not namespace/name`); c.kubeConfigMap = { namespace: m[1]!, name: m[2]! }; } },
+  { env: "POD_NAMESPACE", default: "default", doc: "Namespace of this pod (downward API); Leases and Events go there.", field: "kubeNamespace", live: false,
+    apply: (c, raw) => { c.kubeNamespace = raw; } },
+  { env: "POD_NAME", default: "", doc: "This pod's name (downward API), for Events.", field: "podName", live: false,
+    apply: (c, raw) => { c.podName = raw || undefined; } },
+  { env: "NODE_NAME", default: "", doc: "This node's name (downward API); a DaemonSet's prefix claim is keyed by it.", field: "nodeName", live: false,
+    apply: (c, raw) => { c.nodeName = raw || undefined; } },
+];
+
+/** Settings as they come from a config file, by env name (see file.ts). */
+export type Overrides = Record<string, string>;
+
+export function defaultConfig(): Config {
+  return loadConfig({});
+}
+
+/** Builds the configuration: defaults < file < env. Throws ConfigError naming the bad key. */
+export function loadConfig(env: Record<string, string | undefined>, file: Overrides = {}): Config {
+  const config = { extraRoutes: [], prefixSource: "static" } as unknown as Config;
+  for (const s of SETTINGS) {
+    const raw = env[s.env] ?? file[s.env] ?? s.default;
+    try {
+      s.apply(config, raw, s.env);
+    } catch (err) {
+      if (err instanceof CidrError) throw new ConfigError(s.env, `"${raw}" is not a CIDR (address/length)`);
+      throw err;
+    }
+  }
+  return finish(config, env, file);
+}
+
+function finish(config: Config, env: Record<string, string | undefined>, file: Overrides): Config {
+  if (file.NSM_EXTRA_ROUTES) config.extraRoutes = parseList(file.NSM_EXTRA_ROUTES).map((r) => parseCidr(r, "ipam.routes").toString());
+  if (!(env.NSM_PREFIX_SOURCE ?? file.NSM_PREFIX_SOURCE)) config.prefixSource = config.prefixServerUrl ? "server" : "static";
+  if (config.prefixSource === "server" && !config.prefixServerUrl) {
+    throw new ConfigError("NSM_PREFIX_SERVER_URL", "is required when NSM_PREFIX_SOURCE=server");
+  }
+  const pool = parseCidr(config.prefixPool, "NSM_PREFIX_POOL");
+  if (config.prefixLen < pool.bits || config.prefixLen > pool.maxBits - 2) {
+    throw new ConfigError("NSM_PREFIX_LEN", `${config.prefixLen} must be from ${pool.bits} (the pool's length) to ${pool.maxBits - 2}`);
+  }
+  if (config.prefix) {
+    const prefix = parseCidr(config.prefix, "NSM_PREFIX");
+    if (!pool.containsCidr(prefix)) throw new ConfigError("NSM_PREFIX", `${config.prefix} is not inside the pool ${config.prefixPool}`);
+    if (prefix.bits > prefix.maxBits - 2) throw new ConfigError("NSM_PREFIX", `${config.prefix} is too small to hold the endpoint and a client`);
+  }
+  if (config.peerBackoffMaxMs < config.peerBackoffInitialMs) {
+    throw new ConfigError("NSM_PEER_BACKOFF_MAX", "must not be less than NSM_PEER_BACKOFF_INITIAL");
+  }
+  return config;
+}
+
+/** The settings that differ between two configurations, split by whether they can change live. */
+export function diffConfig(a: Config, b: Config): { live: string[]; restart: string[] } {
+  const out = { live: [] as string[], restart: [] as string[] };
+  for (const s of SETTINGS) {
+    if (JSON.stringify(a[s.field]) !== JSON.stringify(b[s.field])) (s.live ? out.live : out.restart).push(s.env);
+  }
+  return out;
+}
