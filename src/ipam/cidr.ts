@@ -83,13 +83,24 @@ export class Cidr {
   }
 }
 
+// ipaddr.js also takes "1", "10.1", "0x0a.0.0.1", octal "010.0.0.1" and zone ids; NSM (Go's net
+// package) rejects them, and a misread prefix would hand out someone else's addresses.
+const IPV4_DOTTED =
+  /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+
+function isPlainAddress(value: string): boolean {
+  return value.includes(":") ? !value.includes("%") : IPV4_DOTTED.test(value);
+}
+
 /** Parses "a.b.c.d/n" or "x::y/n" into its canonical network; `field` names the source in errors. */
 export function parseCidr(value: string, field = "prefix"): Cidr {
   if (typeof value !== "string" || !value.includes("/")) {
     throw new CidrError(field, String(value), "is not a CIDR (address/length)");
   }
+  const [addrPart = "", bitsPart = ""] = value.trim().split("/");
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
+    if (!isPlainAddress(addrPart) || !/^(0|[1-9][0-9]{0,2})$/.test(bitsPart)) throw new Error();
     parsed = ipaddr.parseCIDR(value.trim());
   } catch {
     throw new CidrError(field, value, "is not a CIDR (address/length)");
@@ -102,7 +113,7 @@ export function parseCidr(value: string, field = "prefix"): Cidr {
 
 /** Parses a bare address ("a.b.c.d" or "x::y"). */
 export function parseAddress(value: string, field = "address"): { family: Family; value: bigint } {
-  if (typeof value !== "string" || !ipaddr.isValid(value.trim())) {
+  if (typeof value !== "string" || !isPlainAddress(value.trim()) || !ipaddr.isValid(value.trim())) {
     throw new CidrError(field, String(value), "is not an IP address");
   }
   const addr = ipaddr.parse(value.trim());
@@ -112,4 +123,46 @@ export function parseAddress(value: string, field = "address"): { family: Family
 /** The address part of "a.b.c.d/32" (an address with a length, as NSM carries them). */
 export function addressOf(cidrWithHost: string): string {
   return cidrWithHost.split("/")[0]!;
+}
+
+/** An inclusive range of integers (addresses or prefix indexes). */
+export interface Range {
+  start: bigint;
+  end: bigint;
+}
+
+/** Sorted, with overlapping and touching ranges merged: the form the two functions below expect. */
+export function mergeRanges(ranges: readonly Range[]): Range[] {
+  const sorted = ranges.filter((r) => r.start <= r.end).sort((a, b) => (a.start < b.start ? -1 : 1));
+  const merged: Range[] = [];
+  for (const r of sorted) {
+    const tail = merged[merged.length - 1];
+    if (tail && r.start <= tail.end + 1n) {
+      if (r.end > tail.end) tail.end = r.end;
+    } else merged.push({ start: r.start, end: r.end });
+  }
+  return merged;
+}
+
+/** The smallest n >= from that lies in none of `merged`; one pass, so huge ranges cost nothing. */
+export function firstOutside(from: bigint, merged: readonly Range[]): bigint {
+  let n = from;
+  for (const r of merged) {
+    if (r.start > n) break;
+    if (r.end >= n) n = r.end + 1n;
+  }
+  return n;
+}
+
+export function inRanges(n: bigint, merged: readonly Range[]): boolean {
+  let lo = 0;
+  let hi = merged.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = merged[mid]!;
+    if (n < r.start) hi = mid - 1;
+    else if (n > r.end) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }
