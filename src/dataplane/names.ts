@@ -11,3 +11,7 @@ export function interfaceName(kind: "nsc" | "peer", ownerId: string): string {
   const tag = n.toString(32).padStart(13, "0").slice(-11);
   return `${kind === "nsc" ? "nsc" : "vl3"}-${tag}`;
 }
+
+/** The NSE-side interface of a served connection: "vl3-" for peer links, "nsc-" for NSCs. */
+export const linkInterface = (kind: "client" | "peer", connectionId: string) =>
+  interfaceName(kind === "peer" ? "peer" : "nsc", connectionId);

@@ -1,0 +1,82 @@
+// The real effects of a connection actor: IP context from the endpoint's IPAM, programming through
+// the data-plane queue, monitor events. Given to the pure connection machine with `provide`.
+import { fromPromise } from "xstate";
+import { RequestError } from "../chain/errors.js";
+import { linkItems } from "../dataplane/items.js";
+import { linkInterface } from "../dataplane/names.js";
+import type { DataplaneQueue } from "../dataplane/queue.js";
+import { type Connection, State } from "../grpc/gen/networkservice/connection.js";
+import { PoolExhaustedError } from "../ipam/errors.js";
+import {
+  type AllocateInput,
+  connectionMachine,
+  type ProgramInput,
+} from "../machines/connection.machine.js";
+import { clientIpContext, peerIpContext, type Vl3Addressing } from "./ip-context.js";
+import type { ConnectionEvents } from "./monitor-events.js";
+
+export interface ConnectionEffectsDeps {
+  name: string;
+  addressing(): Vl3Addressing;
+  queue: DataplaneQueue;
+  events: ConnectionEvents;
+  onIpamChange(): void;
+  /** A peer's link (a served peer connection) came up or went away. */
+  onLink(connection: Connection, up: boolean): void;
+}
+
+/** Builds the answer to a request: mechanism, IP context, state UP, our endpoint name. */
+export function answerFor(input: AllocateInput, deps: ConnectionEffectsDeps): Connection {
+  const { request, id, kind } = input;
+  const a = deps.addressing();
+  let ipContext;
+  try {
+    ipContext =
+      kind === "peer" ? peerIpContext(request.context?.ipContext, a) : clientIpContext(id, request.context?.ipContext, a);
+  } catch (error) {
+    if (error instanceof PoolExhaustedError) throw new RequestError("RESOURCE_EXHAUSTED", error.message);
+    throw error;
+  }
+  deps.onIpamChange();
+  return {
+    ...request,
+    networkServiceEndpointName: deps.name,
+    state: State.UP,
+    context: {
+      ipContext,
+      dnsContext: request.context?.dnsContext,
+      ethernetContext: request.context?.ethernetContext,
+      extraContext: request.context?.extraContext ?? {},
+      MTU: request.context?.MTU ?? 0,
+    },
+  };
+}
+
+export function connectionEffects(deps: ConnectionEffectsDeps) {
+  return connectionMachine.provide({
+    actors: {
+      allocate: fromPromise(async ({ input }: { input: AllocateInput }) => answerFor(input, deps)),
+      program: fromPromise(async ({ input }: { input: ProgramInput }) => {
+        const pool = deps.addressing().pool.toString();
+        const items = linkItems(input.connection, linkInterface(input.kind, input.id), "server", [pool]);
+        await deps.queue.set(input.id, items);
+      }),
+      unprogram: fromPromise(async ({ input }: { input: { id: string; kind: "client" | "peer" } }) => {
+        await deps.queue.remove(input.id);
+      }),
+    },
+    actions: {
+      notifyUpdate: ({ context }, params) => {
+        deps.events.update({ ...params.connection, state: params.refreshRequested ? State.REFRESH_REQUESTED : State.UP });
+        if (context.kind === "peer") deps.onLink(params.connection, true);
+      },
+      notifyDelete: ({ context }, params) => {
+        deps.events.delete({ ...params.connection, state: State.DOWN });
+        if (context.kind === "peer") deps.onLink(params.connection, false);
+      },
+      releaseAddresses: (_, params) => {
+        if (deps.addressing().addresses.release(params.id)) deps.onIpamChange();
+      },
+    },
+  });
+}

@@ -1,0 +1,257 @@
+// The endpoint actor at run time: the pure endpoint machine given its real effects. It owns the IPAM
+// (the address pool of the current prefix), the data-plane queue and the connection events, and is
+// what the gRPC servers, the registry watch and the debug server talk to.
+import { type Actor, type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
+import { RequestError } from "../chain/errors.js";
+import type { Config } from "../config/config.js";
+import { DataplaneQueue } from "../dataplane/queue.js";
+import type { Dataplane } from "../dataplane/types.js";
+import type { Connection } from "../grpc/gen/networkservice/connection.js";
+import { AddressPool } from "../ipam/address-pool.js";
+import { parseCidr } from "../ipam/cidr.js";
+import type { Logger } from "../log.js";
+import type { ConnectionKind } from "../machines/connection.machine.js";
+import { endpointMachine } from "../machines/endpoint.machine.js";
+import type { PeerRole } from "../machines/peer.machine.js";
+import type { PrefixSource } from "../prefix/types.js";
+import { PEER_REQUEST_LABEL } from "../registry/labels.js";
+import { connectionEffects } from "./connection-effects.js";
+import type { Vl3Addressing } from "./ip-context.js";
+import { ConnectionEvents } from "./monitor-events.js";
+import type { ActorView, LifecycleSignal, Observable } from "./observe.js";
+import { noPeerLinks, type PeerLinks, peerEffects } from "./peer-effects.js";
+import { ActorTracker } from "./tracker.js";
+import { buildTree } from "./tree.js";
+import { settle, untilDone } from "./wait.js";
+
+export interface EndpointOptions {
+  config: Config;
+  log: Logger;
+  dataplane: Dataplane;
+  prefixSource: PrefixSource;
+  peerLinks?: PeerLinks;
+  /** Forwards inspection events (the Stately inspector). */
+  inspect?: (event: InspectionEvent) => void;
+  random?: () => number;
+}
+
+export class Endpoint implements Observable {
+  readonly events = new ConnectionEvents();
+  readonly queue: DataplaneQueue;
+  private readonly tracker: ActorTracker;
+  private readonly actor: Actor<typeof endpointMachine>;
+  private readonly serial = new Map<string, Promise<unknown>>();
+  private addresses?: AddressPool;
+  private readonly pool;
+  private stopping = false;
+  private registered = false;
+  private resynced = false;
+  private unsubscribePrefix?: () => void;
+
+  constructor(private readonly o: EndpointOptions) {
+    const { config, log } = o;
+    this.pool = parseCidr(config.prefixPool, "NSM_PREFIX_POOL");
+    this.tracker = new ActorTracker(o.inspect);
+    this.queue = new DataplaneQueue(o.dataplane, {
+      log: log.child({ component: "dataplane" }),
+      onSignal: (s) => this.tracker.emit(s),
+    });
+    const machine = endpointMachine.provide({
+      actors: {
+        connection: connectionEffects({
+          name: config.name,
+          addressing: () => this.addressing(),
+          queue: this.queue,
+          events: this.events,
+          onIpamChange: () => this.signalIpam(),
+          onLink: (conn, up) => this.peerLink(conn, up),
+        }),
+        peer: peerEffects({
+          links: o.peerLinks ?? noPeerLinks,
+          queue: this.queue,
+          pool: () => config.prefixPool,
+          signal: (s) => this.tracker.emit(s),
+          random: o.random,
+        }),
+        start: fromPromise(async () => this.startUp()),
+      },
+    });
+    this.actor = createActor(machine, {
+      id: "endpoint",
+      input: { name: config.name, backoff: { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs } },
+      inspect: this.tracker.inspect,
+    });
+    this.tracker.onSignal((s) => {
+      if (s.type === "transition") log.debug({ actor: s.id, from: s.from, to: s.to }, "state");
+    });
+  }
+
+  get name(): string {
+    return this.o.config.name;
+  }
+
+  get prefix(): string | undefined {
+    return this.addresses?.prefix.toString();
+  }
+
+  get selfAddress(): string | undefined {
+    return this.addresses?.selfAddress;
+  }
+
+  addressing(): Vl3Addressing {
+    if (!this.addresses) throw new RequestError("UNAVAILABLE", "prefix pool is initializing");
+    return { pool: this.pool, addresses: this.addresses, extraRoutes: this.o.config.extraRoutes };
+  }
+
+  /** Claims the prefix and resyncs the data plane; rejects if either fails. */
+  async start(): Promise<void> {
+    this.actor.start();
+    const snapshot = await settle(this.actor, (s) => s.value !== "starting");
+    if (!snapshot.matches("serving")) {
+      throw new Error(`endpoint did not start: ${snapshot.context.lastError ?? "stopped"}`);
+    }
+  }
+
+  private async startUp(): Promise<string> {
+    const prefix = await this.o.prefixSource.start();
+    this.usePrefix(prefix);
+    await this.queue.resync();
+    this.resynced = true;
+    this.unsubscribePrefix = this.o.prefixSource.onChange((next) => {
+      if (next === this.prefix) return;
+      this.o.log.warn({ from: this.prefix, to: next }, "prefix changed; healing connections");
+      this.usePrefix(next);
+      this.actor.send({ type: "PREFIX.CHANGED", prefix: next });
+    });
+    return prefix;
+  }
+
+  private usePrefix(prefix: string): void {
+    const cidr = parseCidr(prefix, "prefix");
+    if (!this.pool.containsCidr(cidr)) throw new Error(`prefix ${prefix} is outside the pool ${this.pool}`);
+    this.addresses = new AddressPool(prefix);
+    this.o.log.info({ prefix, address: this.addresses.selfAddress }, "prefix held");
+    this.tracker.emit({ type: "prefix", prefix, source: this.o.prefixSource.kind });
+    this.signalIpam();
+  }
+
+  /** Serves a Request that the chain has validated and given our path segment. */
+  request(kind: ConnectionKind, conn: Connection, lifetimeMs: number, deadline: number): Promise<Connection> {
+    return this.serialize(conn.id, async () => {
+      this.assertServing();
+      let ref = this.connectionRef(conn.id);
+      const busy = ref?.getSnapshot();
+      if (ref && (busy?.matches("closing") || busy?.status === "done")) {
+        await untilDone(ref, deadline);
+        ref = undefined;
+      }
+      this.actor.send({ type: "CONNECTION.REQUEST", id: conn.id, kind, request: conn, lifetimeMs });
+      ref = this.connectionRef(conn.id);
+      if (!ref) throw new RequestError("UNAVAILABLE", "endpoint is not serving");
+      const generation = ref.getSnapshot().context.generation;
+      const s = await settle(ref, (x) => (x.context.answer?.generation ?? 0) >= generation, deadline);
+      const answer = s.context.answer;
+      if (answer && answer.generation >= generation && answer.ok && s.context.committed) return s.context.committed;
+      if (answer && answer.generation >= generation && !answer.ok) {
+        throw new RequestError((answer.code as never) ?? "INTERNAL", answer.message ?? "request failed");
+      }
+      throw new RequestError("UNAVAILABLE", "connection was closed while it was being requested");
+    });
+  }
+
+  /** Closes a connection; closing one that is not there is not an error. */
+  close(id: string, deadline: number): Promise<void> {
+    return this.serialize(id, async () => {
+      const ref = this.connectionRef(id);
+      if (!ref) return;
+      this.actor.send({ type: "CONNECTION.CLOSE", id });
+      await untilDone(ref, deadline);
+    });
+  }
+
+  /** A peer NSE of our service appeared in (or changed in) the registry. */
+  peerFound(name: string, url: string, role: PeerRole): void {
+    this.actor.send({ type: "PEER.FOUND", name, url, role });
+  }
+
+  peerLost(name: string): void {
+    this.actor.send({ type: "PEER.LOST", name });
+  }
+
+  set registration(registered: boolean) {
+    this.registered = registered;
+  }
+
+  /** Closes every connection and peer link (withdrawing their state), then releases what it holds. */
+  async stop(options: { releasePrefix?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.unsubscribePrefix?.();
+    this.actor.send({ type: "STOP" });
+    await settle(this.actor, (s) => s.status === "done", Date.now() + (options.timeoutMs ?? 10_000)).catch((e) =>
+      this.o.log.warn({ err: e }, "endpoint did not drain in time"),
+    );
+    this.actor.stop();
+    await this.o.prefixSource.stop({ release: options.releasePrefix });
+    await this.queue.close();
+    await this.o.dataplane.close();
+  }
+
+  tree(): ActorView {
+    return buildTree(this.actor, this.tracker, { name: this.name, prefix: this.prefix, address: this.selfAddress });
+  }
+
+  persistedSnapshot(id: string): unknown {
+    if (id === "endpoint") return this.actor.getPersistedSnapshot();
+    const ref = this.childRef(id);
+    return ref ? ref.getPersistedSnapshot?.() : undefined;
+  }
+
+  onSignal(listener: (signal: LifecycleSignal) => void): () => void {
+    return this.tracker.onSignal(listener);
+  }
+
+  readiness() {
+    return { registered: this.registered, prefix: this.addresses !== undefined, dataplane: this.resynced };
+  }
+
+  signal(signal: LifecycleSignal): void {
+    this.tracker.emit(signal);
+  }
+
+  private childRef(id: string): AnyActorRef | undefined {
+    return (this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
+  }
+
+  private connectionRef(id: string) {
+    return this.actor.getSnapshot().context.connections[id];
+  }
+
+  private assertServing(): void {
+    if (this.stopping) throw new RequestError("UNAVAILABLE", "endpoint is shutting down");
+    if (!this.actor.getSnapshot().matches("serving")) throw new RequestError("UNAVAILABLE", "endpoint is starting");
+  }
+
+  private peerLink(conn: Connection, up: boolean): void {
+    const name = conn.labels[PEER_REQUEST_LABEL];
+    if (name) this.actor.send({ type: "PEER.LINK", name, up, reason: up ? undefined : "peer link closed" });
+  }
+
+  private signalIpam(): void {
+    if (!this.addresses) return;
+    const capacity = Number(this.addresses.capacity);
+    this.tracker.emit({ type: "ipam", prefix: this.prefix!, used: this.addresses.used, capacity });
+  }
+
+  /** One request or close at a time per connection id, in arrival order. */
+  private serialize<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.serial.get(id) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => {});
+    this.serial.set(id, tail);
+    void tail.then(() => {
+      if (this.serial.get(id) === tail) this.serial.delete(id);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,68 @@
+// The real effects of a peer actor: the dial-side Request and monitor through NSM (PeerLinks), the
+// link's programming through the data-plane queue, and peer up/down signals.
+import { fromCallback, fromPromise } from "xstate";
+import { linkItems } from "../dataplane/items.js";
+import { interfaceName } from "../dataplane/names.js";
+import type { DataplaneQueue } from "../dataplane/queue.js";
+import type { Connection } from "../grpc/gen/networkservice/connection.js";
+import { backoffMs, type PeerEvent, type PeerRequestInput, peerMachine } from "../machines/peer.machine.js";
+import type { LifecycleSignal } from "./observe.js";
+
+/** How a dialling NSE reaches a peer: a Request, a monitor and a Close through the local nsmgr. */
+export interface PeerLinks {
+  request(input: PeerRequestInput): Promise<Connection>;
+  /** Watches the link; calls `down` once when it breaks. Returns a stop function. */
+  monitor(input: { name: string; link: Connection }, down: (reason: string) => void): () => void;
+  close(input: { name: string; link?: Connection }): Promise<void>;
+}
+
+/** Without an nsmgr there is nobody to dial. */
+export const noPeerLinks: PeerLinks = {
+  request: async () => {
+    throw new Error("no nsmgr configured (NSM_CONNECT_TO): cannot dial peers");
+  },
+  monitor: () => () => {},
+  close: async () => {},
+};
+
+export const peerOwner = (name: string) => `peer/${name}`;
+
+export interface PeerEffectsDeps {
+  links: PeerLinks;
+  queue: DataplaneQueue;
+  pool(): string;
+  signal(signal: LifecycleSignal): void;
+  random?: () => number;
+}
+
+export function peerEffects(deps: PeerEffectsDeps) {
+  const random = deps.random ?? Math.random;
+  return peerMachine.provide({
+    actors: {
+      requestPeer: fromPromise(async ({ input }: { input: PeerRequestInput }) => deps.links.request(input)),
+      programPeer: fromPromise(async ({ input }: { input: { name: string; link: Connection } }) => {
+        const items = linkItems(input.link, interfaceName("peer", input.link.id), "client", [deps.pool()]);
+        await deps.queue.set(peerOwner(input.name), items);
+      }),
+      monitorPeer: fromCallback<PeerEvent, { name: string; link: Connection }>(({ input, sendBack }) =>
+        deps.links.monitor(input, (reason) => sendBack({ type: "LINK_DOWN", reason })),
+      ),
+      closePeer: fromPromise(async ({ input }: { input: { name: string; link?: Connection } }) => {
+        // Withdraw our routes first: traffic must not follow a link that is going away.
+        await deps.queue.remove(peerOwner(input.name));
+        await deps.links.close(input);
+      }),
+    },
+    actions: {
+      signalUp: (_, params) => deps.signal({ type: "peer", name: params.name, up: true }),
+      signalDown: (_, params) => deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason }),
+    },
+    delays: {
+      // Equal jitter: half the exponential delay, plus a random part of the other half.
+      backoff: ({ context }) => {
+        const d = backoffMs(context.attempt, context.backoff);
+        return d / 2 + random() * (d / 2);
+      },
+    },
+  });
+}

@@ -1,0 +1,46 @@
+// Waiting on an actor's snapshot with a deadline; errors are gRPC-named so callers can answer with them.
+import type { AnyActorRef, SnapshotFrom } from "xstate";
+import { RequestError } from "../chain/errors.js";
+
+/** Resolves with the first snapshot that satisfies `done`, or that is final; rejects at `deadline`. */
+export function settle<A extends AnyActorRef>(
+  actor: A,
+  done: (snapshot: SnapshotFrom<A>) => boolean,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<SnapshotFrom<A>> {
+  return new Promise((resolve, reject) => {
+    const check = (s: SnapshotFrom<A>) => done(s) || (s as { status?: string }).status !== "active";
+    const now = actor.getSnapshot() as SnapshotFrom<A>;
+    if (check(now)) return resolve(now);
+    let timer: NodeJS.Timeout | undefined;
+    const sub = actor.subscribe({
+      next: (s: SnapshotFrom<A>) => {
+        if (!check(s)) return;
+        finish();
+        resolve(s);
+      },
+      error: (e: unknown) => {
+        finish();
+        reject(e);
+      },
+      complete: () => {
+        finish();
+        resolve(actor.getSnapshot() as SnapshotFrom<A>);
+      },
+    });
+    const finish = () => {
+      clearTimeout(timer);
+      sub.unsubscribe();
+    };
+    if (Number.isFinite(deadline)) {
+      timer = setTimeout(() => {
+        finish();
+        reject(new RequestError("DEADLINE_EXCEEDED", "no answer before the deadline; the connection is still being worked on"));
+      }, Math.max(0, deadline - Date.now()));
+    }
+  });
+}
+
+export function untilDone(actor: AnyActorRef, deadline?: number): Promise<unknown> {
+  return settle(actor, (s) => (s as { status?: string }).status === "done", deadline);
+}

@@ -1,0 +1,46 @@
+// Chooses the local mechanism for a link among the client's preferences, as far as the data plane
+// supports it, and fills in the NSE-side parameters (the interface name the forwarder creates).
+import type { Mechanism } from "../grpc/gen/networkservice/connection.js";
+import type { NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
+import { invalidArgument } from "./errors.js";
+import type { CallContext, Element } from "./types.js";
+
+export type MechanismType = "KERNEL" | "MEMIF";
+
+export function selectMechanism(req: NetworkServiceRequest, supported: MechanismType[], ifName: string): Mechanism {
+  const current = req.connection?.mechanism;
+  const candidates = current?.type ? [current] : req.mechanismPreferences;
+  if (candidates.length === 0) {
+    // NSM always sends preferences; a bare test client gets the data plane's first choice.
+    return withParameters({ cls: "LOCAL", type: supported[0]!, parameters: {} }, ifName);
+  }
+  const chosen = candidates.find((m) => (supported as string[]).includes(m.type));
+  if (!chosen) {
+    const field = current?.type ? "connection.mechanism.type" : "mechanism_preferences";
+    const offered = candidates.map((m) => m.type || "(empty)").join(", ");
+    throw invalidArgument(field, `none of [${offered}] is supported (supported: ${supported.join(", ")})`);
+  }
+  if (chosen.cls && chosen.cls !== "LOCAL" && chosen.cls !== "REMOTE") {
+    throw invalidArgument("mechanism_preferences.cls", `"${chosen.cls}" is not LOCAL or REMOTE`);
+  }
+  return withParameters(chosen, ifName);
+}
+
+function withParameters(m: Mechanism, ifName: string): Mechanism {
+  const parameters = { ...m.parameters };
+  // The NSC's own interface name, if it chose one, is kept; the NSE side is named after the connection.
+  if (m.type === "KERNEL" && !parameters.name) parameters.name = ifName;
+  if (m.type === "MEMIF" && !parameters.socketfile) parameters.socketfile = `${ifName}.memif.sock`;
+  return { cls: m.cls || "LOCAL", type: m.type, parameters };
+}
+
+/** The chain element: fixes the connection's mechanism before the endpoint sees it. */
+export function mechanisms(supported: MechanismType[], ifName: (id: string, ctx: CallContext) => string): Element {
+  return (next) => ({
+    request: (req, ctx) => {
+      const mechanism = selectMechanism(req, supported, ifName(req.connection!.id, ctx));
+      return next.request({ ...req, connection: { ...req.connection!, mechanism } }, ctx);
+    },
+    close: (conn, ctx) => next.close(conn, ctx),
+  });
+}

@@ -1,0 +1,168 @@
+// The data-plane transaction queue: one transaction in flight per back end (p-queue, concurrency 1),
+// changes queued for the same owner coalesced (the newest desired state wins), duplicate keys removed
+// before sending, and each owner told the outcome of its own change.
+import PQueue from "p-queue";
+import type { LifecycleSignal } from "../actors/observe.js";
+import type { Logger } from "../log.js";
+import { type Dataplane, DataplaneUnavailableError, type Item, itemKey, type Transaction } from "./types.js";
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface Pending {
+  items: Map<string, Item>;
+  waiters: Waiter[];
+}
+
+export interface QueueOptions {
+  log: Logger;
+  /** Backoff while the back end is unavailable. */
+  retry?: { initialMs: number; maxMs: number };
+  /** Owners coalesced into one transaction at most. */
+  maxBatch?: number;
+  onSignal?: (signal: LifecycleSignal) => void;
+}
+
+const byKey = (items: Item[]) => new Map(items.map((i) => [itemKey(i), i] as const));
+
+export class DataplaneQueue {
+  private readonly applied = new Map<string, Map<string, Item>>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly runner = new PQueue({ concurrency: 1 });
+  private retryTimer?: NodeJS.Timeout;
+  private attempt = 0;
+  private closed = false;
+
+  constructor(
+    readonly backend: Dataplane,
+    private readonly options: QueueOptions,
+  ) {}
+
+  /** Makes `items` the programmed state of `owner`; resolves once the back end carries it. */
+  set(owner: string, items: Item[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("data-plane queue is closed"));
+    return new Promise<void>((resolve, reject) => {
+      const previous = this.pending.get(owner);
+      this.pending.set(owner, { items: byKey(items), waiters: [...(previous?.waiters ?? []), { resolve, reject }] });
+      this.schedule();
+    });
+  }
+
+  remove(owner: string): Promise<void> {
+    return this.set(owner, []);
+  }
+
+  /** Everything this NSE wants programmed, across owners. */
+  desired(): Item[] {
+    return [...this.applied.values()].flatMap((m) => [...m.values()]);
+  }
+
+  ownedBy(owner: string): Item[] {
+    return [...(this.applied.get(owner)?.values() ?? [])];
+  }
+
+  /** Replaces the back end's state with the desired state (start-up, after a back-end restart). */
+  resync(): Promise<void> {
+    return this.runner.add(() => this.backend.resync(this.desired()));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    for (const p of this.pending.values()) for (const w of p.waiters) w.reject(new Error("data-plane queue closed"));
+    this.pending.clear();
+    await this.runner.onIdle();
+  }
+
+  private schedule(): void {
+    if (this.retryTimer || this.runner.size > 0) return;
+    void this.runner.add(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const batch = [...this.pending.entries()].slice(0, this.options.maxBatch ?? 64);
+    if (batch.length === 0) return;
+    for (const [owner] of batch) this.pending.delete(owner);
+    const result = await this.run(batch);
+    if (result === "unavailable") {
+      // Put the batch back unless something newer arrived meanwhile; keep every waiter.
+      for (const [owner, p] of batch) {
+        const newer = this.pending.get(owner);
+        this.pending.set(owner, newer ? { items: newer.items, waiters: [...p.waiters, ...newer.waiters] } : p);
+      }
+      this.retryLater();
+      return;
+    }
+    this.attempt = 0;
+    if (this.pending.size > 0) void this.runner.add(() => this.flush());
+  }
+
+  /** Applies a batch; on a failure of several owners, retries each alone to blame only the culprit. */
+  private async run(batch: Array<[string, Pending]>): Promise<"ok" | "failed" | "unavailable"> {
+    const txn = this.transaction(batch);
+    const started = performance.now();
+    try {
+      if (txn.put.length + txn.del.length > 0) await this.backend.apply(txn);
+      this.signal("ok", started, txn);
+    } catch (error) {
+      this.signal("error", started, txn);
+      if (error instanceof DataplaneUnavailableError) {
+        this.options.log.warn({ err: error }, "data plane unavailable; will retry");
+        return "unavailable";
+      }
+      if (batch.length > 1) {
+        let unavailable = false;
+        for (const entry of batch) unavailable = (await this.run([entry])) === "unavailable" || unavailable;
+        return unavailable ? "unavailable" : "failed";
+      }
+      const err = error instanceof Error ? error : new Error(String(error));
+      for (const w of batch[0]![1].waiters) w.reject(err);
+      return "failed";
+    }
+    for (const [owner, p] of batch) {
+      if (p.items.size === 0) this.applied.delete(owner);
+      else this.applied.set(owner, p.items);
+      for (const w of p.waiters) w.resolve();
+    }
+    return "ok";
+  }
+
+  private transaction(batch: Array<[string, Pending]>): Transaction {
+    const put = new Map<string, Item>();
+    const del = new Map<string, Item>();
+    for (const [owner, p] of batch) {
+      const before = this.applied.get(owner) ?? new Map<string, Item>();
+      for (const [key, item] of p.items) {
+        const old = before.get(key);
+        if (!old || JSON.stringify(old) !== JSON.stringify(item)) put.set(key, item);
+      }
+      for (const [key, item] of before) if (!p.items.has(key)) del.set(key, item);
+    }
+    // A key removed by one owner and put by another in the same batch is a put, not both.
+    for (const key of put.keys()) del.delete(key);
+    return { put: [...put.values()], del: [...del.values()] };
+  }
+
+  private retryLater(): void {
+    const { initialMs, maxMs } = this.options.retry ?? { initialMs: 200, maxMs: 10_000 };
+    this.attempt++;
+    const delay = Math.min(maxMs, initialMs * 2 ** (this.attempt - 1)) * (0.5 + Math.random() / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed) this.schedule();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private signal(outcome: "ok" | "error", started: number, txn: Transaction): void {
+    this.options.onSignal?.({
+      type: "dataplane",
+      backend: this.backend.name,
+      outcome,
+      seconds: (performance.now() - started) / 1000,
+      items: txn.put.length + txn.del.length,
+    });
+  }
+}

@@ -1,0 +1,52 @@
+// connection.MonitorConnection: INITIAL_STATE_TRANSFER of the connections that match the scope
+// selector, then UPDATE and DELETE events for them, until the caller cancels.
+import type { ConnectionEvents } from "../actors/monitor-events.js";
+import {
+  type Connection,
+  ConnectionEventType,
+  type MonitorConnectionServer,
+  type MonitorScopeSelector,
+  type PathSegment,
+} from "./gen/networkservice/connection.js";
+
+const segmentMatches = (want: PathSegment, have: PathSegment) =>
+  (!want.name || want.name === have.name) && (!want.id || want.id === have.id) && (!want.token || want.token === have.token);
+
+/** NSM's matching: network services are an OR list; path segments must match a contiguous run. */
+export function matchesSelector(conn: Connection, selector: MonitorScopeSelector): boolean {
+  if (selector.networkServices.length > 0 && !selector.networkServices.includes(conn.networkService)) return false;
+  const want = selector.pathSegments;
+  if (want.length === 0) return true;
+  const have = conn.path?.pathSegments ?? [];
+  for (let start = 0; start + want.length <= have.length; start++) {
+    if (want.every((w, i) => segmentMatches(w, have[start + i]!))) return true;
+  }
+  return false;
+}
+
+export function monitorServer(events: ConnectionEvents): MonitorConnectionServer {
+  return {
+    monitorConnections: (call) => {
+      const selector = call.request;
+      const pick = (list: Connection[]) =>
+        Object.fromEntries(list.filter((c) => matchesSelector(c, selector)).map((c) => [c.id, c]));
+      // Subscribe first so that nothing falls between the snapshot and the first event.
+      const buffered: Array<{ type: ConnectionEventType; connections: Record<string, Connection> }> = [];
+      let live = false;
+      const unsubscribe = events.subscribe((e) => {
+        const connections = pick([e.connection]);
+        if (Object.keys(connections).length === 0) return;
+        const event = { type: e.type === "UPDATE" ? ConnectionEventType.UPDATE : ConnectionEventType.DELETE, connections };
+        if (live) call.write(event);
+        else buffered.push(event);
+      });
+      call.write({ type: ConnectionEventType.INITIAL_STATE_TRANSFER, connections: pick(events.snapshot()) });
+      for (const e of buffered) call.write(e);
+      live = true;
+      const stop = () => unsubscribe();
+      call.on("cancelled", stop);
+      call.on("close", stop);
+      call.on("error", stop);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// networkservice.NetworkService: Request and Close, served through the element chain.
+import type * as grpc from "@grpc/grpc-js";
+import type { NetworkServiceHandler } from "../chain/types.js";
+import type { Logger } from "../log.js";
+import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
+import { deadlineOf, toServiceError } from "./status.js";
+
+export function networkServiceServer(handler: NetworkServiceHandler, log: Logger, timeoutMs: number): NetworkServiceServer {
+  const answer = <T>(call: grpc.ServerUnaryCall<unknown, unknown>, work: () => Promise<T>, cb: grpc.sendUnaryData<T>, what: string) => {
+    work().then(
+      (value) => cb(null, value),
+      (error) => {
+        const e = toServiceError(error);
+        log.info({ code: e.code, err: e.details }, `${what} failed`);
+        cb(e);
+      },
+    );
+  };
+  return {
+    request: (call, cb) =>
+      answer(call, () => handler.request(call.request, { deadline: deadlineOf(call, timeoutMs) }), cb, "Request"),
+    close: (call, cb) =>
+      answer(
+        call,
+        async () => {
+          await handler.close(call.request, { deadline: deadlineOf(call, timeoutMs) });
+          return {};
+        },
+        cb,
+        "Close",
+      ),
+  };
+}

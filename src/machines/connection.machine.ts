@@ -1,0 +1,247 @@
+// The lifecycle of one connection served by this NSE: an NSC's, or a dialling peer NSE's.
+// Pure: addresses, programming and notifications are actors/actions the runtime provides.
+import { assign, fromPromise, setup } from "xstate";
+import type { Connection } from "../grpc/gen/networkservice/connection.js";
+
+export type ConnectionKind = "client" | "peer";
+
+/** What a caller learns about its request: answered once per generation. */
+export interface Answer {
+  generation: number;
+  ok: boolean;
+  code?: string;
+  message?: string;
+}
+
+export interface ConnectionContext {
+  id: string;
+  kind: ConnectionKind;
+  /** The latest request (path already updated), and how long it lives without a refresh. */
+  request: Connection;
+  lifetimeMs: number;
+  /** The connection as last programmed and answered; undefined until the first success. */
+  committed?: Connection;
+  /** The connection being worked on (allocated, not yet programmed). */
+  pending?: Connection;
+  generation: number;
+  answer?: Answer;
+  lastError?: string;
+  /** Set by healing: the next UPDATE tells the NSC to re-request (state REFRESH_REQUESTED). */
+  refreshRequested?: boolean;
+}
+
+export interface ConnectionInput {
+  id: string;
+  kind: ConnectionKind;
+  request: Connection;
+  lifetimeMs: number;
+}
+
+export type ConnectionEvent =
+  | { type: "REQUEST"; request: Connection; lifetimeMs: number }
+  | { type: "CLOSE" }
+  | { type: "PREFIX_CHANGED" }
+  | { type: "DATAPLANE_LOST" };
+
+/** Input of the `allocate` actor: build the IP context for `request` (from IPAM). */
+export interface AllocateInput {
+  id: string;
+  kind: ConnectionKind;
+  request: Connection;
+  committed?: Connection;
+}
+
+/** Input of the `program` actor: make the data plane carry `connection`. */
+export interface ProgramInput {
+  id: string;
+  kind: ConnectionKind;
+  connection: Connection;
+}
+
+/** Errors carry a gRPC status name (INVALID_ARGUMENT, RESOURCE_EXHAUSTED...) for the answer. */
+function describe(error: unknown): { code: string; message: string } {
+  const e = error as { code?: string; message?: string };
+  return { code: typeof e?.code === "string" ? e.code : "INTERNAL", message: e?.message ?? String(error) };
+}
+
+export const connectionMachine = setup({
+  types: {
+    context: {} as ConnectionContext,
+    events: {} as ConnectionEvent,
+    input: {} as ConnectionInput,
+  },
+  actors: {
+    allocate: fromPromise<Connection, AllocateInput>(async () => {
+      throw new Error("allocate is provided by the runtime");
+    }),
+    program: fromPromise<void, ProgramInput>(async () => {
+      throw new Error("program is provided by the runtime");
+    }),
+    unprogram: fromPromise<void, { id: string; kind: ConnectionKind }>(async () => {
+      throw new Error("unprogram is provided by the runtime");
+    }),
+  },
+  actions: {
+    // Provided by the runtime: monitor events and IPAM release.
+    notifyUpdate: (_, _params: { connection: Connection; refreshRequested: boolean }) => {},
+    notifyDelete: (_, _params: { connection: Connection }) => {},
+    releaseAddresses: (_, _params: { id: string }) => {},
+    answerOk: assign(({ context }) => ({
+      committed: context.pending ?? context.committed,
+      pending: undefined,
+      answer: { generation: context.generation, ok: true },
+    })),
+    answerError: assign(({ context }, params: { error: unknown }) => {
+      const { code, message } = describe(params.error);
+      return {
+        pending: undefined,
+        lastError: message,
+        answer: { generation: context.generation, ok: false, code, message },
+      };
+    }),
+    acceptRequest: assign(({ context, event }) => {
+      if (event.type !== "REQUEST") return {};
+      return { request: event.request, lifetimeMs: event.lifetimeMs, generation: context.generation + 1 };
+    }),
+  },
+  guards: {
+    isFirstRequest: ({ context }) => context.committed === undefined,
+    unchanged: ({ context }, params: { connection: Connection }) =>
+      context.committed !== undefined &&
+      JSON.stringify(context.committed.context) === JSON.stringify(params.connection.context) &&
+      JSON.stringify(context.committed.mechanism) === JSON.stringify(params.connection.mechanism),
+  },
+  delays: {
+    // The previous path segment's lifetime: without a refresh by then, the connection is closed.
+    expiry: ({ context }) => context.lifetimeMs,
+    // Before retrying a heal whose programming failed.
+    healRetry: 1000,
+  },
+}).createMachine({
+  id: "connection",
+  context: ({ input }) => ({
+    id: input.id,
+    kind: input.kind,
+    request: input.request,
+    lifetimeMs: input.lifetimeMs,
+    generation: 1,
+  }),
+  initial: "requesting",
+  states: {
+    requesting: {
+      invoke: {
+        src: "allocate",
+        input: ({ context }) => ({ id: context.id, kind: context.kind, request: context.request }),
+        onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
+        onError: { target: "failed", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: { CLOSE: "closing" },
+    },
+    programming: {
+      invoke: {
+        src: "program",
+        input: ({ context }) => ({ id: context.id, kind: context.kind, connection: context.pending! }),
+        onDone: { target: "up", actions: "answerOk" },
+        onError: [
+          { guard: "isFirstRequest", target: "failed", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
+          { target: "closing", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
+        ],
+      },
+      on: { CLOSE: "closing" },
+    },
+    up: {
+      entry: [
+        {
+          type: "notifyUpdate",
+          params: ({ context }) => ({ connection: context.committed!, refreshRequested: !!context.refreshRequested }),
+        },
+        assign({ refreshRequested: false }),
+      ],
+      after: { expiry: "closing" },
+      on: {
+        REQUEST: { target: "refreshing", actions: "acceptRequest" },
+        CLOSE: "closing",
+        PREFIX_CHANGED: "healing",
+        DATAPLANE_LOST: "healing",
+      },
+    },
+    refreshing: {
+      invoke: {
+        src: "allocate",
+        input: ({ context }) => ({
+          id: context.id,
+          kind: context.kind,
+          request: context.request,
+          committed: context.committed,
+        }),
+        onDone: [
+          {
+            guard: { type: "unchanged", params: ({ event }) => ({ connection: event.output }) },
+            target: "up",
+            actions: [assign({ pending: ({ event }) => event.output }), "answerOk"],
+          },
+          { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
+        ],
+        // A refresh that cannot be served leaves the connection as it was; the caller gets the error.
+        onError: { target: "up", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: { CLOSE: "closing" },
+    },
+    healing: {
+      initial: "allocating",
+      // A request while healing is answered when healing is done, with the healed connection.
+      on: { CLOSE: "#connection.closing", REQUEST: { actions: "acceptRequest" } },
+      states: {
+        allocating: {
+          invoke: {
+            src: "allocate",
+            input: ({ context }) => ({
+              id: context.id,
+              kind: context.kind,
+              request: context.request,
+              committed: context.committed,
+            }),
+            onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
+            onError: { target: "#connection.closing", actions: assign({ lastError: ({ event }) => describe(event.error).message }) },
+          },
+        },
+        programming: {
+          invoke: {
+            src: "program",
+            input: ({ context }) => ({ id: context.id, kind: context.kind, connection: context.pending! }),
+            onDone: {
+              target: "#connection.up",
+              // Tell the NSC to re-request: its addresses or routes changed under it.
+              actions: [
+                assign(({ context }) => ({ committed: context.pending, pending: undefined, refreshRequested: true })),
+                "answerOk",
+              ],
+            },
+            onError: { target: "waiting", actions: assign({ lastError: ({ event }) => describe(event.error).message }) },
+          },
+        },
+        waiting: { after: { healRetry: "allocating" } },
+      },
+    },
+    closing: {
+      invoke: {
+        src: "unprogram",
+        input: ({ context }) => ({ id: context.id, kind: context.kind }),
+        onDone: "closed",
+        onError: { target: "closed", actions: assign({ lastError: ({ event }) => describe(event.error).message }) },
+      },
+      on: { CLOSE: {} },
+    },
+    closed: {
+      type: "final",
+      entry: [
+        { type: "releaseAddresses", params: ({ context }) => ({ id: context.id }) },
+        { type: "notifyDelete", params: ({ context }) => ({ connection: context.committed ?? context.request }) },
+      ],
+    },
+    failed: {
+      type: "final",
+      entry: { type: "releaseAddresses", params: ({ context }) => ({ id: context.id }) },
+    },
+  },
+});

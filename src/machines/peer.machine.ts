@@ -1,0 +1,159 @@
+// The lifecycle of this NSE's link to one remote vL3 NSE of the same service.
+// Of each pair exactly one side dials (see src/actors/peer-rule.ts); the other accepts.
+// Pure: the Request, programming, monitoring and Close are actors the runtime provides.
+import { assign, fromCallback, fromPromise, setup } from "xstate";
+import type { Connection } from "../grpc/gen/networkservice/connection.js";
+
+export type PeerRole = "dial" | "accept";
+
+export interface PeerInput {
+  name: string;
+  url: string;
+  role: PeerRole;
+  backoff: { initialMs: number; maxMs: number };
+}
+
+export interface PeerContext extends PeerInput {
+  /** Failed attempts since the link was last up. */
+  attempt: number;
+  /** The link as last answered (dial side). */
+  link?: Connection;
+  lastError?: string;
+}
+
+export type PeerEvent =
+  | { type: "LINK_UP" }
+  | { type: "LINK_DOWN"; reason: string }
+  | { type: "PEER_GONE" }
+  | { type: "PREFIX_CHANGED" }
+  | { type: "URL_CHANGED"; url: string };
+
+export interface PeerRequestInput {
+  name: string;
+  url: string;
+  /** The previous link, for a refresh that keeps the same connection id. */
+  link?: Connection;
+}
+
+function message(error: unknown): string {
+  return (error as { message?: string })?.message ?? String(error);
+}
+
+/** Exponential backoff without jitter; the runtime provides a jittered one. */
+export function backoffMs(attempt: number, backoff: { initialMs: number; maxMs: number }): number {
+  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1));
+}
+
+export const peerMachine = setup({
+  types: {
+    context: {} as PeerContext,
+    events: {} as PeerEvent,
+    input: {} as PeerInput,
+  },
+  actors: {
+    requestPeer: fromPromise<Connection, PeerRequestInput>(async () => {
+      throw new Error("requestPeer is provided by the runtime");
+    }),
+    programPeer: fromPromise<void, { name: string; link: Connection }>(async () => {
+      throw new Error("programPeer is provided by the runtime");
+    }),
+    /** Watches the link (monitor stream to the peer); sends LINK_DOWN when it breaks. */
+    monitorPeer: fromCallback<PeerEvent, { name: string; link: Connection }>(() => () => {}),
+    closePeer: fromPromise<void, { name: string; link?: Connection }>(async () => {}),
+  },
+  actions: {
+    // Provided by the runtime: peer up/down signals for metrics and Events.
+    signalUp: (_, _params: { name: string }) => {},
+    signalDown: (_, _params: { name: string; reason: string }) => {},
+    failed: assign(({ context }, params: { error: unknown }) => ({
+      attempt: context.attempt + 1,
+      lastError: message(params.error),
+    })),
+  },
+  guards: {
+    dials: ({ context }) => context.role === "dial",
+  },
+  delays: {
+    backoff: ({ context }) => backoffMs(context.attempt, context.backoff),
+  },
+}).createMachine({
+  id: "peer",
+  context: ({ input }) => ({ ...input, attempt: 0 }),
+  initial: "starting",
+  on: {
+    URL_CHANGED: { actions: assign({ url: ({ event }) => event.url }) },
+  },
+  states: {
+    starting: {
+      always: [{ guard: "dials", target: "requesting" }, { target: "accepting" }],
+    },
+    /** Accept side: waiting for the peer to dial us. */
+    accepting: {
+      on: {
+        LINK_UP: "up",
+        PEER_GONE: "closed",
+      },
+    },
+    requesting: {
+      invoke: {
+        src: "requestPeer",
+        input: ({ context }) => ({ name: context.name, url: context.url, link: context.link }),
+        onDone: { target: "programming", actions: assign({ link: ({ event }) => event.output }) },
+        onError: { target: "healing", actions: { type: "failed", params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: { PEER_GONE: "closing" },
+    },
+    programming: {
+      invoke: {
+        src: "programPeer",
+        input: ({ context }) => ({ name: context.name, link: context.link! }),
+        onDone: "up",
+        onError: { target: "healing", actions: { type: "failed", params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: { PEER_GONE: "closing" },
+    },
+    up: {
+      entry: [assign({ attempt: 0, lastError: undefined }), { type: "signalUp", params: ({ context }) => ({ name: context.name }) }],
+      invoke: {
+        src: "monitorPeer",
+        input: ({ context }) => ({ name: context.name, link: context.link! }),
+      },
+      on: {
+        LINK_DOWN: [
+          {
+            guard: "dials",
+            target: "healing",
+            actions: [
+              assign(({ context, event }) => ({ attempt: context.attempt + 1, lastError: event.reason })),
+              { type: "signalDown", params: ({ context, event }) => ({ name: context.name, reason: event.reason }) },
+            ],
+          },
+          {
+            target: "accepting",
+            actions: { type: "signalDown", params: ({ context, event }) => ({ name: context.name, reason: event.reason }) },
+          },
+        ],
+        // Our prefix changed: re-request so that the peer routes to the new one.
+        PREFIX_CHANGED: { guard: "dials", target: "requesting" },
+        PEER_GONE: {
+          target: "closing",
+          actions: { type: "signalDown", params: ({ context }) => ({ name: context.name, reason: "unregistered" }) },
+        },
+      },
+    },
+    /** Dial side: wait (exponential backoff) and dial again. */
+    healing: {
+      after: { backoff: "requesting" },
+      on: { PEER_GONE: "closing" },
+    },
+    closing: {
+      invoke: {
+        src: "closePeer",
+        input: ({ context }) => ({ name: context.name, link: context.link }),
+        onDone: "closed",
+        onError: { target: "closed", actions: assign({ lastError: ({ event }) => message(event.error) }) },
+      },
+    },
+    closed: { type: "final" },
+  },
+});
