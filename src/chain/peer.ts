@@ -1,7 +1,7 @@
 // Tells a peer NSE's request from an NSC's by its explicit mark (PEER_REQUEST_LABEL), checked
 // against the registry: the named NSE must be a registered vL3 peer of the service, and by the peer
 // rule it must be the side that dials us. Never a heuristic.
-import { dials } from "../actors/peer-rule.js";
+import { dialsPeer as dials } from "../registry/peer.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { RequestError } from "./errors.js";
 import type { Element } from "./types.js";
