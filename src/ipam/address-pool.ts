@@ -5,7 +5,7 @@ import {
   firstOutside,
   inRanges,
   mergeRanges,
-  parseAddress,
+  parseAddressWithLength,
   parseCidr,
   type Range,
 } from "./cidr.js";
@@ -143,7 +143,7 @@ export class AddressPool {
   /** A host CIDR for `owner` (a connection id): its current one if still allowed, else a requested one, else the next free. */
   allocate(owner: string, opts: AllocateOptions = {}): string {
     const excluded = this.excludedRanges(opts.excluded ?? []);
-    const requested = (opts.requested ?? []).map((value) => parseRequested(value));
+    const requested = (opts.requested ?? []).map((value) => parseAddressWithLength(value, "src_ip_addrs"));
     const held = this.space.slotOf(owner);
     if (held !== undefined && !inRanges(held, excluded)) return this.prefix.hostCidr(held);
     for (const r of requested) {
@@ -178,7 +178,7 @@ export class AddressPool {
   ownerOf(address: string): string | undefined {
     let parsed: { family: number; value: bigint };
     try {
-      parsed = parseRequested(address);
+      parsed = parseAddressWithLength(address);
     } catch {
       return undefined;
     }
@@ -206,12 +206,4 @@ export class AddressPool {
     }
     return mergeRanges(ranges);
   }
-}
-
-/** "a.b.c.d/32", "a.b.c.d/24" or "a.b.c.d": the address part, as NSM carries client addresses. */
-function parseRequested(value: string): { family: number; value: bigint } {
-  const slash = typeof value === "string" ? value.indexOf("/") : -1;
-  if (slash < 0) return parseAddress(value, "src_ip_addrs");
-  parseCidr(value, "src_ip_addrs");
-  return parseAddress(value.slice(0, slash).trim(), "src_ip_addrs");
 }

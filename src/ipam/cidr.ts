@@ -88,36 +88,57 @@ export class Cidr {
 const IPV4_DOTTED =
   /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 
-function isPlainAddress(value: string): boolean {
-  return value.includes(":") ? !value.includes("%") : IPV4_DOTTED.test(value);
+/** A dotted quad or an IPv6 address (no zone), else undefined. IPv4 is read here: it is the hot path. */
+function parseIp(text: string): { family: Family; value: bigint } | undefined {
+  if (text.includes(":")) {
+    if (text.includes("%")) return undefined;
+    try {
+      return { family: 6, value: addressToBigInt(ipaddr.IPv6.parse(text)) };
+    } catch {
+      return undefined;
+    }
+  }
+  if (!IPV4_DOTTED.test(text)) return undefined;
+  const [a, b, c, d] = text.split(".").map(Number) as [number, number, number, number];
+  return { family: 4, value: BigInt(((a << 24) | (b << 16) | (c << 8) | d) >>> 0) };
 }
 
 /** Parses "a.b.c.d/n" or "x::y/n" into its canonical network; `field` names the source in errors. */
 export function parseCidr(value: string, field = "prefix"): Cidr {
-  if (typeof value !== "string" || !value.includes("/")) {
-    throw new CidrError(field, String(value), "is not a CIDR (address/length)");
-  }
-  const [addrPart = "", bitsPart = ""] = value.trim().split("/");
-  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
-  try {
-    if (!isPlainAddress(addrPart) || !/^(0|[1-9][0-9]{0,2})$/.test(bitsPart)) throw new Error();
-    parsed = ipaddr.parseCIDR(value.trim());
-  } catch {
-    throw new CidrError(field, value, "is not a CIDR (address/length)");
-  }
-  const [addr, bits] = parsed;
+  const fail = () => new CidrError(field, String(value), "is not a CIDR (address/length)");
+  if (typeof value !== "string") throw fail();
+  const parts = value.trim().split("/");
+  if (parts.length !== 2 || !/^(0|[1-9][0-9]{0,2})$/.test(parts[1]!)) throw fail();
   // A v4-mapped IPv6 prefix stays IPv6: the family is what the string says.
-  const family: Family = addr.kind() === "ipv4" ? 4 : 6;
-  return new Cidr(family, addressToBigInt(addr), bits);
+  const ip = parseIp(parts[0]!);
+  const bits = Number(parts[1]);
+  if (!ip || bits > (ip.family === 4 ? 32 : 128)) throw fail();
+  return new Cidr(ip.family, ip.value, bits);
+}
+
+/**
+ * An address as NSM carries them: "a.b.c.d/32", "a.b.c.d/24" (the address, not its network) or bare.
+ * `bits` is the length given, else the full length.
+ */
+export function parseAddressWithLength(
+  value: string,
+  field = "address",
+): { family: Family; value: bigint; bits: number } {
+  const fail = () => new CidrError(field, String(value), "is not an IP address");
+  const [addr, len, ...rest] = typeof value === "string" ? value.trim().split("/") : [];
+  const ip = addr === undefined || rest.length > 0 ? undefined : parseIp(addr);
+  if (!ip || (len !== undefined && !/^(0|[1-9][0-9]{0,2})$/.test(len))) throw fail();
+  const max = ip.family === 4 ? 32 : 128;
+  const bits = len === undefined ? max : Number(len);
+  if (bits > max) throw fail();
+  return { ...ip, bits };
 }
 
 /** Parses a bare address ("a.b.c.d" or "x::y"). */
 export function parseAddress(value: string, field = "address"): { family: Family; value: bigint } {
-  if (typeof value !== "string" || !isPlainAddress(value.trim()) || !ipaddr.isValid(value.trim())) {
-    throw new CidrError(field, String(value), "is not an IP address");
-  }
-  const addr = ipaddr.parse(value.trim());
-  return { family: addr.kind() === "ipv4" ? 4 : 6, value: addressToBigInt(addr) };
+  const ip = typeof value === "string" ? parseIp(value.trim()) : undefined;
+  if (!ip) throw new CidrError(field, String(value), "is not an IP address");
+  return ip;
 }
 
 /** The address part of "a.b.c.d/32" (an address with a length, as NSM carries them). */

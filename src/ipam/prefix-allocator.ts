@@ -7,7 +7,7 @@ import {
   CidrError,
   inRanges,
   mergeRanges,
-  parseAddress,
+  parseAddressWithLength,
   parseCidr,
   type Range,
 } from "./cidr.js";
@@ -143,7 +143,7 @@ export class PrefixAllocator {
   private slotOfPrefix(cidr: Cidr, raw: string): bigint | undefined {
     if (cidr.bits !== this.prefixLen || !this.pool.containsCidr(cidr)) return undefined;
     // "172.16.1.5/24" names an address, not a prefix: only the network address itself is aligned.
-    if (parseAddress(raw.split("/")[0]!.trim(), "prefix").value !== cidr.network) return undefined;
+    if (parseAddressWithLength(raw, "prefix").value !== cidr.network) return undefined;
     return (cidr.network - this.pool.network) >> this.blockBits;
   }
 

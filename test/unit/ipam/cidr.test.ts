@@ -5,6 +5,7 @@ import {
   inRanges,
   mergeRanges,
   parseAddress,
+  parseAddressWithLength,
   parseCidr,
 } from "../../../src/ipam/cidr.js";
 
@@ -43,6 +44,25 @@ describe("parseCidr / parseAddress: the syntax NSM (Go) accepts", () => {
       expect(() => parseAddress(bad)).toThrow(CidrError);
     }
   });
+});
+
+describe("parseAddressWithLength: addresses as NSM carries them", () => {
+  it("keeps the address, not its network", () => {
+    expect(parseAddressWithLength("172.16.1.7/24")).toEqual({ family: 4, value: 0xac100107n, bits: 24 });
+    expect(parseAddressWithLength("172.16.1.7")).toEqual({ family: 4, value: 0xac100107n, bits: 32 });
+    expect(parseAddressWithLength("fd00::7/128")).toEqual({
+      family: 6,
+      value: (0xfd00n << 112n) + 7n,
+      bits: 128,
+    });
+  });
+
+  it.each(["172.16.1.7/33", "172.16.1.7/", "172.16.1.7/x", "172.16.1.7/24/1", "fd00::7/129", "1/8", ""])(
+    "rejects %j naming the field",
+    (input) => {
+      expect(() => parseAddressWithLength(input, "src_ip_addrs")).toThrow(`src_ip_addrs: "${input}"`);
+    },
+  );
 });
 
 describe("ranges", () => {

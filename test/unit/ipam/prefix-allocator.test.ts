@@ -2,15 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CidrError } from "../../../src/ipam/cidr.js";
 import { AllocationConflictError, PoolExhaustedError } from "../../../src/ipam/errors.js";
 import { PrefixAllocator } from "../../../src/ipam/prefix-allocator.js";
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a throw");
-}
+import { thrown } from "./thrown.js";
 
 describe("PrefixAllocator: construction", () => {
   it("counts the prefixes of the pool", () => {
