@@ -58,8 +58,11 @@ export class FakeAgentStore {
   delete(config: ConfigData | undefined): number {
     const errors: string[] = [];
     for (const key of uniqueValues(config).keys()) {
-      if (!this.entries.has(key)) continue;
-      if (this.fails(key, "DELETE")) errors.push(`${key} (DELETE): injected failure (fake vpp-agent)`);
+      const entry = this.entries.get(key);
+      if (!entry) continue;
+      // Removing a value that never made it into VPP (PENDING, FAILED) touches nothing there, so it cannot fail.
+      if (entry.state === "CONFIGURED" && this.fails(key, "DELETE"))
+        errors.push(`${key} (DELETE): injected failure (fake vpp-agent)`);
       else this.entries.delete(key);
     }
     return this.finish(errors);

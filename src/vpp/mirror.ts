@@ -69,7 +69,10 @@ export class Mirror {
     this.items.set(itemKey(item), item);
     if (item.type !== "address") return;
     let byCidr = this.addresses.get(item.ifName);
-    if (!byCidr) this.addresses.set(item.ifName, (byCidr = new Map()));
+    if (!byCidr) {
+      byCidr = new Map();
+      this.addresses.set(item.ifName, byCidr);
+    }
     byCidr.set(item.cidr, item);
   }
 

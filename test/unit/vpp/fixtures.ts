@@ -19,7 +19,10 @@ export function nscConnection(connId: string, nseAddress: string, clientAddress:
   return { name, iface, address, route, items };
 }
 
-/** A peer NSE this NSE dialled: memif slave, our address, a route to the peer /32 and to its prefix via it. */
+/**
+ * A peer NSE this NSE dialled: memif slave on the socket the mechanism names (relative: under the socket
+ * directory), our address, a route to the peer /32 and to its prefix via it.
+ */
 export function peerLink(peerName: string, ourAddress: string, peerAddress: string, peerPrefix: string) {
   const name = interfaceName("peer", peerName);
   const iface: InterfaceItem = {
@@ -29,7 +32,7 @@ export function peerLink(peerName: string, ourAddress: string, peerAddress: stri
     mechanism: {
       cls: "LOCAL",
       type: "MEMIF",
-      parameters: { socketfile: `/run/vl3-test/peers/${peerName}.sock` },
+      parameters: { socketfile: `peers/${peerName}.sock` },
     },
   };
   const address: AddressItem = { type: "address", ifName: name, cidr: `${ourAddress}/32` };
