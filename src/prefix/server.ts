@@ -1,0 +1,143 @@
+// Our prefix server (`vl3-nse prefix-server`): the NSM v1 ipam.IPAM/ManagePrefixes API, wire-compatible
+// with NSM's cmd-ipam-vl3, with two differences that keep prefixes stable: allocations belong to the
+// endpoint identity sent in metadata (not to the stream), and they survive a restart in a state file.
+import { setTimeout as sleep } from "node:timers/promises";
+import * as grpc from "@grpc/grpc-js";
+import { type IPAMServer, IPAMService, type PrefixRequest, Type } from "../grpc/gen/ipam/ipam.js";
+import { CidrError } from "../ipam/cidr.js";
+import { PoolExhaustedError } from "../ipam/errors.js";
+import { type Logger, silentLogger } from "../log.js";
+import { PREFIX_IDENTITY_METADATA } from "../registry/labels.js";
+import { bindServer, statusError } from "../util/grpc.js";
+import { type PrefixAllocation, PrefixBook, type PrefixOwner } from "./book.js";
+
+export interface PrefixServerOptions {
+  /** grpc target: "127.0.0.1:0", "0.0.0.0:5006", "tcp://:5006" or "unix:///path". */
+  listenOn: string;
+  pool: string;
+  prefixLen: number;
+  /** Where allocations are kept across restarts; without it they live in memory only. */
+  stateFile?: string;
+  /** Never handed out (node or service CIDRs); also echoed in every response's exclude_prefixes. */
+  exclude?: string[];
+  log?: Logger;
+}
+
+export interface PrefixServer {
+  readonly url: string;
+  stop(): Promise<void>;
+  /** Stops and starts on the same address, reloading the state file (a pod restart). */
+  restart(options?: { downMs?: number }): Promise<void>;
+  allocations(): PrefixAllocation[];
+}
+
+export async function startPrefixServer(options: PrefixServerOptions): Promise<PrefixServer> {
+  const log = options.log ?? silentLogger();
+  const exclude = options.exclude ?? [];
+  const load = () => new PrefixBook(options.pool, options.prefixLen, exclude, options.stateFile);
+  let book = load();
+  let streams = 0;
+  const identities = new Map<string, number>();
+
+  const impl: IPAMServer = {
+    managePrefixes(call) {
+      const owner = ownerOf(call.metadata, ++streams);
+      const who = "identity" in owner ? owner.identity : `anonymous stream ${owner.stream}`;
+      const current = book;
+      if ("identity" in owner) {
+        const n = (identities.get(owner.identity) ?? 0) + 1;
+        identities.set(owner.identity, n);
+        // One identity per endpoint is the rule; two live streams of one usually mean a reconnect
+        // racing its own dead stream, but could be two endpoints sharing a name.
+        if (n > 1) log.warn({ identity: owner.identity, streams: n }, "identity has several streams");
+      }
+      let done = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        if (current !== book) {
+          // A stream of the server before a restart: its bookkeeping is gone already.
+        } else if ("identity" in owner) {
+          const n = (identities.get(owner.identity) ?? 1) - 1;
+          if (n > 0) identities.set(owner.identity, n);
+          else identities.delete(owner.identity);
+        } else {
+          current.releaseAll(owner); // as in NSM: an anonymous stream's prefix ends with the stream
+        }
+        if (err) call.emit("error", err);
+        else if (!call.cancelled) call.end();
+      };
+      const handle = (req: PrefixRequest) => {
+        if (req.type === Type.ALLOCATE) {
+          const prefix = current.allocate(owner, req.prefix, req.excludePrefixes);
+          log.info({ who, prefix, requested: req.prefix || undefined }, "prefix allocated");
+          call.write({ prefix, excludePrefixes: [...req.excludePrefixes, ...exclude] });
+        } else if (req.type === Type.DELETE) {
+          const freed = current.release(owner, req.prefix);
+          log.info(
+            { who, prefix: req.prefix, freed },
+            freed ? "prefix released" : "release of a prefix not held",
+          );
+        } else {
+          throw statusError(
+            grpc.status.INVALID_ARGUMENT,
+            `type: ${Type[req.type] ?? req.type} is not ALLOCATE or DELETE`,
+          );
+        }
+      };
+      call.on("data", (req: PrefixRequest) => {
+        if (done) return;
+        try {
+          handle(req);
+        } catch (err) {
+          log.warn({ who, err: (err as Error).message }, "prefix request failed");
+          finish(toStatus(err));
+        }
+      });
+      call.on("end", () => finish());
+      call.on("cancelled", () => finish());
+      call.on("error", () => finish());
+    },
+  };
+
+  let server: grpc.Server | undefined;
+  let url = options.listenOn;
+  const start = async () => {
+    server = new grpc.Server();
+    server.addService(IPAMService, impl);
+    url = await bindServer(server, url);
+    log.info({ url, pool: options.pool, prefixLen: options.prefixLen }, "prefix server listening");
+  };
+  await start();
+
+  return {
+    get url() {
+      return url;
+    },
+    async stop() {
+      server?.forceShutdown();
+      server = undefined;
+    },
+    async restart(restartOptions = {}) {
+      server?.forceShutdown();
+      identities.clear();
+      if (restartOptions.downMs) await sleep(restartOptions.downMs);
+      book = load();
+      await start();
+    },
+    allocations: () => book.list(),
+  };
+}
+
+function ownerOf(metadata: grpc.Metadata, stream: number): PrefixOwner {
+  const value = metadata.get(PREFIX_IDENTITY_METADATA)[0];
+  const identity = typeof value === "string" ? value.trim() : "";
+  return identity ? { identity } : { stream };
+}
+
+function toStatus(err: unknown): Error {
+  if (typeof (err as { code?: unknown }).code === "number") return err as Error;
+  if (err instanceof PoolExhaustedError) return statusError(grpc.status.RESOURCE_EXHAUSTED, err.message);
+  if (err instanceof CidrError) return statusError(grpc.status.INVALID_ARGUMENT, err.message);
+  return statusError(grpc.status.INTERNAL, (err as Error).message ?? String(err));
+}
