@@ -5,7 +5,7 @@ import { join } from "node:path";
 import bunyan from "bunyan";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/log.js";
-import { IpamPrefixSource } from "../../../src/prefix/ipam-client.js";
+import { IpamPrefixSource } from "../../../src/prefix/ipam-source.js";
 import { type PrefixServer, startPrefixServer } from "../../../src/prefix/server.js";
 import { StaticPrefixSource } from "../../../src/prefix/static.js";
 import { waitFor } from "../registry/helpers.js";
