@@ -1,0 +1,159 @@
+// The vl3-nse command line: run, demo, status, prefix-server, config.
+import { readFileSync } from "node:fs";
+import { type Config, diffConfig, loadConfig, type Overrides } from "../config/config.js";
+import { ConfigError } from "../config/errors.js";
+import { parseConfigFile } from "../config/file.js";
+import { createLogger, type Logger } from "../log.js";
+import { intFlag, parseArgs, UsageError } from "./args.js";
+import { HELP } from "./help.js";
+
+const FLAGS = {
+  help: "switch",
+  version: "switch",
+  config: "value",
+  url: "value",
+  endpoints: "value",
+  clients: "value",
+  dataplane: "value",
+  stay: "switch",
+} as const;
+
+function fileOverrides(path: string | undefined): Overrides {
+  if (!path) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError("--config", `cannot read ${path}: ${(e as Error).message}`);
+  }
+  return parseConfigFile(text, path);
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function untilSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      log.info({ signal }, "shutting down");
+      process.off("SIGTERM", on);
+      process.off("SIGINT", on);
+      resolve();
+    };
+    process.on("SIGTERM", on);
+    process.on("SIGINT", on);
+  });
+}
+
+async function run(configPath: string | undefined): Promise<void> {
+  let overrides = fileOverrides(configPath);
+  let config = loadConfig(process.env, overrides);
+  const log = createLogger({ level: config.logLevel });
+  const { startNse } = await import("../nse.js");
+  const inspector = config.inspect
+    ? await (await import("../debug/inspect.js")).startInspector({ port: config.inspectPort, log })
+    : undefined;
+  if (inspector) log.info({ url: inspector.url }, "Stately inspector bridge: open it in a browser");
+  let watcher: { stop(): void } | undefined;
+  if (config.kubeConfigMap) {
+    const { watchConfigMap } = await import("../k8s/index.js");
+    const watched = await watchConfigMap(config.kubeConfigMap, log, (next) => {
+      try {
+        const updated = loadConfig(process.env, { ...overrides, ...next });
+        applyLive(config, updated, log);
+        overrides = { ...overrides, ...next };
+        config = { ...config, logLevel: updated.logLevel };
+      } catch (e) {
+        log.error({ err: (e as Error).message }, "ignored an invalid configuration change");
+      }
+    });
+    overrides = { ...overrides, ...watched.overrides };
+    config = loadConfig(process.env, overrides);
+    watcher = watched;
+  }
+  const nse = await startNse(config, { log, inspect: inspector?.inspect });
+  const debug = config.debugListenOn?.kind === "tcp"
+    ? await (await import("../debug/server.js")).startDebugServer({
+        host: config.debugListenOn.host,
+        port: config.debugListenOn.port,
+        observable: nse.endpoint,
+        log,
+      })
+    : undefined;
+  log.info({ name: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: debug?.url }, "vl3-nse is serving");
+  await untilSignal(log);
+  watcher?.stop();
+  await debug?.close();
+  await nse.stop();
+  await inspector?.stop();
+  log.info("stopped");
+}
+
+/** Applies what can change on a running endpoint and says which changes need a restart. */
+function applyLive(before: Config, after: Config, log: Logger): void {
+  const { live, restart } = diffConfig(before, after);
+  if (live.includes("NSM_LOG_LEVEL")) {
+    log.level(after.logLevel);
+    log.info({ level: after.logLevel }, "log level changed");
+  }
+  if (restart.length > 0) log.warn({ settings: restart }, "configuration changed; these settings apply after a restart");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { command, flags } = parseArgs(argv, FLAGS);
+  if (flags.has("help") || command === "help" || (!command && !flags.has("version"))) {
+    process.stdout.write(HELP);
+    return command || flags.has("help") ? 0 : 2;
+  }
+  if (flags.has("version")) {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    process.stdout.write(`vl3-nse ${pkg.version}\n`);
+    return 0;
+  }
+  const configPath = flags.get("config") as string | undefined;
+  switch (command) {
+    case "run":
+      await run(configPath);
+      return 0;
+    case "config":
+      process.stdout.write(`${JSON.stringify(loadConfig(process.env, fileOverrides(configPath)), null, 2)}\n`);
+      return 0;
+    case "status": {
+      const { fetchTree, formatStatus } = await import("../debug/status.js");
+      const url = (flags.get("url") as string | undefined) ?? "http://127.0.0.1:9090";
+      process.stdout.write(`${formatStatus(await fetchTree(url))}\n`);
+      return 0;
+    }
+    case "prefix-server": {
+      const { runPrefixServer } = await import("./prefix-server.js");
+      await runPrefixServer(loadConfig(process.env, fileOverrides(configPath)), untilSignal);
+      return 0;
+    }
+    case "demo": {
+      const { runDemo } = await import("./demo.js");
+      const dataplane = (flags.get("dataplane") as string | undefined) ?? "memory";
+      if (dataplane !== "memory" && dataplane !== "kernel") throw new UsageError("--dataplane must be memory or kernel");
+      return runDemo({
+        endpoints: intFlag(flags, "endpoints", 3, 1, 200),
+        clients: intFlag(flags, "clients", 6, 0, 5000),
+        dataplane,
+        stay: flags.has("stay"),
+      });
+    }
+    default:
+      throw new UsageError(`unknown command "${command}" (see --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`vl3-nse: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`vl3-nse: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,105 @@
+// The dial side of a peer link, through the local nsmgr (NSM_CONNECT_TO): a Request that names the
+// peer NSE and carries our mark and our prefix, a monitor of the link, and its Close.
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { peerRequestIpContext, type Vl3Addressing } from "../actors/ip-context.js";
+import type { PeerLinks } from "../actors/peer-effects.js";
+import type { MechanismType } from "../chain/mechanism.js";
+import type { Logger } from "../log.js";
+import { PEER_REQUEST_LABEL } from "../registry/labels.js";
+import { type Connection, ConnectionEventType, MonitorConnectionClient, State } from "./gen/networkservice/connection.js";
+import { NetworkServiceClient, type NetworkServiceRequest } from "./gen/networkservice/networkservice.js";
+
+export interface NsmgrPeerLinksOptions {
+  /** The nsmgr's grpc-js target. */
+  target: string;
+  self: string;
+  service: string;
+  requestLabels: Record<string, string>;
+  mechanism: MechanismType;
+  addressing(): Vl3Addressing;
+  lifetimeMs: number;
+  timeoutMs: number;
+  log: Logger;
+}
+
+const call = <T>(fn: (cb: (err: grpc.ServiceError | null, res: T) => void) => void) =>
+  new Promise<T>((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
+
+export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(): void } {
+  const ns = new NetworkServiceClient(o.target, grpc.credentials.createInsecure());
+  const monitor = new MonitorConnectionClient(o.target, grpc.credentials.createInsecure());
+  const deadline = () => new Date(Date.now() + o.timeoutMs);
+  const ourSegment = (link?: Connection) => link?.path?.pathSegments[0];
+
+  const build = (name: string, link?: Connection): NetworkServiceRequest => {
+    const id = ourSegment(link)?.id ?? randomUUID();
+    const expires = new Date(Date.now() + o.lifetimeMs);
+    const segments = link?.path?.pathSegments.length
+      ? link.path.pathSegments.map((s, i) => (i === 0 ? { ...s, expires } : s))
+      : [{ name: o.self, id, token: "", expires, metrics: {} }];
+    return {
+      connection: {
+        id,
+        networkService: o.service,
+        networkServiceEndpointName: name,
+        payload: "IP",
+        state: State.UP,
+        labels: { ...o.requestLabels, [PEER_REQUEST_LABEL]: o.self },
+        // Our current prefix, every time: a refresh after a prefix change carries the new one.
+        context: { ipContext: peerRequestIpContext(o.addressing()), extraContext: {}, MTU: 0, dnsContext: undefined, ethernetContext: undefined },
+        path: { index: 0, pathSegments: segments },
+        mechanism: link?.mechanism,
+      },
+      mechanismPreferences: [{ cls: "LOCAL", type: o.mechanism, parameters: {} }],
+    };
+  };
+
+  return {
+    request: async ({ name, link }) => {
+      return call<Connection>((cb) => ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb));
+    },
+    monitor: ({ link }, down) => {
+      const segment = ourSegment(link);
+      const stream = monitor.monitorConnections({
+        pathSegments: [{ name: o.self, id: segment?.id ?? "", token: "", expires: undefined, metrics: {} }],
+        networkServices: [],
+      });
+      let done = false;
+      const fire = (reason: string) => {
+        if (done) return;
+        done = true;
+        stream.cancel();
+        down(reason);
+      };
+      stream.on("data", (event: { type: ConnectionEventType; connections: Record<string, Connection> }) => {
+        for (const c of Object.values(event.connections)) {
+          if (event.type === ConnectionEventType.DELETE) fire("peer closed the link");
+          else if (c.state === State.DOWN) fire("link is down");
+        }
+        if (event.type === ConnectionEventType.INITIAL_STATE_TRANSFER && Object.keys(event.connections).length === 0) {
+          fire("peer does not know the link");
+        }
+      });
+      stream.on("error", (err: grpc.ServiceError) => {
+        if (err.code !== grpc.status.CANCELLED) fire(`monitor stream broke: ${err.details || err.message}`);
+      });
+      stream.on("end", () => fire("monitor stream ended"));
+      return () => {
+        done = true;
+        stream.cancel();
+      };
+    },
+    close: async ({ link }) => {
+      if (!link) return;
+      await call((cb) => ns.close(link, new grpc.Metadata(), { deadline: deadline() }, cb)).catch((err) =>
+        o.log.info({ err: (err as Error).message }, "closing a peer link failed; it will expire"),
+      );
+    },
+    dispose: () => {
+      // NetworkServiceClient's own `close` is the Close RPC; close the channel underneath instead.
+      ns.getChannel().close();
+      monitor.close();
+    },
+  };
+}

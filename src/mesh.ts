@@ -1,0 +1,55 @@
+// Turns one endpoint into a member of the vL3 mesh: registers it (through the nsmgr or with the
+// registry), watches the registry for the service's other vL3 peers and hands each to the endpoint
+// actor, which spawns one peer actor per remote NSE.
+import type { Endpoint } from "./actors/endpoint.js";
+import type { Config } from "./config/config.js";
+import { grpcTarget } from "./config/parse.js";
+import type { Logger } from "./log.js";
+import { dialsPeer, type PeerWatch, registerEndpoint, watchPeers } from "./registry/client.js";
+import type { RegistrationHandle } from "./registry/register.js";
+
+export interface Mesh {
+  registration: RegistrationHandle;
+  isPeer(name: string, service: string): boolean;
+  stop(options: { unregister: boolean }): Promise<void>;
+}
+
+export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; log: Logger }): Mesh {
+  const { config, endpoint, log } = o;
+  const target = grpcTarget((config.registryUrl ?? config.connectTo)!);
+  const backoff = { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs };
+  const registration = registerEndpoint({
+    target,
+    nse: { name: config.name, serviceNames: config.serviceNames, labels: config.labels, url: o.url },
+    expiryMs: config.registryExpiryMs,
+    registerService: config.registerService,
+    log,
+    backoff,
+    timeoutMs: config.dialTimeoutMs,
+  });
+  registration.on("change", (registered) => {
+    endpoint.registration = registered;
+  });
+  const watches = new Map<string, PeerWatch>();
+  for (const service of config.serviceNames) {
+    // A registry that restarted forgets everyone until they re-register: give peers that long.
+    const watch = watchPeers({ target, service, self: config.name, log, backoff, goneGraceMs: config.registryExpiryMs });
+    watch.on("peer", (event) => {
+      if (event.type === "up") {
+        const role = dialsPeer(config.name, event.nse.name) ? "dial" : "accept";
+        endpoint.peerFound(event.nse.name, event.nse.url, role);
+      } else if (![...watches.values()].some((w) => w.isPeer(event.name))) {
+        endpoint.peerLost(event.name);
+      }
+    });
+    watches.set(service, watch);
+  }
+  return {
+    registration,
+    isPeer: (name, service) => watches.get(service)?.isPeer(name) ?? false,
+    stop: async ({ unregister }) => {
+      for (const w of watches.values()) w.stop();
+      await registration.stop({ unregister });
+    },
+  };
+}

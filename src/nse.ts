@@ -1,0 +1,148 @@
+// The composition root: builds one vl3-nse from its configuration. Data plane, prefix source,
+// endpoint actor, element chain, gRPC server, registry and peers, debug server, in start order;
+// stopped in reverse so that nothing is left behind.
+import type { InspectionEvent } from "xstate";
+import { Endpoint } from "./actors/endpoint.js";
+import type { PeerLinks } from "./actors/peer-effects.js";
+import { endpointHandler } from "./chain/endpoint.js";
+import { type MechanismType, mechanisms } from "./chain/mechanism.js";
+import { peerRequests } from "./chain/peer.js";
+import { chain } from "./chain/types.js";
+import { updatepath } from "./chain/updatepath.js";
+import { validate } from "./chain/validate.js";
+import type { Config, DataplaneKind } from "./config/config.js";
+import { grpcTarget } from "./config/parse.js";
+import { MemoryDataplane } from "./dataplane/memory.js";
+import { linkInterface } from "./dataplane/names.js";
+import type { Dataplane } from "./dataplane/types.js";
+import { nsmgrPeerLinks } from "./grpc/peer-links.js";
+import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
+import { Cidr, parseCidr } from "./ipam/cidr.js";
+import type { Logger } from "./log.js";
+import { StaticPrefixSource } from "./prefix/static.js";
+import type { PrefixSource } from "./prefix/types.js";
+import { type Mesh, startMesh } from "./mesh.js";
+
+export interface NseOptions {
+  log: Logger;
+  /** Overrides for tests and the sandbox; otherwise built from the configuration. */
+  dataplane?: Dataplane;
+  prefixSource?: PrefixSource;
+  peerLinks?: PeerLinks;
+  inspect?: (event: InspectionEvent) => void;
+}
+
+export interface Vl3Nse {
+  config: Config;
+  endpoint: Endpoint;
+  server: EndpointServer;
+  /** The URL peers and the nsmgr reach this NSE at (the first listen URL). */
+  url: string;
+  mesh?: Mesh;
+  stop(options?: { releasePrefix?: boolean }): Promise<void>;
+}
+
+export const MECHANISMS: Record<DataplaneKind, MechanismType[]> = {
+  memory: ["KERNEL", "MEMIF"],
+  vpp: ["MEMIF"],
+  kernel: ["KERNEL"],
+};
+
+export async function createDataplane(config: Config, log: Logger): Promise<Dataplane> {
+  switch (config.dataplane) {
+    case "memory":
+      return new MemoryDataplane();
+    case "vpp": {
+      const { VppAgentDataplane } = await import("./vpp/index.js");
+      return new VppAgentDataplane({ target: grpcTarget(config.vppAgentUrl), log: log.child({ component: "vpp" }) });
+    }
+    case "kernel": {
+      const { KernelDataplane } = await import("./kernel/dataplane.js");
+      return new KernelDataplane({ log: log.child({ component: "kernel" }) });
+    }
+  }
+}
+
+/** The first prefix of the pool: the static default when nothing else says. */
+export function firstPrefix(config: Config): string {
+  const pool = parseCidr(config.prefixPool);
+  return new Cidr(pool.family, pool.network, config.prefixLen).toString();
+}
+
+export async function createPrefixSource(config: Config, log: Logger): Promise<PrefixSource> {
+  const identity = { id: config.nodeName ?? config.name, pool: config.prefixPool, prefixLen: config.prefixLen };
+  switch (config.prefixSource) {
+    case "static":
+      return new StaticPrefixSource(config.prefix ?? firstPrefix(config), { pool: config.prefixPool });
+    case "server": {
+      const { IpamPrefixSource } = await import("./prefix/ipam-source.js");
+      return new IpamPrefixSource({ target: grpcTarget(config.prefixServerUrl!), identity, log: log.child({ component: "prefix" }) });
+    }
+    case "kubernetes": {
+      const { kubernetesPrefixSource } = await import("./k8s/index.js");
+      return kubernetesPrefixSource(config, identity, log.child({ component: "prefix" }));
+    }
+  }
+}
+
+export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
+  const log = o.log;
+  const dataplane = o.dataplane ?? (await createDataplane(config, log));
+  const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log));
+  let endpoint: Endpoint | undefined;
+  const nsmgrLinks =
+    !o.peerLinks && config.connectTo
+      ? nsmgrPeerLinks({
+          target: grpcTarget(config.connectTo),
+          self: config.name,
+          service: config.serviceNames[0]!,
+          requestLabels: config.requestLabels,
+          mechanism: MECHANISMS[config.dataplane][0]!,
+          addressing: () => endpoint!.addressing(),
+          lifetimeMs: config.maxTokenLifetimeMs,
+          timeoutMs: config.requestTimeoutMs,
+          log: log.child({ component: "peer-links" }),
+        })
+      : undefined;
+  endpoint = new Endpoint({ config, log, dataplane, prefixSource, peerLinks: o.peerLinks ?? nsmgrLinks, inspect: o.inspect });
+  await endpoint.start();
+  let mesh: Mesh | undefined;
+  const handler = chain(
+    [
+      validate(config.serviceNames),
+      updatepath({ name: config.name, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
+      peerRequests({ self: config.name, isPeer: (name, service) => mesh?.isPeer(name, service) ?? false }),
+      mechanisms(MECHANISMS[config.dataplane], (id, ctx) => linkInterface(ctx.peerOf ? "peer" : "client", id)),
+    ],
+    endpointHandler(endpoint),
+  );
+  const server = await startEndpointServer({
+    listenOn: config.listenOn,
+    handler,
+    events: endpoint.events,
+    serviceNames: config.serviceNames,
+    requestTimeoutMs: config.requestTimeoutMs,
+    log,
+  });
+  const url = server.urls[0]!;
+  if (config.connectTo || config.registryUrl) {
+    mesh = startMesh({ config, endpoint, url, log: log.child({ component: "mesh" }) });
+  } else {
+    endpoint.registration = true; // standalone: nothing to register with
+  }
+  return {
+    config,
+    endpoint,
+    server,
+    url,
+    mesh,
+    stop: async (options = {}) => {
+      server.health.drain();
+      // Leave the registry first so that nobody dials us while we drain.
+      await mesh?.stop({ unregister: config.unregisterItself });
+      await endpoint.stop({ releasePrefix: options.releasePrefix });
+      nsmgrLinks?.dispose();
+      await server.close();
+    },
+  };
+}
