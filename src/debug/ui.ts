@@ -1,6 +1,7 @@
 // /debug/ui: one self-contained HTML page (inline CSS, JS and SVG; no external resources, since
 // neither the pod nor the person's port-forward has to reach the internet). It polls the tree.
-import { UI_SCRIPT } from "./ui-script.js";
+import { UI_MESH_SCRIPT } from "./ui-mesh.js";
+import { UI_MAIN_SCRIPT } from "./ui-script.js";
 
 const STYLE = `
 :root {
@@ -51,6 +52,7 @@ svg text { font-family: ui-sans-serif, system-ui, sans-serif; fill: var(--text);
 svg .muted { fill: var(--muted); font-size: 11px; }
 svg .addr { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; fill: #cbd5e1; }
 svg .name { font-size: 13px; font-weight: 600; }
+svg .state { font-size: 12px; }
 svg .link.busy { animation: pulse 1.2s ease-in-out infinite; }
 svg .link.healing { animation: pulse .6s ease-in-out infinite; }
 @keyframes pulse { 50% { stroke-opacity: .35; } }
@@ -101,7 +103,7 @@ export function uiPage(): string {
 <title>vL3 NSE · debug</title>
 <style>${STYLE}</style>
 </head>
-<body>${BODY}<script>${UI_SCRIPT}</script>
+<body>${BODY}<script>${UI_MESH_SCRIPT}${UI_MAIN_SCRIPT}</script>
 </body>
 </html>
 `;
