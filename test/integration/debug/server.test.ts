@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ActorView } from "../../../src/actors/observe.js";
 import { type DebugServer, startDebugServer } from "../../../src/debug/server.js";
@@ -172,5 +174,31 @@ describe("debug server close()", () => {
     await socketClosed;
     expect(observable.listenerCount).toBe(0);
     await expect(fetchTree(server.url, 2000)).rejects.toThrow(/cannot reach the debug server .*ECONNREFUSED/);
+  });
+});
+
+describe("a process with the debug server", () => {
+  it("exits by itself once the server is closed", async () => {
+    const script = fileURLToPath(new URL("../../support/debug/server-child.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: fileURLToPath(new URL("../../../", import.meta.url)),
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error("still running 15 s after close()"));
+      }, 15_000);
+      child.once("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    expect(out).toBe("closed\n");
   });
 });

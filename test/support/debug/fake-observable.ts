@@ -41,13 +41,16 @@ const T0 = "2026-03-01T12:00:00.000Z";
 
 export function actor(partial: Partial<ActorView> & Pick<ActorView, "id" | "kind" | "state">): ActorView {
   return {
-    machine: partial.kind,
-    since: T0,
-    subject: {},
-    addresses: [],
-    routes: [],
-    children: [],
-    ...partial,
+    id: partial.id,
+    kind: partial.kind,
+    machine: partial.machine ?? partial.kind,
+    state: partial.state,
+    since: partial.since ?? T0,
+    subject: partial.subject ?? {},
+    addresses: partial.addresses ?? [],
+    routes: partial.routes ?? [],
+    ...(partial.lastError === undefined ? {} : { lastError: partial.lastError }),
+    children: partial.children ?? [],
   };
 }
 
