@@ -40,6 +40,8 @@ export interface Vl3Nse {
   url: string;
   mesh?: Mesh;
   stop(options?: { releasePrefix?: boolean }): Promise<void>;
+  /** Dies without goodbyes (no Close, no unregister): what peers and clients must heal from. */
+  kill(): Promise<void>;
 }
 
 export const MECHANISMS: Record<DataplaneKind, MechanismType[]> = {
@@ -143,6 +145,12 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       await endpoint.stop({ releasePrefix: options.releasePrefix });
       nsmgrLinks?.dispose();
       await server.close();
+    },
+    kill: async () => {
+      await mesh?.stop({ unregister: false });
+      await server.close({ force: true });
+      await endpoint.abort();
+      nsmgrLinks?.dispose();
     },
   };
 }

@@ -197,6 +197,16 @@ export class Endpoint implements Observable {
     await this.o.dataplane.close();
   }
 
+  /** Stops at once, as a crashed process would: nothing is closed, withdrawn or released. */
+  async abort(): Promise<void> {
+    this.stopping = true;
+    this.unsubscribePrefix?.();
+    this.actor.stop();
+    await this.o.prefixSource.stop({ release: false });
+    await this.queue.close();
+    await this.o.dataplane.close();
+  }
+
   tree(): ActorView {
     return buildTree(this.actor, this.tracker, { name: this.name, prefix: this.prefix, address: this.selfAddress });
   }

@@ -18,7 +18,8 @@ export interface EndpointServer {
   /** The URLs actually bound (TCP port 0 resolved), as tcp://host:port or unix:///path. */
   urls: string[];
   health: HealthStatus;
-  close(): Promise<void>;
+  /** Graceful by default (in-flight calls get a moment); `force` cuts every call and stream at once. */
+  close(options?: { force?: boolean }): Promise<void>;
 }
 
 /** Binds a grpc-js server to each URL; a stale unix socket file is replaced. */
@@ -71,9 +72,10 @@ export async function startEndpointServer(o: {
   return {
     urls,
     health,
-    close: async () => {
+    close: async (options = {}) => {
       health.drain();
-      await shutdown(server);
+      if (options.force) server.forceShutdown();
+      else await shutdown(server);
       for (const url of o.listenOn) if (url.kind === "unix") rmSync(url.path, { force: true });
     },
   };

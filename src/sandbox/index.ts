@@ -1,0 +1,127 @@
+// The in-process NSM sandbox (after the NSM sdk's): a registry, a prefix server, one nsmgr per node
+// and any number of vl3-nse endpoints and NSCs, all real gRPC servers on loopback. Used by the
+// tests, the benchmarks and the demo.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../config/config.js";
+import type { Dataplane } from "../dataplane/types.js";
+import { type Logger, silentLogger } from "../log.js";
+import { startNse, type Vl3Nse } from "../nse.js";
+import { type PrefixServer, startPrefixServer } from "../prefix/server.js";
+import { type Nsmgr, startNsmgr } from "./nsmgr.js";
+import { Nsc } from "./nsc.js";
+import { type SandboxRegistry as RegistryServer, startRegistry } from "./registry-server.js";
+import type { SandboxKernel } from "./kernel.js";
+
+export interface SandboxOptions {
+  nodes?: number;
+  service?: string;
+  pool?: string;
+  prefixLen?: number;
+  /** Registration expiry and path-segment lifetime: short values make healing tests quick. */
+  registryExpiryMs?: number;
+  lifetimeMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Real packets: every NSE and NSC in its own network namespace (root; see kernel.ts). */
+  kernel?: SandboxKernel;
+  log?: Logger;
+}
+
+export interface Sandbox {
+  registry: RegistryServer;
+  prefixServer: PrefixServer;
+  nsmgrs: Nsmgr[];
+  endpoints: Map<string, Vl3Nse>;
+  clients: Nsc[];
+  service: string;
+  startEndpoint(name: string, options?: { node?: number; dataplane?: Dataplane }): Promise<Vl3Nse>;
+  stopEndpoint(name: string, options?: { graceful?: boolean }): Promise<void>;
+  startClient(name: string, options?: { node?: number }): Promise<Nsc>;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
+  const log = o.log ?? silentLogger();
+  const dir = mkdtempSync(join(tmpdir(), "vl3-sandbox-"));
+  const service = o.service ?? "vl3-service";
+  const pool = o.pool ?? "172.16.0.0/16";
+  const prefixLen = o.prefixLen ?? 24;
+  const expiry = o.registryExpiryMs ?? 3000;
+  const registry = await startRegistry({ listenOn: "127.0.0.1:0", maxExpiryMs: expiry, sweepMs: Math.min(1000, expiry / 3) });
+  const prefixServer = await startPrefixServer({ listenOn: "127.0.0.1:0", pool, prefixLen, stateFile: join(dir, "prefixes.json"), log });
+  const nsmgrs: Nsmgr[] = [];
+  for (let i = 0; i < (o.nodes ?? 1); i++) {
+    nsmgrs.push(
+      await startNsmgr({ name: `nsmgr-${i}`, listenOn: "127.0.0.1:0", registry: registry.url, log, forwarder: o.kernel?.forwarder }),
+    );
+  }
+  const endpoints = new Map<string, Vl3Nse>();
+  const clients: Nsc[] = [];
+  const nsmgrOf = (node = 0) => nsmgrs[node % nsmgrs.length]!;
+  const backoff = o.backoff ?? { initialMs: 50, maxMs: 1000 };
+
+  const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {
+    const config = loadConfig({
+      NSM_NAME: name,
+      NSM_SERVICE_NAMES: service,
+      NSM_LISTEN_ON: `unix://${join(dir, `${name}.sock`)}`,
+      NSM_CONNECT_TO: nsmgrOf(opts.node).url,
+      NSM_REGISTRY_URL: registry.url,
+      NSM_PREFIX_SERVER_URL: prefixServer.url,
+      NSM_PREFIX_POOL: pool,
+      NSM_PREFIX_LEN: String(prefixLen),
+      NSM_REGISTRY_EXPIRY: `${expiry}ms`,
+      NSM_MAX_TOKEN_LIFETIME: `${o.lifetimeMs ?? 60_000}ms`,
+      NSM_REQUEST_TIMEOUT: "5s",
+      NSM_PEER_BACKOFF_INITIAL: `${backoff.initialMs}ms`,
+      NSM_PEER_BACKOFF_MAX: `${backoff.maxMs}ms`,
+      NSM_DATAPLANE: o.kernel ? "kernel" : "memory",
+      NSM_DEBUG_LISTEN_ON: "",
+    });
+    const dataplane = opts.dataplane ?? (o.kernel ? await o.kernel.endpointDataplane(name) : undefined);
+    const nse = await startNse(config, { log: log.child({ nse: name }), dataplane });
+    endpoints.set(name, nse);
+    return nse;
+  };
+
+  const stopEndpoint = async (name: string, opts: { graceful?: boolean } = {}) => {
+    const nse = endpoints.get(name);
+    if (!nse) return;
+    endpoints.delete(name);
+    if (opts.graceful ?? true) await nse.stop();
+    else {
+      await nse.kill();
+      await o.kernel?.removePod(name);
+    }
+  };
+
+  const startClient = async (name: string, opts: { node?: number } = {}) => {
+    await o.kernel?.clientNetns(name);
+    const nsc = new Nsc({ name, nsmgr: nsmgrOf(opts.node).url, service, lifetimeMs: o.lifetimeMs, log: log.child({ nsc: name }) });
+    clients.push(nsc);
+    await nsc.connect();
+    return nsc;
+  };
+
+  return {
+    registry,
+    prefixServer,
+    nsmgrs,
+    endpoints,
+    clients,
+    service,
+    startEndpoint,
+    stopEndpoint,
+    startClient,
+    stop: async () => {
+      await Promise.all(clients.map((c) => c.close()));
+      await Promise.all([...endpoints.keys()].map((n) => stopEndpoint(n)));
+      await Promise.all(nsmgrs.map((n) => n.stop()));
+      await prefixServer.stop();
+      await registry.stop();
+      await o.kernel?.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// Real packets in the sandbox (root only): every NSE and NSC gets its own network namespace, NSEs
+// program theirs with the kernel data plane, and the nsmgrs' kernel forwarder wires veth pairs.
+import { KernelDataplane } from "../kernel/dataplane.js";
+import { createNetns, deleteNetns, KernelForwarder } from "../kernel/forwarder.js";
+import { type Logger, silentLogger } from "../log.js";
+
+export class SandboxKernel {
+  private readonly netns = new Map<string, string>();
+  private next = 0;
+  readonly forwarder: { kernel: KernelForwarder; netnsOf(pod: string): string | undefined };
+
+  constructor(
+    private readonly tag = `vl3s${process.pid % 10000}`,
+    private readonly log: Logger = silentLogger(),
+  ) {
+    const kernel = new KernelForwarder({ log });
+    this.forwarder = { kernel, netnsOf: (pod) => this.netns.get(pod) };
+  }
+
+  /** The pod's namespace, created on first use. */
+  async netnsFor(pod: string): Promise<string> {
+    let ns = this.netns.get(pod);
+    if (!ns) {
+      ns = `${this.tag}-${this.next++}`;
+      await createNetns(ns);
+      this.netns.set(pod, ns);
+    }
+    return ns;
+  }
+
+  async endpointDataplane(name: string): Promise<KernelDataplane> {
+    return new KernelDataplane({ netns: await this.netnsFor(name), log: this.log });
+  }
+
+  async clientNetns(name: string): Promise<string> {
+    return this.netnsFor(name);
+  }
+
+  /** A pod that died: its namespace goes, and every veth end in it with it. */
+  async removePod(pod: string): Promise<void> {
+    const ns = this.netns.get(pod);
+    if (!ns) return;
+    this.netns.delete(pod);
+    await deleteNetns(ns).catch(() => {});
+  }
+
+  async cleanup(): Promise<void> {
+    await this.forwarder.kernel.close?.();
+    for (const pod of [...this.netns.keys()]) await this.removePod(pod);
+  }
+}

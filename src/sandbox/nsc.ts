@@ -1,0 +1,157 @@
+// A sandbox NSC: NSM's client chain reduced to what a workload of the vL3 does. It requests the
+// service through its nsmgr, refreshes before expiry, re-requests when the NSE asks (REFRESH_REQUESTED),
+// and heals when its monitor breaks: first toward the same NSE, then reselecting another, always
+// offering its previous address so that it keeps it where it can.
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import {
+  type Connection,
+  type ConnectionEvent,
+  ConnectionEventType,
+  MonitorConnectionClient,
+  State,
+} from "../grpc/gen/networkservice/connection.js";
+import { NetworkServiceClient, type NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
+import { type Logger, silentLogger } from "../log.js";
+import { Backoff } from "../util/backoff.js";
+import { describeError, unary } from "../util/grpc.js";
+
+export interface NscOptions {
+  name: string;
+  nsmgr: string;
+  service: string;
+  mechanism?: "KERNEL" | "MEMIF";
+  lifetimeMs?: number;
+  log?: Logger;
+}
+
+export class Nsc {
+  connection?: Connection;
+  heals = 0;
+  private readonly ns: NetworkServiceClient;
+  private readonly monitor: MonitorConnectionClient;
+  private readonly id = randomUUID();
+  private readonly log: Logger;
+  private refreshTimer?: NodeJS.Timeout;
+  private watch?: grpc.ClientReadableStream<ConnectionEvent>;
+  private closed = false;
+  private healing?: Promise<void>;
+
+  constructor(private readonly o: NscOptions) {
+    const credentials = grpc.credentials.createInsecure();
+    this.ns = new NetworkServiceClient(o.nsmgr, credentials);
+    this.monitor = new MonitorConnectionClient(o.nsmgr, credentials, { channelOverride: this.ns.getChannel() });
+    this.log = (o.log ?? silentLogger()).child({ nsc: o.name });
+  }
+
+  get address(): string | undefined {
+    return this.connection?.context?.ipContext?.srcIpAddrs[0];
+  }
+
+  get endpoint(): string | undefined {
+    return this.connection?.networkServiceEndpointName;
+  }
+
+  get routes(): string[] {
+    return (this.connection?.context?.ipContext?.srcRoutes ?? []).map((r) => r.prefix);
+  }
+
+  /** Requests the service (bounded retries); resolves once connected. */
+  async connect(options: { attempts?: number } = {}): Promise<Connection> {
+    const backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.request(attempt > 1);
+      } catch (err) {
+        if (attempt >= (options.attempts ?? 40) || this.closed) throw err;
+        await new Promise((r) => setTimeout(r, backoff.next()));
+      }
+    }
+  }
+
+  private async request(reselect: boolean): Promise<Connection> {
+    const lifetimeMs = this.o.lifetimeMs ?? 60_000;
+    const prev = this.connection;
+    const ours = { name: this.o.name, id: this.id, token: "", expires: new Date(Date.now() + lifetimeMs), metrics: {} };
+    const keepPath = prev && !reselect;
+    const req: NetworkServiceRequest = {
+      connection: {
+        id: this.id,
+        networkService: this.o.service,
+        // Reselect: let the nsmgr choose; otherwise stay with our NSE.
+        networkServiceEndpointName: keepPath ? prev.networkServiceEndpointName : "",
+        labels: { podName: this.o.name },
+        payload: "IP",
+        state: State.UP,
+        mechanism: keepPath ? prev.mechanism : undefined,
+        // Offer what we had: a healing NSC keeps its address where the NSE can give it.
+        context: prev?.context,
+        path: keepPath ? { index: 0, pathSegments: [ours, ...prev.path!.pathSegments.slice(1)] } : { index: 0, pathSegments: [ours] },
+      },
+      mechanismPreferences: [{ cls: "LOCAL", type: this.o.mechanism ?? "KERNEL", parameters: { name: "nsm-1" } }],
+    };
+    const res = await unary(this.ns as unknown as grpc.Client, this.ns.request, req, 15_000);
+    this.connection = res;
+    this.scheduleRefresh(lifetimeMs);
+    this.watchConnection(res);
+    return res;
+  }
+
+  private scheduleRefresh(lifetimeMs: number): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.heal("refresh", false), lifetimeMs / 3);
+    this.refreshTimer.unref();
+  }
+
+  private watchConnection(conn: Connection): void {
+    this.watch?.cancel();
+    const stream = this.monitor.monitorConnections({
+      pathSegments: [{ name: this.o.name, id: this.id, token: "", expires: undefined, metrics: {} }],
+      networkServices: [],
+    });
+    this.watch = stream;
+    const lost = (why: string) => {
+      if (this.watch !== stream || this.closed) return;
+      this.watch = undefined;
+      stream.cancel();
+      void this.heal(why, true);
+    };
+    stream.on("data", (e: ConnectionEvent) => {
+      const mine = Object.values(e.connections).find((c) => c.id === conn.id) ?? Object.values(e.connections)[0];
+      if (e.type === ConnectionEventType.DELETE) lost("the NSE closed the connection");
+      else if (mine?.state === State.REFRESH_REQUESTED) void this.heal("the NSE asked for a refresh", false);
+      else if (e.type === ConnectionEventType.INITIAL_STATE_TRANSFER && !mine) lost("the NSE does not know the connection");
+    });
+    stream.on("error", (err: grpc.ServiceError) => err.code !== grpc.status.CANCELLED && lost(describeError(err)));
+  }
+
+  /** Re-requests; when the control plane broke, tries the same NSE once and then reselects. */
+  private heal(why: string, broken: boolean): Promise<void> {
+    if (this.healing || this.closed) return this.healing ?? Promise.resolve();
+    this.log.info({ why }, "re-requesting");
+    if (broken) this.heals++;
+    this.healing = (async () => {
+      try {
+        await this.request(false);
+      } catch (err) {
+        this.log.info({ err: describeError(err) }, "the same NSE did not answer; reselecting");
+        await this.connect().catch((e) => this.log.warn({ err: describeError(e) }, "healing failed"));
+      }
+    })().finally(() => {
+      this.healing = undefined;
+    });
+    return this.healing;
+  }
+
+  /** Closes the connection and the client. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.refreshTimer);
+    this.watch?.cancel();
+    await this.healing;
+    if (this.connection) {
+      await unary(this.ns as unknown as grpc.Client, this.ns.close, this.connection, 5000).catch(() => {});
+    }
+    this.ns.getChannel().close();
+  }
+}

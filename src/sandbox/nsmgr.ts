@@ -1,0 +1,179 @@
+// A sandbox nsmgr: NSM's per-node manager reduced to what a vL3 needs. It forwards Request/Close to
+// the endpoint named in the request (or one chosen for the network service, via the registry), adds
+// its own path segment, relays monitor events from the endpoints it forwarded to, and, with a kernel
+// forwarder, wires a veth for every KERNEL connection.
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { connectionIdOf, updatePath } from "../chain/updatepath.js";
+import { linkInterface } from "../dataplane/names.js";
+import {
+  type Connection,
+  type ConnectionEvent,
+  MonitorConnectionService,
+} from "../grpc/gen/networkservice/connection.js";
+import { type NetworkServiceRequest, NetworkServiceService } from "../grpc/gen/networkservice/networkservice.js";
+import { matchesSelector } from "../grpc/monitor.js";
+import type { KernelForwarder } from "../kernel/forwarder.js";
+import { type Logger, silentLogger } from "../log.js";
+import { PEER_REQUEST_LABEL } from "../registry/labels.js";
+import { endpointRegistryClient } from "../registry/clients.js";
+import { listEndpoints } from "../registry/list.js";
+import { DEFAULT_BACKOFF } from "../util/backoff.js";
+import { bindServer, statusError } from "../util/grpc.js";
+import { EndpointClients } from "./endpoint-clients.js";
+
+export interface NsmgrOptions {
+  name: string;
+  listenOn: string;
+  registry: string;
+  log?: Logger;
+  /** With a kernel forwarder: which network namespace each NSE and NSC lives in. */
+  forwarder?: { kernel: KernelForwarder; netnsOf(podName: string): string | undefined };
+}
+
+export interface Nsmgr {
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface Forwarded {
+  target: string;
+  nse: string;
+  response: Connection;
+}
+
+export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
+  const log = (o.log ?? silentLogger()).child({ nsmgr: o.name });
+  const clients = new EndpointClients();
+  const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF);
+  const forwarded = new Map<string, Forwarded>(); // by our path segment id
+  let next = 0;
+
+  const chooseEndpoint = async (conn: Connection): Promise<{ name: string; url: string }> => {
+    const found = await listEndpoints(
+      registry,
+      {
+        name: conn.networkServiceEndpointName,
+        networkServiceNames: conn.networkServiceEndpointName ? [] : [conn.networkService],
+        networkServiceLabels: {},
+        url: "",
+        expirationTime: undefined,
+        initialRegistrationTime: undefined,
+        pathIds: [],
+      },
+      5000,
+    );
+    const live = found.filter((e) => !e.expirationTime || e.expirationTime.getTime() > Date.now());
+    if (live.length === 0) {
+      const what = conn.networkServiceEndpointName || `network service ${conn.networkService}`;
+      throw statusError(grpc.status.NOT_FOUND, `no endpoint for ${what}`);
+    }
+    const e = live[next++ % live.length]!;
+    return { name: e.name, url: e.url };
+  };
+
+  /** The kernel forwarder's veth for a KERNEL link: created before the NSE sees the request, so that the
+   * NSE can program its end; the IP context goes on both ends once the NSE has answered. */
+  const kernelLink = (request: Connection, prefs: Array<{ type: string }>, nse: string, connectionId: string) => {
+    const fw = o.forwarder;
+    const wantsKernel = (request.mechanism?.type || prefs[0]?.type) === "KERNEL";
+    if (!fw || !wantsKernel) return undefined;
+    const peerOf = request.labels[PEER_REQUEST_LABEL];
+    const client = peerOf ?? request.labels.podName ?? request.path?.pathSegments[0]?.name ?? "";
+    const nscNetns = fw.netnsOf(client);
+    const nseNetns = fw.netnsOf(nse);
+    if (!nscNetns || !nseNetns) throw statusError(grpc.status.FAILED_PRECONDITION, `no network namespace for ${client} or ${nse}`);
+    const nseIfName = linkInterface(peerOf ? "peer" : "client", connectionId);
+    // A dialling NSE names its end like the serving one (same connection id), in its own namespace.
+    const nscIfName = peerOf ? nseIfName : request.mechanism?.parameters.name || undefined;
+    const base = { connectionId, nscNetns, nscIfName, nseNetns, nseIfName };
+    return {
+      create: () => fw.kernel.connect(base),
+      apply: (response: Connection) => fw.kernel.connect({ ...base, ipContext: response.context?.ipContext }),
+      remove: () => fw.kernel.disconnect(connectionId).catch(() => false),
+    };
+  };
+
+  const impl = {
+    request: (call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>, cb: grpc.sendUnaryData<Connection>) => {
+      void (async () => {
+        const incoming = call.request.connection!;
+        const { connection } = updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 });
+        const ours = connection.path!.pathSegments.at(-1)!;
+        const known = forwarded.get(ours.id);
+        const nse = known ? { name: known.nse, url: known.target } : await chooseEndpoint(connection);
+        const target = nse.url.replace(/^tcp:\/\//, "");
+        // We name the NSE's segment (and so its connection id) up front, as NSM lets the previous hop do.
+        const nseSegment = known?.response.path?.pathSegments.at(-1) ?? { name: nse.name, id: randomUUID(), token: "", expires: undefined, metrics: {} };
+        const segments = [...connection.path!.pathSegments, nseSegment];
+        const forward = { ...connection, path: { index: segments.length - 2, pathSegments: segments } };
+        const link = kernelLink(incoming, call.request.mechanismPreferences, nse.name, nseSegment.id);
+        if (!known) await link?.create();
+        let response: Connection;
+        try {
+          response = await clients.request(target, { ...call.request, connection: forward }, call.getDeadline());
+          await link?.apply(response);
+        } catch (err) {
+          // The endpoint is gone or refused: the next request chooses again.
+          forwarded.delete(ours.id);
+          if (!known) await link?.remove();
+          throw err;
+        }
+        forwarded.set(ours.id, { target, nse: nse.name, response });
+        cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
+      })().catch((err: grpc.ServiceError) => cb(err.code !== undefined ? err : statusError(grpc.status.INTERNAL, String(err))));
+    },
+    close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
+      void (async () => {
+        const id = connectionIdOf(call.request, o.name);
+        const known = forwarded.get(id);
+        forwarded.delete(id);
+        if (known) {
+          await clients.close(known.target, { ...call.request, path: known.response.path }).catch(() => {});
+          await o.forwarder?.kernel.disconnect(known.response.id).catch(() => false);
+        }
+        cb(null, {});
+      })().catch((err) => cb(statusError(grpc.status.INTERNAL, String(err))));
+    },
+  };
+
+  const monitor = {
+    monitorConnections: (call: grpc.ServerWritableStream<Parameters<typeof matchesSelector>[1], ConnectionEvent>) => {
+      const selector = call.request;
+      // Ask the endpoints that serve the connections the caller is interested in.
+      const targets = new Set<string>();
+      for (const f of forwarded.values()) if (matchesSelector(f.response, selector)) targets.add(f.target);
+      if (targets.size === 0) {
+        call.write({ type: 0, connections: {} });
+      }
+      const upstreams = [...targets].map((target) => {
+        const stream = clients.monitor(target, selector);
+        stream.on("data", (event: ConnectionEvent) => call.write(event));
+        stream.on("error", (err: grpc.ServiceError) => {
+          if (err.code === grpc.status.CANCELLED) return;
+          // The endpoint went away: the caller must see its monitor break.
+          for (const s of upstreams) s.cancel();
+          call.destroy(statusError(grpc.status.UNAVAILABLE, `endpoint ${target} is unreachable`));
+        });
+        return stream;
+      });
+      const stop = () => upstreams.forEach((s) => s.cancel());
+      call.on("cancelled", stop);
+      call.on("close", stop);
+    },
+  };
+
+  const server = new grpc.Server();
+  server.addService(NetworkServiceService, impl as never);
+  server.addService(MonitorConnectionService, monitor as never);
+  const url = await bindServer(server, o.listenOn);
+  log.info({ url }, "sandbox nsmgr listening");
+  return {
+    url,
+    stop: async () => {
+      server.forceShutdown();
+      clients.closeAll();
+      registry.close();
+    },
+  };
+}
