@@ -21,7 +21,7 @@ const GREEN = "#22c55e";
 const AMBER = "#f59e0b";
 const RED = "#ef4444";
 
-describe.skipIf(!hasChromium)("debug UI in Chromium (skipped: /usr/bin/chromium missing)", () => {
+describe.skipIf(!hasChromium)("debug UI in headless Chromium (skips if /usr/bin/chromium is missing)", () => {
   let observable: FakeObservable;
   let server: DebugServer;
   let browser: Browser;
