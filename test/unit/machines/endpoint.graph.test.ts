@@ -1,0 +1,71 @@
+// Every state of the endpoint supervisor is reachable. (A child's done event is routed by the
+// machine's wildcard transition, which a graph walk cannot feed; the scenario tests cover it.)
+import { getShortestPaths } from "@xstate/graph";
+import { describe, expect, it } from "vitest";
+import { fromPromise } from "xstate";
+import { endpointMachine } from "../../../src/machines/endpoint.machine.js";
+import { conn } from "./fixtures.js";
+import { activeIds, actorEvents, stateIds } from "./graph.js";
+
+const machine = endpointMachine.provide({ actors: { start: fromPromise(async () => "172.16.0.0/24") } });
+
+const events = [
+  ...actorEvents(machine, { outputs: { start: ["172.16.0.0/24"] } }),
+  { type: "CONNECTION.REQUEST", id: "c1", kind: "client", request: conn("c1"), lifetimeMs: 60_000 },
+  { type: "CONNECTION.CLOSE", id: "c1" },
+  { type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:5998", role: "dial" },
+  { type: "PEER.LOST", name: "nse-b" },
+  { type: "PREFIX.CHANGED", prefix: "172.16.1.0/24" },
+  { type: "DATAPLANE.LOST" },
+  { type: "STOP" },
+] as never[];
+
+const serializeState = (s: {
+  value: unknown;
+  context: { connections: object; peers: object; prefix?: string };
+}) =>
+  JSON.stringify({
+    value: s.value,
+    connections: Object.keys(s.context.connections),
+    peers: Object.keys(s.context.peers),
+    prefix: s.context.prefix,
+  });
+
+describe("endpoint machine graph", () => {
+  const paths = getShortestPaths(machine, {
+    input: { name: "nse-a", backoff: { initialMs: 100, maxMs: 1000 } },
+    events,
+    serializeState: serializeState as never,
+  });
+  const reached = new Set(paths.flatMap((p) => activeIds("endpoint", p.state.value)));
+
+  it.each(stateIds(machine))("reaches %s", (id) => {
+    expect(reached).toContain(id);
+  });
+
+  it("drains (does not stop at once) while it has children, and stops at once without", () => {
+    const stopped = paths.filter((p) => p.steps.at(-1)?.event.type === "STOP");
+    const withChildren = stopped.filter((p) => Object.keys(p.state.context.connections).length > 0);
+    const without = stopped.filter(
+      (p) =>
+        Object.keys(p.state.context.connections).length + Object.keys(p.state.context.peers).length === 0,
+    );
+    expect(withChildren.every((p) => p.state.value === "draining")).toBe(true);
+    expect(without.every((p) => p.state.value === "stopped")).toBe(true);
+    expect(withChildren.length).toBeGreaterThan(0);
+  });
+
+  it("spawns one connection child per id and one peer child per name", () => {
+    const busiest = paths.find(
+      (p) =>
+        Object.keys(p.state.context.connections).length > 0 && Object.keys(p.state.context.peers).length > 0,
+    );
+    expect(busiest).toBeDefined();
+    expect(Object.keys(busiest!.state.children).sort()).toEqual(["connection/c1", "peer/nse-b"]);
+  });
+
+  it("keeps the prefix it started with and the one it changed to", () => {
+    const prefixes = new Set(paths.map((p) => p.state.context.prefix));
+    expect(prefixes).toEqual(new Set([undefined, "172.16.0.0/24", "172.16.1.0/24"]));
+  });
+});

@@ -1,0 +1,75 @@
+// Connections and fake effects shared by the machine tests.
+import { type AnyActorRef, type EventObject, fromCallback, fromPromise, type SnapshotFrom } from "xstate";
+import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
+import { Connection as ConnectionMsg } from "../../../src/grpc/gen/networkservice/connection.js";
+
+/** A connection whose IP context carries `src` as the NSC's address. */
+export function conn(id: string, src = "172.16.0.2/32"): Connection {
+  return ConnectionMsg.fromPartial({
+    id,
+    networkService: "vl3-test",
+    context: { ipContext: { srcIpAddrs: [src], dstIpAddrs: ["172.16.0.1/32"] } },
+    mechanism: { cls: "LOCAL", type: "KERNEL", parameters: { name: "nsc-x" } },
+  });
+}
+
+/** A promise actor whose outcomes are scripted per call (last one repeats); calls are recorded. */
+export function scripted<I, O>(outcomes: Array<O | Error>) {
+  const calls: I[] = [];
+  const logic = fromPromise<O, I>(async ({ input }) => {
+    calls.push(input);
+    const outcome = outcomes[Math.min(calls.length - 1, outcomes.length - 1)];
+    if (outcome instanceof Error) throw outcome;
+    return outcome as O;
+  });
+  return { logic, calls };
+}
+
+/** A callback actor that records its inputs and whether it was stopped. */
+export function watcher<I, E extends EventObject = EventObject>() {
+  const started: I[] = [];
+  let stopped = 0;
+  const logic = fromCallback<E, I>(({ input }) => {
+    started.push(input);
+    return () => {
+      stopped++;
+    };
+  });
+  return { logic, started, stopped: () => stopped };
+}
+
+/** An error carrying a gRPC status name, as the runtime's RequestError does. */
+export function coded(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** Resolves with the first snapshot that satisfies `done` (bounded). */
+export function until<A extends AnyActorRef>(
+  actor: A,
+  done: (s: SnapshotFrom<A>) => boolean,
+  timeoutMs = 5000,
+): Promise<SnapshotFrom<A>> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const s = actor.getSnapshot() as SnapshotFrom<A>;
+      if (!done(s)) return false;
+      clearTimeout(timer);
+      sub?.unsubscribe();
+      resolve(s);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      sub?.unsubscribe();
+      reject(
+        new Error(`timed out after ${timeoutMs} ms; last state ${JSON.stringify(actor.getSnapshot().value)}`),
+      );
+    }, timeoutMs);
+    let sub: { unsubscribe(): void } | undefined;
+    if (check()) return;
+    sub = actor.subscribe({
+      next: () => void check(),
+      complete: () => void check(),
+      error: () => void check(),
+    });
+  });
+}

@@ -1,0 +1,65 @@
+// Every state of the peer machine is reachable, for the dialling side and the accepting side.
+import { getShortestPaths } from "@xstate/graph";
+import { describe, expect, it } from "vitest";
+import { fromCallback, fromPromise } from "xstate";
+import { backoffMs, type PeerRole, peerMachine } from "../../../src/machines/peer.machine.js";
+import { conn } from "./fixtures.js";
+import { activeIds, actorEvents, stateIds } from "./graph.js";
+
+const machine = peerMachine.provide({
+  actors: {
+    requestPeer: fromPromise(async () => conn("link-1")),
+    programPeer: fromPromise(async () => {}),
+    monitorPeer: fromCallback(() => () => {}),
+    closePeer: fromPromise(async () => {}),
+  },
+});
+
+const events = [
+  ...actorEvents(machine, { outputs: { requestPeer: [conn("link-1")] } }),
+  { type: "LINK_UP" },
+  { type: "LINK_DOWN", reason: "stream broke" },
+  { type: "PEER_GONE" },
+  { type: "PREFIX_CHANGED" },
+  { type: "URL_CHANGED", url: "tcp://127.0.0.1:5999" },
+] as never[];
+
+const serializeState = (s: { value: unknown; context: { attempt: number; url: string } }) =>
+  JSON.stringify({ value: s.value, failing: s.context.attempt > 0 });
+
+function walk(role: PeerRole) {
+  return getShortestPaths(machine, {
+    input: { name: "nse-b", url: "tcp://127.0.0.1:5998", role, backoff: { initialMs: 100, maxMs: 1000 } },
+    events,
+    serializeState: serializeState as never,
+  });
+}
+
+describe("peer machine graph", () => {
+  const dial = walk("dial");
+  const accept = walk("accept");
+  const reached = new Set([...dial, ...accept].flatMap((p) => activeIds("peer", p.state.value)));
+
+  // "starting" is transient (always): it is left in the same step it is entered.
+  it.each(stateIds(machine).filter((id) => id !== "peer.starting"))("reaches %s", (id) => {
+    expect(reached).toContain(id);
+  });
+
+  it("never dials from the accepting side", () => {
+    const values = new Set(accept.map((p) => p.state.value as string));
+    expect(values).toEqual(new Set(["accepting", "up", "closing", "closed"]));
+  });
+
+  it("heals the dialling side by backoff, back to requesting", () => {
+    // A walk keeps one representative snapshot per state: the count is at least the first failure.
+    const healing = dial.find((p) => p.state.value === "healing");
+    expect(healing?.state.context.attempt).toBeGreaterThanOrEqual(1);
+    const types = dial.flatMap((p) => p.steps.map((s) => s.event.type));
+    expect(types).toContain("xstate.after.backoff.peer.healing");
+  });
+
+  it("grows the backoff exponentially up to the maximum", () => {
+    const b = { initialMs: 100, maxMs: 1000 };
+    expect([0, 1, 2, 3, 4, 5, 10].map((a) => backoffMs(a, b))).toEqual([100, 100, 200, 400, 800, 1000, 1000]);
+  });
+});
