@@ -1,0 +1,242 @@
+// The vL3 peers of one service, kept current from a registry Find with watch: endpoints that carry
+// PEER_LABEL=true for the service come up and go down as they register, leave or expire. A broken
+// stream is redialled with backoff and reconciled against a fresh listing.
+import { EventEmitter } from "node:events";
+import type * as grpc from "@grpc/grpc-js";
+import {
+  NetworkServiceEndpoint,
+  type NetworkServiceEndpointRegistryClient,
+  type NetworkServiceEndpointResponse,
+} from "../grpc/gen/registry/registry.js";
+import type { Logger } from "../log.js";
+import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
+import { describeError } from "../util/grpc.js";
+import { endpointRegistryClient } from "./clients.js";
+import { isPeerEndpoint } from "./peer.js";
+import { listEndpoints } from "./list.js";
+
+export type PeerDownReason = "deleted" | "expired" | "gone";
+export type PeerEvent =
+  | { type: "up"; nse: NetworkServiceEndpoint }
+  | { type: "down"; name: string; reason: PeerDownReason };
+
+export interface WatchPeersOptions {
+  target: string;
+  service: string;
+  /** This endpoint's own name: never its own peer. */
+  self: string;
+  log: Logger;
+  backoff?: BackoffOptions;
+  /**
+   * How long a peer missing from the listing after a reconnect is kept before it goes down with
+   * "gone" (default 0: at once). A registry that restarted has forgotten everyone until they
+   * re-register, so a grace of a few seconds avoids tearing healthy peer links down.
+   */
+  goneGraceMs?: number;
+  /** Re-list and reconcile this often even while the stream is up (default 0: never). */
+  resyncMs?: number;
+  /** Deadline of one listing (default 5 s). */
+  timeoutMs?: number;
+}
+
+type Events = { peer: [PeerEvent]; up: [PeerEvent]; down: [PeerEvent]; synced: []; disconnected: [] };
+
+export class PeerWatch extends EventEmitter<Events> {
+  private readonly client: NetworkServiceEndpointRegistryClient;
+  private readonly backoff: Backoff;
+  private readonly known = new Map<string, NetworkServiceEndpoint>();
+  private readonly pendingGone = new Map<string, NodeJS.Timeout>();
+  /** Watch message count, and the count at which each name was last mentioned on the stream. */
+  private seq = 0;
+  private readonly lastSeen = new Map<string, number>();
+  private stream: grpc.ClientReadableStream<NetworkServiceEndpointResponse> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private hasSynced = false;
+  private listing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: WatchPeersOptions) {
+    super();
+    const backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.backoff = new Backoff(backoff);
+    this.client = endpointRegistryClient(options.target, backoff);
+    this.connect();
+  }
+
+  /** The peers known now, by name. */
+  peers(): Map<string, NetworkServiceEndpoint> {
+    return new Map(this.known);
+  }
+
+  /** Whether `name` is a registered peer of the service (checks a peer request's mark). */
+  isPeer(name: string): boolean {
+    return this.known.has(name);
+  }
+
+  /** Whether the first listing has been reconciled: `peers()` is then the registry's view. */
+  get synced(): boolean {
+    return this.hasSynced;
+  }
+
+  whenSynced(): Promise<void> {
+    return this.hasSynced ? Promise.resolve() : new Promise((resolve) => this.once("synced", resolve));
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.resyncTimer);
+    for (const t of this.pendingGone.values()) clearTimeout(t);
+    this.pendingGone.clear();
+    this.closeStream();
+    this.client.close();
+  }
+
+  private query(): NetworkServiceEndpoint {
+    return NetworkServiceEndpoint.fromPartial({ networkServiceNames: [this.options.service] });
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const stream = this.client.find({ networkServiceEndpoint: this.query(), watch: true });
+    this.stream = stream;
+    const broken = (why: string) => {
+      if (this.stream !== stream || this.stopped) return;
+      this.closeStream();
+      clearInterval(this.resyncTimer);
+      const delay = this.backoff.next();
+      this.options.log.warn({ service: this.options.service, why, retryInMs: delay }, "peer watch broken");
+      this.emit("disconnected");
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+    stream.on("data", (r: NetworkServiceEndpointResponse) => this.onWatch(r));
+    stream.on("error", (err) => broken(describeError(err)));
+    stream.on("end", () => broken("watch ended"));
+    // The watch sends what exists and then changes, but never says when "what exists" is complete;
+    // a plain listing does, and tells which known peers vanished while we were away.
+    void this.resync().then(
+      () => {
+        if (this.stream !== stream) return;
+        this.backoff.reset();
+        if (this.options.resyncMs) {
+          clearInterval(this.resyncTimer);
+          this.resyncTimer = setInterval(() => void this.resync().catch(() => {}), this.options.resyncMs);
+        }
+      },
+      (err) => broken(`listing failed: ${describeError(err)}`),
+    );
+  }
+
+  /** Listings run one at a time, in order. */
+  private resync(): Promise<void> {
+    const run = this.listing.then(() => this.reconcile());
+    this.listing = run.catch(() => {});
+    return run;
+  }
+
+  private async reconcile(): Promise<void> {
+    const startSeq = this.seq;
+    const listed = await listEndpoints(this.client, this.query(), this.options.timeoutMs ?? 5000);
+    if (this.stopped) return;
+    const names = new Set<string>();
+    for (const nse of listed) {
+      names.add(nse.name);
+      // Anything the stream mentioned since the listing began is newer than the listing.
+      if ((this.lastSeen.get(nse.name) ?? -1) >= startSeq) continue;
+      this.apply(nse);
+    }
+    for (const name of this.known.keys()) {
+      if (!names.has(name) && (this.lastSeen.get(name) ?? -1) < startSeq) this.goneLater(name);
+    }
+    for (const [name, at] of this.lastSeen) if (at < startSeq) this.lastSeen.delete(name);
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      this.emit("synced");
+    }
+  }
+
+  private onWatch(r: NetworkServiceEndpointResponse): void {
+    const nse = r.networkServiceEndpoint;
+    if (!nse) return;
+    this.lastSeen.set(nse.name, this.seq++);
+    if (!r.deleted) {
+      this.apply(nse);
+      return;
+    }
+    const expired = (nse.expirationTime?.getTime() ?? Number.POSITIVE_INFINITY) <= Date.now();
+    this.down(nse.name, expired ? "expired" : "deleted");
+  }
+
+  /** Takes one current entry: a new or changed peer comes up; one that lost the label goes down. */
+  private apply(nse: NetworkServiceEndpoint): void {
+    if (nse.name === this.options.self) return;
+    if (!isPeerEndpoint(nse, this.options.service)) {
+      this.down(nse.name, "deleted");
+      return;
+    }
+    this.cancelGone(nse.name);
+    const before = this.known.get(nse.name);
+    this.known.set(nse.name, nse);
+    if (before && !this.changed(before, nse)) return;
+    this.options.log.info({ peer: nse.name, url: nse.url }, before ? "peer changed" : "peer up");
+    this.publish({ type: "up", nse });
+  }
+
+  private changed(a: NetworkServiceEndpoint, b: NetworkServiceEndpoint): boolean {
+    const s = this.options.service;
+    return (
+      a.url !== b.url || !sameLabels(a.networkServiceLabels[s]?.labels, b.networkServiceLabels[s]?.labels)
+    );
+  }
+
+  private down(name: string, reason: PeerDownReason): void {
+    this.cancelGone(name);
+    if (!this.known.delete(name)) return;
+    this.options.log.info({ peer: name, reason }, "peer down");
+    this.publish({ type: "down", name, reason });
+  }
+
+  private goneLater(name: string): void {
+    const grace = this.options.goneGraceMs ?? 0;
+    if (grace <= 0) {
+      this.down(name, "gone");
+      return;
+    }
+    if (this.pendingGone.has(name)) return;
+    this.pendingGone.set(
+      name,
+      setTimeout(() => this.down(name, "gone"), grace),
+    );
+  }
+
+  private cancelGone(name: string): void {
+    clearTimeout(this.pendingGone.get(name));
+    this.pendingGone.delete(name);
+  }
+
+  private publish(event: PeerEvent): void {
+    this.emit("peer", event);
+    this.emit(event.type, event);
+  }
+
+  private closeStream(): void {
+    const stream = this.stream;
+    this.stream = undefined;
+    if (!stream) return;
+    stream.removeAllListeners("data");
+    stream.on("error", () => {}); // the cancellation itself arrives as an error
+    stream.cancel();
+  }
+}
+
+function sameLabels(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/** Watches the vL3 peers of `service` until `stop()`. */
+export function watchPeers(options: WatchPeersOptions): PeerWatch {
+  return new PeerWatch(options);
+}

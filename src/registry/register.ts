@@ -1,0 +1,255 @@
+// The endpoint's own registration: register, refresh at 2/3 of the granted expiration, retry with
+// backoff while the registry is away, and re-register at once when the registry loses the entry.
+import { EventEmitter } from "node:events";
+import type * as grpc from "@grpc/grpc-js";
+import {
+  NetworkServiceEndpoint,
+  type NetworkServiceEndpointRegistryClient,
+  type NetworkServiceEndpointResponse,
+  type NetworkServiceRegistryClient,
+} from "../grpc/gen/registry/registry.js";
+import type { Logger } from "../log.js";
+import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
+import { describeError, unary } from "../util/grpc.js";
+import { endpointRegistryClient, serviceRegistryClient } from "./clients.js";
+import { PEER_LABEL } from "./labels.js";
+
+export interface EndpointRegistration {
+  name: string;
+  serviceNames: string[];
+  /** Registered for every service (NSM_LABELS); PEER_LABEL is added unless `peer` is false. */
+  labels: Record<string, string>;
+  /** Where peers and the nsmgr reach this endpoint. */
+  url: string;
+}
+
+export interface RegisterOptions {
+  /** The registry, or the nsmgr that forwards to it (grpc target or tcp:// / unix:// URL). */
+  target: string;
+  nse: EndpointRegistration;
+  /** Expiration asked for; the registry may grant less. */
+  expiryMs: number;
+  /** Also register each NetworkService {name, payload "IP"} (NSM_REGISTER_SERVICE). */
+  registerService?: boolean;
+  /** Mark the registration as a vL3 peer (default true). */
+  peer?: boolean;
+  log: Logger;
+  backoff?: BackoffOptions;
+  /** Deadline of one Register or Unregister call (default 5 s). */
+  timeoutMs?: number;
+}
+
+export class RegistrationHandle extends EventEmitter<{ change: [registered: boolean]; stopped: [] }> {
+  private readonly nseClient: NetworkServiceEndpointRegistryClient;
+  private readonly nsClient: NetworkServiceRegistryClient;
+  private readonly backoff: Backoff;
+  private readonly timeoutMs: number;
+  private isRegistered = false;
+  private last: NetworkServiceEndpoint | undefined;
+  private stopped = false;
+  private inFlight = false;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private serviceNeeded: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private lapseTimer: NodeJS.Timeout | undefined;
+  private selfWatch: grpc.ClientReadableStream<NetworkServiceEndpointResponse> | undefined;
+
+  constructor(private readonly options: RegisterOptions) {
+    super();
+    const backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.backoff = new Backoff(backoff);
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.nseClient = endpointRegistryClient(options.target, backoff);
+    this.nsClient = serviceRegistryClient(options.target, backoff);
+    this.serviceNeeded = options.registerService ?? false;
+    this.schedule(0);
+  }
+
+  /** Whether the registry holds this endpoint now, as far as the last answer and its expiry tell. */
+  get registered(): boolean {
+    return this.isRegistered;
+  }
+
+  /** The entry as the registry last returned it (granted expiration, initial registration time). */
+  get current(): NetworkServiceEndpoint | undefined {
+    return this.last;
+  }
+
+  /** Resolves once registered (at once if it is); rejects if stopped first. */
+  whenRegistered(): Promise<void> {
+    if (this.isRegistered) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error("registration stopped"));
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.off("change", onChange);
+        this.off("stopped", onStopped);
+      };
+      const onChange = (registered: boolean) => {
+        if (!registered) return;
+        done();
+        resolve();
+      };
+      const onStopped = () => {
+        done();
+        reject(new Error("registration stopped"));
+      };
+      this.on("change", onChange);
+      this.on("stopped", onStopped);
+    });
+  }
+
+  /** Stops refreshing; with `unregister` (NSM_UNREGISTER_ITSELF) also removes the entry now. */
+  async stop(options: { unregister?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.lapseTimer);
+    this.closeSelfWatch();
+    this.emit("stopped");
+    // A Register still on the wire could land after the Unregister and resurrect the entry.
+    await this.running;
+    if (options.unregister && this.last) {
+      try {
+        await unary(this.nseClient, this.nseClient.unregister, this.last, this.timeoutMs);
+        this.options.log.info({ nse: this.options.nse.name }, "unregistered");
+      } catch (err) {
+        this.options.log.warn({ nse: this.options.nse.name, err: describeError(err) }, "unregister failed");
+      }
+    }
+    this.setRegistered(false);
+    this.nseClient.close();
+    this.nsClient.close();
+  }
+
+  private entry(): NetworkServiceEndpoint {
+    const { nse, peer = true } = this.options;
+    const labels = peer ? { ...nse.labels, [PEER_LABEL]: "true" } : { ...nse.labels };
+    return NetworkServiceEndpoint.fromPartial({
+      name: nse.name,
+      networkServiceNames: nse.serviceNames,
+      networkServiceLabels: Object.fromEntries(nse.serviceNames.map((s) => [s, { labels }])),
+      url: nse.url,
+      expirationTime: new Date(Date.now() + this.options.expiryMs),
+      // Sent back on refresh, as NSM's clients do; the registry keeps its own first time anyway.
+      initialRegistrationTime: this.last?.initialRegistrationTime,
+    });
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (!this.stopped) this.timer = setTimeout(() => this.attempt(), ms);
+  }
+
+  private attempt(): void {
+    if (this.stopped) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    this.running = this.register().finally(() => {
+      this.inFlight = false;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.schedule(0);
+      }
+    });
+  }
+
+  private async register(): Promise<void> {
+    const log = this.options.log;
+    try {
+      if (this.serviceNeeded) {
+        for (const name of this.options.nse.serviceNames) {
+          await unary(
+            this.nsClient,
+            this.nsClient.register,
+            { name, payload: "IP", matches: [], pathIds: [] },
+            this.timeoutMs,
+          );
+        }
+        this.serviceNeeded = false;
+      }
+      const sentAt = Date.now();
+      const granted = await unary(this.nseClient, this.nseClient.register, this.entry(), this.timeoutMs);
+      this.last = granted;
+      if (this.stopped) return;
+      this.backoff.reset();
+      // Refresh at 2/3 of what was granted; never later than 2/3 of what was asked for.
+      const expiresAt = granted.expirationTime?.getTime() ?? sentAt + this.options.expiryMs;
+      const lifetime = Math.min(Math.max(0, expiresAt - Date.now()), this.options.expiryMs);
+      this.armLapse(lifetime);
+      this.setRegistered(true);
+      this.ensureSelfWatch();
+      this.schedule(Math.max(10, Math.floor((lifetime * 2) / 3)));
+      log.debug({ nse: granted.name, lifetimeMs: lifetime }, "registered");
+    } catch (err) {
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      log.warn(
+        { nse: this.options.nse.name, err: describeError(err), retryInMs: delay },
+        "registration failed",
+      );
+      this.serviceNeeded ||= this.options.registerService ?? false;
+      this.schedule(delay);
+    }
+  }
+
+  /** Past the granted expiration without a successful refresh, the registry has dropped us. */
+  private armLapse(lifetimeMs: number): void {
+    clearTimeout(this.lapseTimer);
+    this.lapseTimer = setTimeout(() => {
+      this.options.log.warn({ nse: this.options.nse.name }, "registration lapsed");
+      this.setRegistered(false);
+    }, lifetimeMs);
+  }
+
+  /**
+   * Watches our own entry: a registry that restarts (and so forgot us) breaks the stream, and one
+   * that expired or deleted us says so; either way re-register now rather than at the next refresh.
+   */
+  private ensureSelfWatch(): void {
+    if (this.selfWatch || this.stopped) return;
+    const name = this.options.nse.name;
+    const query = NetworkServiceEndpoint.fromPartial({ name });
+    const stream = this.nseClient.find({ networkServiceEndpoint: query, watch: true });
+    this.selfWatch = stream;
+    const lost = (why: string) => {
+      if (this.selfWatch !== stream || this.stopped) return;
+      this.closeSelfWatch();
+      this.options.log.info({ nse: name, why }, "registration lost; re-registering");
+      this.serviceNeeded = this.options.registerService ?? false;
+      this.schedule(this.backoff.next());
+    };
+    stream.on("data", (r: NetworkServiceEndpointResponse) => {
+      if (r.deleted && r.networkServiceEndpoint?.name === name) {
+        this.setRegistered(false);
+        lost("deleted by the registry");
+      }
+    });
+    stream.on("error", (err) => lost(describeError(err)));
+    stream.on("end", () => lost("watch ended"));
+  }
+
+  private closeSelfWatch(): void {
+    const stream = this.selfWatch;
+    this.selfWatch = undefined;
+    if (stream) {
+      stream.removeAllListeners("data");
+      stream.on("error", () => {}); // the cancellation itself arrives as an error
+      stream.cancel();
+    }
+  }
+
+  private setRegistered(registered: boolean): void {
+    if (registered === this.isRegistered) return;
+    this.isRegistered = registered;
+    this.emit("change", registered);
+  }
+}
+
+/** Registers the endpoint and keeps it registered until `stop()`. */
+export function registerEndpoint(options: RegisterOptions): RegistrationHandle {
+  return new RegistrationHandle(options);
+}
