@@ -3,6 +3,7 @@
 // stopped in reverse so that nothing is left behind.
 import type { InspectionEvent } from "xstate";
 import { Endpoint } from "./actors/endpoint.js";
+import { startDebugServer } from "./debug/server.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
 import { endpointHandler } from "./chain/endpoint.js";
 import { type MechanismType, mechanisms } from "./chain/mechanism.js";
@@ -39,6 +40,8 @@ export interface Vl3Nse {
   /** The URL peers and the nsmgr reach this NSE at (the first listen URL). */
   url: string;
   mesh?: Mesh;
+  /** The debug server's base URL (NSM_DEBUG_LISTEN_ON), if it runs. */
+  debugUrl?: string;
   stop(options?: { releasePrefix?: boolean }): Promise<void>;
   /** Dies without goodbyes (no Close, no unregister): what peers and clients must heal from. */
   kill(): Promise<void>;
@@ -107,7 +110,14 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
         })
       : undefined;
   endpoint = new Endpoint({ config, log, dataplane, prefixSource, peerLinks: o.peerLinks ?? nsmgrLinks, inspect: o.inspect });
-  await endpoint.start();
+  // Before start-up, so that metrics and the probes see it from the first moment.
+  const debug = config.debugListenOn?.kind === "tcp"
+    ? await startDebugServer({ host: config.debugListenOn.host, port: config.debugListenOn.port, observable: endpoint, log })
+    : undefined;
+  await endpoint.start().catch(async (e) => {
+    await debug?.close();
+    throw e;
+  });
   let mesh: Mesh | undefined;
   const handler = chain(
     [
@@ -138,6 +148,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     server,
     url,
     mesh,
+    debugUrl: debug?.url,
     stop: async (options = {}) => {
       server.health.drain();
       // Leave the registry first so that nobody dials us while we drain.
@@ -145,12 +156,14 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       await endpoint.stop({ releasePrefix: options.releasePrefix });
       nsmgrLinks?.dispose();
       await server.close();
+      await debug?.close();
     },
     kill: async () => {
       await mesh?.stop({ unregister: false });
       await server.close({ force: true });
       await endpoint.abort();
       nsmgrLinks?.dispose();
+      await debug?.close();
     },
   };
 }

@@ -70,18 +70,9 @@ async function run(configPath: string | undefined): Promise<void> {
     watcher = watched;
   }
   const nse = await startNse(config, { log, inspect: inspector?.inspect });
-  const debug = config.debugListenOn?.kind === "tcp"
-    ? await (await import("../debug/server.js")).startDebugServer({
-        host: config.debugListenOn.host,
-        port: config.debugListenOn.port,
-        observable: nse.endpoint,
-        log,
-      })
-    : undefined;
-  log.info({ name: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: debug?.url }, "vl3-nse is serving");
+  log.info({ name: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: nse.debugUrl }, "vl3-nse is serving");
   await untilSignal(log);
   watcher?.stop();
-  await debug?.close();
   await nse.stop();
   await inspector?.stop();
   log.info("stopped");
@@ -119,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
     case "status": {
       const { fetchTree, formatStatus } = await import("../debug/status.js");
       const url = (flags.get("url") as string | undefined) ?? "http://127.0.0.1:9090";
-      process.stdout.write(`${formatStatus(await fetchTree(url))}\n`);
+      process.stdout.write(formatStatus(await fetchTree(url)));
       return 0;
     }
     case "prefix-server": {

@@ -122,7 +122,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: "NSM_LOG_LEVEL", default: "INFO", doc: "TRACE, DEBUG, INFO, WARN, ERROR or FATAL.", field: "logLevel", live: true,
     apply: (c, raw, env) => { const v = raw.trim().toLowerCase(); if (!isLogLevel(v)) throw new ConfigError(env, `"${raw}" is not a log level`); c.logLevel = v; } },
   { env: "NSM_DEBUG_LISTEN_ON", default: "tcp://127.0.0.1:9090", doc: "Debug HTTP server (/debug/actors, /debug/ui, /metrics, /healthz, /readyz); empty turns it off.", field: "debugListenOn", live: false,
-    apply: (c, raw, env) => { c.debugListenOn = optionalUrl(env, raw); } },
+    apply: (c, raw, env) => { c.debugListenOn = optionalUrl(env, raw); if (c.debugListenOn?.kind === "unix") throw new ConfigError(env, "the debug server listens on tcp://host:port only"); } },
   { env: "NSM_INSPECT", default: "false", doc: "Serve the Stately inspector bridge (development only).", field: "inspect", live: false,
     apply: (c, raw, env) => { c.inspect = parseBool(env, raw); } },
   { env: "NSM_INSPECT_PORT", default: "8080", doc: "Port of the Stately inspector bridge.", field: "inspectPort", live: false,

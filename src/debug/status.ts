@@ -1,6 +1,7 @@
 // `vl3-nse status`: the actor tree of a running endpoint, fetched from its debug server and shown
 // as a terminal table.
 import type { ActorView } from "../actors/observe.js";
+import { table } from "../util/table.js";
 
 const SUBJECT_WIDTH = 48;
 
@@ -38,13 +39,7 @@ export function formatStatus(tree: ActorView, now: Date = new Date()): string {
     });
   };
   visit(tree, "", "");
-  const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd(widths[col]!)))
-      .join("  ")
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join("\n") + "\n";
+  return `${table(header, rows)}\n`;
 }
 
 /** "42s", "3m05s", "2h07m", "4d03h"; a timestamp in the future (clock skew) counts as now. */

@@ -114,9 +114,18 @@ export const peerMachine = setup({
     },
     up: {
       entry: [assign({ attempt: 0, lastError: undefined }), { type: "signalUp", params: ({ context }) => ({ name: context.name }) }],
-      invoke: {
-        src: "monitorPeer",
-        input: ({ context }) => ({ name: context.name, link: context.link! }),
+      initial: "routing",
+      states: {
+        routing: { always: [{ guard: "dials", target: "watching" }, { target: "linked" }] },
+        /** Dial side: the link's monitor stream tells us when it breaks. */
+        watching: {
+          invoke: {
+            src: "monitorPeer",
+            input: ({ context }) => ({ name: context.name, link: context.link! }),
+          },
+        },
+        /** Accept side: the peer's connection to us is the link; its actor reports LINK_DOWN. */
+        linked: {},
       },
       on: {
         LINK_DOWN: [

@@ -44,6 +44,10 @@ export class Nsc {
     this.log = (o.log ?? silentLogger()).child({ nsc: o.name });
   }
 
+  get name(): string {
+    return this.o.name;
+  }
+
   get address(): string | undefined {
     return this.connection?.context?.ipContext?.srcIpAddrs[0];
   }
