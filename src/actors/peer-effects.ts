@@ -5,7 +5,8 @@ import { linkItems } from "../dataplane/items.js";
 import { interfaceName } from "../dataplane/names.js";
 import type { DataplaneQueue } from "../dataplane/queue.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
-import { backoffMs, type PeerEvent, type PeerRequestInput, peerMachine } from "../machines/peer.machine.js";
+import { type PeerEvent, type PeerRequestInput, peerMachine } from "../machines/peer.machine.js";
+import { backoffDelay } from "../util/backoff.js";
 import type { LifecycleSignal } from "./observe.js";
 
 /** How a dialling NSE reaches a peer: a Request, a monitor and a Close through the local nsmgr. */
@@ -58,11 +59,8 @@ export function peerEffects(deps: PeerEffectsDeps) {
       signalDown: (_, params) => deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason }),
     },
     delays: {
-      // Equal jitter: half the exponential delay, plus a random part of the other half.
-      backoff: ({ context }) => {
-        const d = backoffMs(context.attempt, context.backoff);
-        return d / 2 + random() * (d / 2);
-      },
+      // Jittered, so that peers that lost the same NSE do not all redial at the same instant.
+      backoff: ({ context }) => backoffDelay(Math.max(0, context.attempt - 1), { ...context.backoff, random }),
     },
   });
 }

@@ -56,7 +56,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     // Progress: rewritten in place on a terminal, one line per change otherwise (CI logs).
     let last = "";
     const ok = await until(() => converged(sb), 30_000, () => {
-      const up = [...sb.endpoints.values()].reduce((n, e) => n + peersUp(e.endpoint.tree()), 0) / 2;
+      // Each link counted once, at its dialling end.
+      const up = [...sb.endpoints.values()].reduce(
+        (n, e) => n + e.endpoint.tree().children.filter((c) => c.subject.role === "dial" && c.state.startsWith("up")).length,
+        0,
+      );
       const line = `  peer links up ${up}/${links}, clients connected ${sb.clients.filter((c) => c.address).length}/${o.clients}`;
       if (line === last) return;
       last = line;
@@ -67,14 +71,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     out(ok ? `converged in ${seconds.toFixed(2)} s (all ${links} peer links up)` : "did NOT converge within 30 s");
     out("");
     out(table(["endpoint", "prefix", "address", "peers up", "clients"], [...sb.endpoints.values()]
-      .sort((a, b) => a.config.name.localeCompare(b.config.name))
+      .sort((a, b) => a.config.name.localeCompare(b.config.name, undefined, { numeric: true }))
       .map((e) => {
         const tree = e.endpoint.tree();
         const clients = tree.children.filter((c) => c.kind === "connection" && c.subject.kind === "client").length;
         return [e.config.name, e.endpoint.prefix ?? "-", e.endpoint.selfAddress ?? "-", `${peersUp(tree)}/${o.endpoints - 1}`, String(clients)];
       })));
     out("");
-    out(table(["client", "address", "endpoint", "routes"], sb.clients.map((c) => [
+    const clients = [...sb.clients].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    out(table(["client", "address", "endpoint", "routes"], clients.map((c) => [
       c.name, c.address ?? "-", c.endpoint ?? "-", c.routes.join(" "),
     ])));
     if (kernel && ok) await pingAll(sb, kernel);

@@ -4,6 +4,7 @@
 import PQueue from "p-queue";
 import type { LifecycleSignal } from "../actors/observe.js";
 import type { Logger } from "../log.js";
+import { Backoff } from "../util/backoff.js";
 import { type Dataplane, DataplaneUnavailableError, type Item, itemKey, type Transaction } from "./types.js";
 
 interface Waiter {
@@ -32,13 +33,15 @@ export class DataplaneQueue {
   private readonly pending = new Map<string, Pending>();
   private readonly runner = new PQueue({ concurrency: 1 });
   private retryTimer?: NodeJS.Timeout;
-  private attempt = 0;
+  private readonly backoff: Backoff;
   private closed = false;
 
   constructor(
     readonly backend: Dataplane,
     private readonly options: QueueOptions,
-  ) {}
+  ) {
+    this.backoff = new Backoff(options.retry ?? { initialMs: 200, maxMs: 10_000 });
+  }
 
   /** Makes `items` the programmed state of `owner`; resolves once the back end carries it. */
   set(owner: string, items: Item[]): Promise<void> {
@@ -95,7 +98,7 @@ export class DataplaneQueue {
       this.retryLater();
       return;
     }
-    this.attempt = 0;
+    this.backoff.reset();
     if (this.pending.size > 0) void this.runner.add(() => this.flush());
   }
 
@@ -146,9 +149,7 @@ export class DataplaneQueue {
   }
 
   private retryLater(): void {
-    const { initialMs, maxMs } = this.options.retry ?? { initialMs: 200, maxMs: 10_000 };
-    this.attempt++;
-    const delay = Math.min(maxMs, initialMs * 2 ** (this.attempt - 1)) * (0.5 + Math.random() / 2);
+    const delay = this.backoff.next();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (!this.closed) this.schedule();
