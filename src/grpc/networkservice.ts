@@ -5,9 +5,19 @@ import type { Logger } from "../log.js";
 import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
 import { deadlineOf, toServiceError } from "./status.js";
 
-export function networkServiceServer(handler: NetworkServiceHandler, log: Logger, timeoutMs: number): NetworkServiceServer {
-  const answer = <T>(call: grpc.ServerUnaryCall<unknown, unknown>, work: () => Promise<T>, cb: grpc.sendUnaryData<T>, what: string) => {
-    work().then(
+export function networkServiceServer(
+  handler: NetworkServiceHandler,
+  log: Logger,
+  timeoutMs: number,
+): NetworkServiceServer {
+  const answer = <T>(
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+    work: () => Promise<T>,
+    cb: grpc.sendUnaryData<T>,
+    what: string,
+  ) => {
+    // An element that throws instead of rejecting still answers with its own status (not UNKNOWN).
+    new Promise<T>((resolve) => resolve(work())).then(
       (value) => cb(null, value),
       (error) => {
         const e = toServiceError(error);
@@ -18,7 +28,12 @@ export function networkServiceServer(handler: NetworkServiceHandler, log: Logger
   };
   return {
     request: (call, cb) =>
-      answer(call, () => handler.request(call.request, { deadline: deadlineOf(call, timeoutMs) }), cb, "Request"),
+      answer(
+        call,
+        () => handler.request(call.request, { deadline: deadlineOf(call, timeoutMs) }),
+        cb,
+        "Request",
+      ),
     close: (call, cb) =>
       answer(
         call,
