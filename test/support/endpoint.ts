@@ -40,7 +40,7 @@ export interface TestNse {
   stop(): Promise<void>;
 }
 
-type DeepPartial<T> = T extends Date
+export type DeepPartial<T> = T extends Date
   ? T
   : T extends Array<infer U>
     ? Array<DeepPartial<U>>

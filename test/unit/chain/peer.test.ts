@@ -1,0 +1,58 @@
+// The peer element: a request marked as a peer NSE's is accepted only from a registered peer of the
+// service that, by the peer rule, is the side that dials us.
+import { describe, expect, it } from "vitest";
+import { RequestError } from "../../../src/chain/errors.js";
+import { peerRequests } from "../../../src/chain/peer.js";
+import { PEER_REQUEST_LABEL } from "../../../src/registry/labels.js";
+import { ctx, recorder, req } from "./fixtures.js";
+
+// nse-m sits between: nse-a (sorts lower) dials it, it dials nse-z.
+const registered = new Set(["vl3/nse-a", "vl3/nse-z"]);
+const element = peerRequests({
+  self: "nse-m",
+  isPeer: (name, service) => registered.has(`${service}/${name}`),
+});
+
+async function outcome(labels: Record<string, string>, service = "vl3") {
+  const r = recorder();
+  const c = ctx();
+  try {
+    await element(r.next).request(req({ id: "c1", networkService: service, labels }), c);
+    return { passed: r.requests.length === 1, peerOf: r.requests[0]?.ctx.peerOf };
+  } catch (e) {
+    if (!(e instanceof RequestError)) throw e;
+    return { passed: r.requests.length === 1, code: e.code, message: e.message };
+  }
+}
+
+describe("peer element", () => {
+  it("passes an NSC's request (no mark) as a client request", async () => {
+    expect(await outcome({ app: "web" })).toEqual({ passed: true, peerOf: undefined });
+  });
+
+  it("marks a registered peer that dials us", async () => {
+    expect(await outcome({ [PEER_REQUEST_LABEL]: "nse-a" })).toEqual({ passed: true, peerOf: "nse-a" });
+  });
+
+  it("denies a name that is not a registered peer of the service (PERMISSION_DENIED)", async () => {
+    const o = await outcome({ [PEER_REQUEST_LABEL]: "nse-b" });
+    expect(o).toMatchObject({ passed: false, code: "PERMISSION_DENIED" });
+    expect(o.message).toContain(`connection.labels["${PEER_REQUEST_LABEL}"]`);
+    expect(await outcome({ [PEER_REQUEST_LABEL]: "nse-a" }, "other")).toMatchObject({
+      code: "PERMISSION_DENIED",
+    });
+  });
+
+  it("refuses a peer on the wrong side of the rule (FAILED_PRECONDITION): we dial it", async () => {
+    const o = await outcome({ [PEER_REQUEST_LABEL]: "nse-z" });
+    expect(o).toMatchObject({ passed: false, code: "FAILED_PRECONDITION" });
+    expect(o.message).toContain("nse-m dials nse-z");
+  });
+
+  it.each(["", "nse-m"])("rejects the peer name %j (INVALID_ARGUMENT)", async (name) => {
+    expect(await outcome({ [PEER_REQUEST_LABEL]: name })).toMatchObject({
+      passed: false,
+      code: "INVALID_ARGUMENT",
+    });
+  });
+});
