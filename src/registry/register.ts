@@ -1,11 +1,10 @@
 // The endpoint's own registration: register, refresh at 2/3 of the granted expiration, retry with
 // backoff while the registry is away, and re-register at once when the registry loses the entry.
 import { EventEmitter } from "node:events";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import {
   NetworkServiceEndpoint,
   type NetworkServiceEndpointRegistryClient,
-  type NetworkServiceEndpointResponse,
   type NetworkServiceRegistryClient,
 } from "../grpc/gen/registry/registry.js";
 import type { Logger } from "../log.js";
@@ -13,6 +12,7 @@ import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.j
 import { describeError, unary } from "../util/grpc.js";
 import { endpointRegistryClient, serviceRegistryClient } from "./clients.js";
 import { PEER_LABEL } from "./labels.js";
+import { watchOwnEntry } from "./self-watch.js";
 
 export interface EndpointRegistration {
   name: string;
@@ -53,12 +53,15 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
   private serviceNeeded: boolean;
   private timer: NodeJS.Timeout | undefined;
   private lapseTimer: NodeJS.Timeout | undefined;
-  private selfWatch: grpc.ClientReadableStream<NetworkServiceEndpointResponse> | undefined;
+  private readonly watchBackoff: Backoff;
+  private cancelSelfWatch: (() => void) | undefined;
+  private selfWatchOff = false;
 
   constructor(private readonly options: RegisterOptions) {
     super();
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.backoff = new Backoff(backoff);
+    this.watchBackoff = new Backoff(backoff);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.nseClient = endpointRegistryClient(options.target, backoff);
     this.nsClient = serviceRegistryClient(options.target, backoff);
@@ -105,7 +108,7 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.lapseTimer);
-    this.closeSelfWatch();
+    this.cancelSelfWatch?.();
     this.emit("stopped");
     // A Register still on the wire could land after the Unregister and resurrect the entry.
     await this.running;
@@ -205,41 +208,28 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     }, lifetimeMs);
   }
 
-  /**
-   * Watches our own entry: a registry that restarts (and so forgot us) breaks the stream, and one
-   * that expired or deleted us says so; either way re-register now rather than at the next refresh.
-   */
+  /** Re-registers as soon as the registry loses the entry (see self-watch.ts). */
   private ensureSelfWatch(): void {
-    if (this.selfWatch || this.stopped) return;
-    const name = this.options.nse.name;
-    const query = NetworkServiceEndpoint.fromPartial({ name });
-    const stream = this.nseClient.find({ networkServiceEndpoint: query, watch: true });
-    this.selfWatch = stream;
-    const lost = (why: string) => {
-      if (this.selfWatch !== stream || this.stopped) return;
-      this.closeSelfWatch();
-      this.options.log.info({ nse: name, why }, "registration lost; re-registering");
-      this.serviceNeeded = this.options.registerService ?? false;
-      this.schedule(this.backoff.next());
-    };
-    stream.on("data", (r: NetworkServiceEndpointResponse) => {
-      if (r.deleted && r.networkServiceEndpoint?.name === name) {
-        this.setRegistered(false);
-        lost("deleted by the registry");
+    if (this.cancelSelfWatch || this.stopped || this.selfWatchOff) return;
+    const since = Date.now();
+    this.cancelSelfWatch = watchOwnEntry(this.nseClient, this.options.nse.name, (lost) => {
+      this.cancelSelfWatch = undefined;
+      if (this.stopped) return;
+      if (lost.code === grpc.status.UNIMPLEMENTED) {
+        this.selfWatchOff = true; // a registry without watch: the refresh alone has to do
+        return;
       }
+      // Its own backoff, reset only by a watch that lasted: a registry that ends every watch at
+      // once must not turn into a register loop.
+      if (Date.now() - since > 5000) this.watchBackoff.reset();
+      if (lost.deleted) this.setRegistered(false);
+      this.options.log.info(
+        { nse: this.options.nse.name, why: lost.why },
+        "registration lost; re-registering",
+      );
+      this.serviceNeeded = this.options.registerService ?? false;
+      this.schedule(this.watchBackoff.next());
     });
-    stream.on("error", (err) => lost(describeError(err)));
-    stream.on("end", () => lost("watch ended"));
-  }
-
-  private closeSelfWatch(): void {
-    const stream = this.selfWatch;
-    this.selfWatch = undefined;
-    if (stream) {
-      stream.removeAllListeners("data");
-      stream.on("error", () => {}); // the cancellation itself arrives as an error
-      stream.cancel();
-    }
   }
 
   private setRegistered(registered: boolean): void {
