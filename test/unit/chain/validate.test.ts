@@ -22,7 +22,7 @@ const good = () => ({
 });
 type Shape = ReturnType<typeof good>;
 
-function rejection(mutate: (c: Shape) => void): RequestError {
+function rejection(mutate: (c: Shape) => unknown): RequestError {
   const c = good();
   mutate(c);
   try {
@@ -44,18 +44,19 @@ describe("validateConnection", () => {
   });
 
   const ip = "connection.context.ip_context";
-  it.each<[string, (c: Shape) => void]>([
-    ["connection.network_service", (c) => void (c.networkService = "")],
-    ["connection.network_service", (c) => void (c.networkService = "other")],
-    ["connection.path.index", (c) => void (c.path.index = 1)],
-    [`${ip}.src_ip_addrs[0]`, (c) => void (c.context.ipContext.srcIpAddrs = ["172.16.0.300/32"])],
-    [`${ip}.src_ip_addrs[1]`, (c) => void c.context.ipContext.srcIpAddrs.push("nonsense")],
-    [`${ip}.dst_ip_addrs[0]`, (c) => void (c.context.ipContext.dstIpAddrs = ["172.16.0.1/33"])],
-    [`${ip}.excluded_prefixes[0]`, (c) => void (c.context.ipContext.excludedPrefixes = ["10.96.0.0"])],
-    [`${ip}.src_routes[0].prefix`, (c) => void (c.context.ipContext.srcRoutes[0]!.prefix = "x/16")],
-    [`${ip}.src_routes[0].nextHop`, (c) => void (c.context.ipContext.srcRoutes[0]!.nextHop = "172.16.0")],
-    [`${ip}.dst_routes[0].prefix`, (c) => void (c.context.ipContext.dstRoutes[0]!.prefix = "fd00::/129")],
-    [`${ip}.dst_routes[0].nextHop`, (c) => void (c.context.ipContext.dstRoutes[0]!.nextHop = "gateway")],
+  const ipc = (c: Shape) => c.context.ipContext;
+  it.each<[string, (c: Shape) => unknown]>([
+    ["connection.network_service", (c) => Object.assign(c, { networkService: "" })],
+    ["connection.network_service", (c) => Object.assign(c, { networkService: "other" })],
+    ["connection.path.index", (c) => Object.assign(c.path, { index: 1 })],
+    [`${ip}.src_ip_addrs[0]`, (c) => Object.assign(ipc(c), { srcIpAddrs: ["172.16.0.300/32"] })],
+    [`${ip}.src_ip_addrs[1]`, (c) => ipc(c).srcIpAddrs.push("nonsense")],
+    [`${ip}.dst_ip_addrs[0]`, (c) => Object.assign(ipc(c), { dstIpAddrs: ["172.16.0.1/33"] })],
+    [`${ip}.excluded_prefixes[0]`, (c) => Object.assign(ipc(c), { excludedPrefixes: ["10.96.0.0"] })],
+    [`${ip}.src_routes[0].prefix`, (c) => Object.assign(ipc(c).srcRoutes[0]!, { prefix: "x/16" })],
+    [`${ip}.src_routes[0].nextHop`, (c) => Object.assign(ipc(c).srcRoutes[0]!, { nextHop: "172.16.0" })],
+    [`${ip}.dst_routes[0].prefix`, (c) => Object.assign(ipc(c).dstRoutes[0]!, { prefix: "fd00::/129" })],
+    [`${ip}.dst_routes[0].nextHop`, (c) => Object.assign(ipc(c).dstRoutes[0]!, { nextHop: "gateway" })],
   ])("names %s", (field, mutate) => {
     const e = rejection(mutate);
     expect(e.code).toBe("INVALID_ARGUMENT");
@@ -63,7 +64,9 @@ describe("validateConnection", () => {
   });
 
   it("says which services are served", () => {
-    expect(rejection((c) => void (c.networkService = "other")).message).toContain("serves vl3, vl3-b");
+    expect(rejection((c) => Object.assign(c, { networkService: "other" })).message).toContain(
+      "serves vl3, vl3-b",
+    );
   });
 
   it("accepts IPv6 addresses and routes", () => {
