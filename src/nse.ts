@@ -3,6 +3,7 @@
 // stopped in reverse so that nothing is left behind.
 import type { InspectionEvent } from "xstate";
 import { Endpoint } from "./actors/endpoint.js";
+import type { Observable } from "./actors/observe.js";
 import { startDebugServer } from "./debug/server.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
 import { endpointHandler } from "./chain/endpoint.js";
@@ -31,6 +32,8 @@ export interface NseOptions {
   prefixSource?: PrefixSource;
   peerLinks?: PeerLinks;
   inspect?: (event: InspectionEvent) => void;
+  /** Observers attached before start-up (so they see the prefix claim); each returns its detach function. */
+  observers?: Array<(endpoint: Observable) => (() => void) | undefined>;
 }
 
 export interface Vl3Nse {
@@ -114,6 +117,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   const debug = config.debugListenOn?.kind === "tcp"
     ? await startDebugServer({ host: config.debugListenOn.host, port: config.debugListenOn.port, observable: endpoint, log })
     : undefined;
+  const detach = (o.observers ?? []).map((attach) => attach(endpoint!));
   await endpoint.start().catch(async (e) => {
     await debug?.close();
     throw e;
@@ -157,6 +161,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       nsmgrLinks?.dispose();
       await server.close();
       await debug?.close();
+      for (const d of detach) d?.();
     },
     kill: async () => {
       await mesh?.stop({ unregister: false });

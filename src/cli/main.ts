@@ -69,7 +69,15 @@ async function run(configPath: string | undefined): Promise<void> {
     config = loadConfig(process.env, overrides);
     watcher = watched;
   }
-  const nse = await startNse(config, { log, inspect: inspector?.inspect });
+  // In a pod (POD_NAME set): lifecycle events an operator cares about become Kubernetes Events.
+  const events = config.podName
+    ? (await import("../k8s/index.js")).podEventRecorder(config, log, process.env.POD_UID)
+    : undefined;
+  const nse = await startNse(config, {
+    log,
+    inspect: inspector?.inspect,
+    observers: events ? [(endpoint) => events.attach(endpoint)] : [],
+  });
   log.info({ name: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: nse.debugUrl }, "vl3-nse is serving");
   await untilSignal(log);
   watcher?.stop();
