@@ -12,7 +12,7 @@ import { bindServer, statusError } from "../util/grpc.js";
 import { type PrefixAllocation, PrefixBook, type PrefixOwner } from "./book.js";
 
 export interface PrefixServerOptions {
-  /** grpc target: "127.0.0.1:0", "0.0.0.0:5006", "tcp://:5006" or "unix:///path". */
+  /** grpc target: "127.0.0.1:0" (any free port), "0.0.0.0:5006", "tcp://0.0.0.0:5006" or "unix:///path". */
   listenOn: string;
   pool: string;
   prefixLen: number;
