@@ -90,7 +90,7 @@ export const peerMachine = setup({
     /** Accept side: waiting for the peer to dial us. */
     accepting: {
       on: {
-        LINK_UP: "up",
+        LINK_UP: "up.linked",
         PEER_GONE: "closed",
       },
     },
@@ -114,9 +114,8 @@ export const peerMachine = setup({
     },
     up: {
       entry: [assign({ attempt: 0, lastError: undefined }), { type: "signalUp", params: ({ context }) => ({ name: context.name }) }],
-      initial: "routing",
+      initial: "watching",
       states: {
-        routing: { always: [{ guard: "dials", target: "watching" }, { target: "linked" }] },
         /** Dial side: the link's monitor stream tells us when it breaks. */
         watching: {
           invoke: {
