@@ -88,10 +88,14 @@ export class DataplaneQueue {
     const batch = [...this.pending.entries()].slice(0, this.options.maxBatch ?? 64);
     if (batch.length === 0) return;
     for (const [owner] of batch) this.pending.delete(owner);
-    const result = await this.run(batch);
-    if (result === "unavailable") {
-      // Put the batch back unless something newer arrived meanwhile; keep every waiter.
-      for (const [owner, p] of batch) {
+    const retry = await this.run(batch);
+    if (retry.length > 0) {
+      if (this.closed) {
+        for (const [, p] of retry) for (const w of p.waiters) w.reject(new Error("data-plane queue closed"));
+        return;
+      }
+      // Put them back unless something newer arrived meanwhile; keep every waiter.
+      for (const [owner, p] of retry) {
         const newer = this.pending.get(owner);
         this.pending.set(owner, newer ? { items: newer.items, waiters: [...p.waiters, ...newer.waiters] } : p);
       }
@@ -102,8 +106,12 @@ export class DataplaneQueue {
     if (this.pending.size > 0) void this.runner.add(() => this.flush());
   }
 
-  /** Applies a batch; on a failure of several owners, retries each alone to blame only the culprit. */
-  private async run(batch: Array<[string, Pending]>): Promise<"ok" | "failed" | "unavailable"> {
+  /**
+   * Applies a batch; on a failure of several owners, retries each alone to blame only the culprit.
+   * Returns the owners still to apply because the back end is unavailable (only those: an owner
+   * already answered, applied or failed, must not be applied again later).
+   */
+  private async run(batch: Array<[string, Pending]>): Promise<Array<[string, Pending]>> {
     const txn = this.transaction(batch);
     const started = performance.now();
     try {
@@ -113,23 +121,23 @@ export class DataplaneQueue {
       this.signal("error", started, txn);
       if (error instanceof DataplaneUnavailableError) {
         this.options.log.warn({ err: error }, "data plane unavailable; will retry");
-        return "unavailable";
+        return batch;
       }
       if (batch.length > 1) {
-        let unavailable = false;
-        for (const entry of batch) unavailable = (await this.run([entry])) === "unavailable" || unavailable;
-        return unavailable ? "unavailable" : "failed";
+        const retry: Array<[string, Pending]> = [];
+        for (const entry of batch) retry.push(...(await this.run([entry])));
+        return retry;
       }
       const err = error instanceof Error ? error : new Error(String(error));
       for (const w of batch[0]![1].waiters) w.reject(err);
-      return "failed";
+      return [];
     }
     for (const [owner, p] of batch) {
       if (p.items.size === 0) this.applied.delete(owner);
       else this.applied.set(owner, p.items);
       for (const w of p.waiters) w.resolve();
     }
-    return "ok";
+    return [];
   }
 
   private transaction(batch: Array<[string, Pending]>): Transaction {
