@@ -102,7 +102,7 @@ describe("endpoint machine", () => {
     expect(children(r.actor)).toEqual(["peer/nse-b"]);
     expect(peer.getSnapshot().context.url).toBe("tcp://127.0.0.1:2");
     r.actor.send({ type: "PEER.LINK", name: "nse-b", up: true });
-    expect(peer.getSnapshot().value).toBe("up");
+    expect(peer.getSnapshot().matches("up")).toBe(true);
     r.actor.send({ type: "PEER.LOST", name: "nse-b" });
     await until(r.actor, (x) => x.context.peers["nse-b"] === undefined);
     r.actor.stop();

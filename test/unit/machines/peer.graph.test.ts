@@ -45,9 +45,11 @@ describe("peer machine graph", () => {
     expect(reached).toContain(id);
   });
 
-  it("never dials from the accepting side", () => {
-    const values = new Set(accept.map((p) => p.state.value as string));
-    expect(values).toEqual(new Set(["accepting", "up", "closing", "closed"]));
+  it("never dials from the accepting side, nor watches the link (the peer's connection is the link)", () => {
+    const ids = new Set(accept.flatMap((p) => activeIds("peer", p.state.value)));
+    expect(ids).toEqual(
+      new Set(["peer.accepting", "peer.up", "peer.up.linked", "peer.closing", "peer.closed"]),
+    );
   });
 
   it("heals the dialling side by backoff, back to requesting", () => {
