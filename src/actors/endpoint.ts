@@ -81,8 +81,14 @@ export class Endpoint implements Observable {
       input: { name: config.name, backoff: { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs } },
       inspect: this.tracker.inspect,
     });
+    // A child logger per actor, for as long as the actor lives.
+    const loggers = new Map<string, Logger>();
     this.tracker.onSignal((s) => {
-      if (s.type === "transition") log.debug({ actor: s.id, from: s.from, to: s.to }, "state");
+      if (s.type !== "transition") return;
+      let child = loggers.get(s.id);
+      if (!child) loggers.set(s.id, (child = log.child({ actor: s.id })));
+      child.debug({ from: s.from, to: s.to }, "state");
+      if (s.to === "closed" || s.to === "failed") loggers.delete(s.id);
     });
   }
 

@@ -4,8 +4,10 @@ import { SETTINGS } from "../config/config.js";
 export const HELP = `vl3-nse — a virtual Layer 3 Network Service Endpoint for Network Service Mesh v1
 
 Usage:
-  vl3-nse run [--config FILE]        serve the NSM v1 NetworkService API (configuration from NSM_* env
-                                     and the seed's ConfigMap schema in FILE); SIGTERM/SIGINT drain it
+  vl3-nse run [--config FILE] [--inspect]
+                                     serve the NSM v1 NetworkService API (configuration from NSM_* env
+                                     and the seed's ConfigMap schema in FILE); SIGTERM/SIGINT drain it;
+                                     --inspect serves the Stately inspector bridge (NSM_INSPECT_PORT)
   vl3-nse demo [--endpoints N] [--clients N] [--dataplane memory|kernel] [--stay]
                                      an in-process NSM (registry, nsmgrs, prefix server) with N vl3-nse
                                      endpoints and clients; prints the converged mesh and exits

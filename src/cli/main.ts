@@ -16,6 +16,7 @@ const FLAGS = {
   clients: "value",
   dataplane: "value",
   stay: "switch",
+  inspect: "switch",
 } as const;
 
 function fileOverrides(path: string | undefined): Overrides {
@@ -43,9 +44,11 @@ function untilSignal(log: Logger): Promise<void> {
   });
 }
 
-async function run(configPath: string | undefined): Promise<void> {
+async function run(configPath: string | undefined, inspect: boolean): Promise<void> {
   let overrides = fileOverrides(configPath);
-  let config = loadConfig(process.env, overrides);
+  // --inspect is NSM_INSPECT=true.
+  const env = inspect ? { ...process.env, NSM_INSPECT: "true" } : process.env;
+  let config = loadConfig(env, overrides);
   const log = createLogger({ level: config.logLevel });
   const { startNse } = await import("../nse.js");
   const inspector = config.inspect
@@ -57,7 +60,7 @@ async function run(configPath: string | undefined): Promise<void> {
     const { watchConfigMap } = await import("../k8s/index.js");
     const watched = await watchConfigMap(config.kubeConfigMap, log, (next) => {
       try {
-        const updated = loadConfig(process.env, { ...overrides, ...next });
+        const updated = loadConfig(env, { ...overrides, ...next });
         applyLive(config, updated, log);
         overrides = { ...overrides, ...next };
         config = { ...config, logLevel: updated.logLevel };
@@ -66,7 +69,7 @@ async function run(configPath: string | undefined): Promise<void> {
       }
     });
     overrides = { ...overrides, ...watched.overrides };
-    config = loadConfig(process.env, overrides);
+    config = loadConfig(env, overrides);
     watcher = watched;
   }
   // In a pod (POD_NAME set): lifecycle events an operator cares about become Kubernetes Events.
@@ -110,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
   const configPath = flags.get("config") as string | undefined;
   switch (command) {
     case "run":
-      await run(configPath);
+      await run(configPath, flags.has("inspect"));
       return 0;
     case "config":
       process.stdout.write(`${JSON.stringify(loadConfig(process.env, fileOverrides(configPath)), null, 2)}\n`);

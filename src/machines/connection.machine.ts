@@ -58,6 +58,14 @@ export interface ProgramInput {
   connection: Connection;
 }
 
+/** What the `allocate` actor is given: the latest request and what is in place now. */
+const allocateInput = ({ context }: { context: ConnectionContext }): AllocateInput => ({
+  id: context.id,
+  kind: context.kind,
+  request: context.request,
+  committed: context.committed,
+});
+
 /** Errors carry a gRPC status name (INVALID_ARGUMENT, RESOURCE_EXHAUSTED...) for the answer. */
 function describe(error: unknown): { code: string; message: string } {
   const e = error as { code?: string; message?: string };
@@ -131,7 +139,7 @@ export const connectionMachine = setup({
     requesting: {
       invoke: {
         src: "allocate",
-        input: ({ context }) => ({ id: context.id, kind: context.kind, request: context.request }),
+        input: allocateInput,
         onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
         onError: { target: "failed", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
       },
@@ -168,12 +176,7 @@ export const connectionMachine = setup({
     refreshing: {
       invoke: {
         src: "allocate",
-        input: ({ context }) => ({
-          id: context.id,
-          kind: context.kind,
-          request: context.request,
-          committed: context.committed,
-        }),
+        input: allocateInput,
         onDone: [
           {
             guard: { type: "unchanged", params: ({ event }) => ({ connection: event.output }) },
@@ -195,12 +198,7 @@ export const connectionMachine = setup({
         allocating: {
           invoke: {
             src: "allocate",
-            input: ({ context }) => ({
-              id: context.id,
-              kind: context.kind,
-              request: context.request,
-              committed: context.committed,
-            }),
+            input: allocateInput,
             onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
             onError: { target: "#connection.closing", actions: assign({ lastError: ({ event }) => describe(event.error).message }) },
           },
