@@ -33,7 +33,16 @@ export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; 
   const watches = new Map<string, PeerWatch>();
   for (const service of config.serviceNames) {
     // A registry that restarted forgets everyone until they re-register: give peers that long.
-    const watch = watchPeers({ target, service, self: config.name, log, backoff, goneGraceMs: config.registryExpiryMs });
+    // Re-listing now and then catches an endpoint that re-registered without this service.
+    const watch = watchPeers({
+      target,
+      service,
+      self: config.name,
+      log,
+      backoff,
+      goneGraceMs: config.registryExpiryMs,
+      resyncMs: config.registryExpiryMs,
+    });
     watch.on("peer", (event) => {
       if (event.type === "up") {
         const role = dialsPeer(config.name, event.nse.name) ? "dial" : "accept";

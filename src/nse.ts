@@ -78,7 +78,7 @@ export function firstPrefix(config: Config): string {
 }
 
 export async function createPrefixSource(config: Config, log: Logger): Promise<PrefixSource> {
-  const identity = { id: config.nodeName ?? config.name, pool: config.prefixPool, prefixLen: config.prefixLen };
+  const identity = { id: config.prefixIdentity, pool: config.prefixPool, prefixLen: config.prefixLen };
   switch (config.prefixSource) {
     case "static":
       return new StaticPrefixSource(config.prefix ?? firstPrefix(config), { pool: config.prefixPool });

@@ -31,6 +31,8 @@ export interface Config {
   prefix?: string;
   prefixServerUrl?: GrpcUrl;
   prefixSource: PrefixSourceKind;
+  /** Who this endpoint is to a prefix source: its previous prefix comes back to the same identity. */
+  prefixIdentity: string;
   /** Where the prefix server keeps its allocations (`vl3-nse prefix-server`). */
   prefixStateFile?: string;
   labels: Record<string, string>;
@@ -93,6 +95,8 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.prefixServerUrl = optionalUrl(env, raw); } },
   { env: "NSM_PREFIX_SOURCE", default: "", doc: "static, server or kubernetes; empty chooses server when NSM_PREFIX_SERVER_URL is set, else static.", field: "prefixSource", live: false,
     apply: (c, raw, env) => { if (raw === "") return; if (!["static", "server", "kubernetes"].includes(raw)) throw new ConfigError(env, `"${raw}" is not one of static, server, kubernetes`); c.prefixSource = raw as PrefixSourceKind; } },
+  { env: "NSM_PREFIX_IDENTITY", default: "", doc: "Identity for the prefix claim (a DaemonSet sets the node name, stable across pod restarts); empty uses NSM_NAME.", field: "prefixIdentity", live: false,
+    apply: (c, raw) => { c.prefixIdentity = raw.trim(); } },
   { env: "NSM_PREFIX_STATE_FILE", default: "", doc: "State file of `vl3-nse prefix-server` (allocations survive its restart).", field: "prefixStateFile", live: false,
     apply: (c, raw) => { c.prefixStateFile = raw.trim() || undefined; } },
   { env: "NSM_LABELS", default: "", doc: "Labels registered for each service (k=v,k=v).", field: "labels", live: false,
@@ -161,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>, file: Overri
 
 function finish(config: Config, env: Record<string, string | undefined>, file: Overrides): Config {
   if (file.NSM_EXTRA_ROUTES) config.extraRoutes = parseList(file.NSM_EXTRA_ROUTES).map((r) => parseCidr(r, "ipam.routes").toString());
+  config.prefixIdentity ||= config.name;
   if (!(env.NSM_PREFIX_SOURCE ?? file.NSM_PREFIX_SOURCE)) config.prefixSource = config.prefixServerUrl ? "server" : "static";
   if (config.prefixSource === "server" && !config.prefixServerUrl) {
     throw new ConfigError("NSM_PREFIX_SERVER_URL", "is required when NSM_PREFIX_SOURCE=server");
