@@ -145,6 +145,7 @@ describe.skipIf(!hasKubectl)("deploy/ manifests (built with kubectl kustomize; s
     expect(config.prefixSource).toBe("kubernetes");
     expect(config.name).toBe("vl3-nse-x7k2p");
     expect(config.nodeName).toBe("node-a");
+    expect(config.prefixIdentity).toBe("node-a");
     expect(config.serviceNames).toEqual(["vl3-service"]);
     expect(config.kubeConfigMap).toEqual({ namespace: ds.metadata.namespace, name: "vl3-nse-config" });
     expect(config.connectTo).toEqual({ kind: "unix", path: "/var/lib/networkservicemesh/nsm.io.sock" });
