@@ -49,7 +49,7 @@ function generated(dir) {
 for (const file of generated(outDir)) {
   const text = readFileSync(file, "utf8");
   const patched = text.replace(
-    /^(export interface \w+Client extends Client \{\n(?:(?!^\}).*\n)*?  close\()/m,
+    /^(export interface \w+Client extends Client \{\n(?:(?!^\}).*\n)*? {2}close\()/m,
     "// @ts-ignore -- the NetworkService Close RPC shadows grpc-js Client.close()\n$1",
   );
   if (patched !== text) writeFileSync(file, patched);

@@ -4,7 +4,6 @@
 import type { InspectionEvent } from "xstate";
 import { Endpoint } from "./actors/endpoint.js";
 import type { Observable } from "./actors/observe.js";
-import { startDebugServer } from "./debug/server.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
 import { endpointHandler } from "./chain/endpoint.js";
 import { type MechanismType, mechanisms } from "./chain/mechanism.js";
@@ -17,13 +16,14 @@ import { grpcTarget } from "./config/parse.js";
 import { MemoryDataplane } from "./dataplane/memory.js";
 import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
+import { startDebugServer } from "./debug/server.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import { Cidr, parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
+import { type Mesh, startMesh } from "./mesh.js";
 import { StaticPrefixSource } from "./prefix/static.js";
 import type { PrefixSource } from "./prefix/types.js";
-import { type Mesh, startMesh } from "./mesh.js";
 
 export interface NseOptions {
   log: Logger;
@@ -62,7 +62,10 @@ export async function createDataplane(config: Config, log: Logger): Promise<Data
       return new MemoryDataplane();
     case "vpp": {
       const { VppAgentDataplane } = await import("./vpp/index.js");
-      return new VppAgentDataplane({ target: grpcTarget(config.vppAgentUrl), log: log.child({ component: "vpp" }) });
+      return new VppAgentDataplane({
+        target: grpcTarget(config.vppAgentUrl),
+        log: log.child({ component: "vpp" }),
+      });
     }
     case "kernel": {
       const { KernelDataplane } = await import("./kernel/dataplane.js");
@@ -84,7 +87,11 @@ export async function createPrefixSource(config: Config, log: Logger): Promise<P
       return new StaticPrefixSource(config.prefix ?? firstPrefix(config), { pool: config.prefixPool });
     case "server": {
       const { IpamPrefixSource } = await import("./prefix/ipam-source.js");
-      return new IpamPrefixSource({ target: grpcTarget(config.prefixServerUrl!), identity, log: log.child({ component: "prefix" }) });
+      return new IpamPrefixSource({
+        target: grpcTarget(config.prefixServerUrl!),
+        identity,
+        log: log.child({ component: "prefix" }),
+      });
     }
     case "kubernetes": {
       const { kubernetesPrefixSource } = await import("./k8s/index.js");
@@ -112,11 +119,24 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
           log: log.child({ component: "peer-links" }),
         })
       : undefined;
-  endpoint = new Endpoint({ config, log, dataplane, prefixSource, peerLinks: o.peerLinks ?? nsmgrLinks, inspect: o.inspect });
+  endpoint = new Endpoint({
+    config,
+    log,
+    dataplane,
+    prefixSource,
+    peerLinks: o.peerLinks ?? nsmgrLinks,
+    inspect: o.inspect,
+  });
   // Before start-up, so that metrics and the probes see it from the first moment.
-  const debug = config.debugListenOn?.kind === "tcp"
-    ? await startDebugServer({ host: config.debugListenOn.host, port: config.debugListenOn.port, observable: endpoint, log })
-    : undefined;
+  const debug =
+    config.debugListenOn?.kind === "tcp"
+      ? await startDebugServer({
+          host: config.debugListenOn.host,
+          port: config.debugListenOn.port,
+          observable: endpoint,
+          log,
+        })
+      : undefined;
   const detach = (o.observers ?? []).map((attach) => attach(endpoint!));
   await endpoint.start().catch(async (e) => {
     await debug?.close();
@@ -128,7 +148,9 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       validate(config.serviceNames),
       updatepath({ name: config.name, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
       peerRequests({ self: config.name, isPeer: (name, service) => mesh?.isPeer(name, service) ?? false }),
-      mechanisms(MECHANISMS[config.dataplane], (id, ctx) => linkInterface(ctx.peerOf ? "peer" : "client", id)),
+      mechanisms(MECHANISMS[config.dataplane], (id, ctx) =>
+        linkInterface(ctx.peerOf ? "peer" : "client", id),
+      ),
     ],
     endpointHandler(endpoint),
   );

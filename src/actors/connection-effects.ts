@@ -6,12 +6,9 @@ import { linkItems } from "../dataplane/items.js";
 import { linkInterface } from "../dataplane/names.js";
 import type { DataplaneQueue } from "../dataplane/queue.js";
 import { type Connection, State } from "../grpc/gen/networkservice/connection.js";
+import type { IPContext } from "../grpc/gen/networkservice/connectioncontext.js";
 import { PoolExhaustedError } from "../ipam/errors.js";
-import {
-  type AllocateInput,
-  connectionMachine,
-  type ProgramInput,
-} from "../machines/connection.machine.js";
+import { type AllocateInput, connectionMachine, type ProgramInput } from "../machines/connection.machine.js";
 import { clientIpContext, peerIpContext, type Vl3Addressing } from "./ip-context.js";
 import type { ConnectionEvents } from "./monitor-events.js";
 
@@ -29,10 +26,12 @@ export interface ConnectionEffectsDeps {
 export function answerFor(input: AllocateInput, deps: ConnectionEffectsDeps): Connection {
   const { request, id, kind } = input;
   const a = deps.addressing();
-  let ipContext;
+  let ipContext: IPContext;
   try {
     ipContext =
-      kind === "peer" ? peerIpContext(request.context?.ipContext, a) : clientIpContext(id, request.context?.ipContext, a);
+      kind === "peer"
+        ? peerIpContext(request.context?.ipContext, a)
+        : clientIpContext(id, request.context?.ipContext, a);
   } catch (error) {
     if (error instanceof PoolExhaustedError) throw new RequestError("RESOURCE_EXHAUSTED", error.message);
     throw error;
@@ -67,7 +66,10 @@ export function connectionEffects(deps: ConnectionEffectsDeps) {
     },
     actions: {
       notifyUpdate: ({ context }, params) => {
-        deps.events.update({ ...params.connection, state: params.refreshRequested ? State.REFRESH_REQUESTED : State.UP });
+        deps.events.update({
+          ...params.connection,
+          state: params.refreshRequested ? State.REFRESH_REQUESTED : State.UP,
+        });
         if (context.kind === "peer") deps.onLink(params.connection, true);
       },
       notifyDelete: ({ context }, params) => {

@@ -78,15 +78,18 @@ export class Endpoint implements Observable {
     });
     this.actor = createActor(machine, {
       id: "endpoint",
-      input: { name: config.name, backoff: { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs } },
+      input: {
+        name: config.name,
+        backoff: { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs },
+      },
       inspect: this.tracker.inspect,
     });
     // A child logger per actor, for as long as the actor lives.
     const loggers = new Map<string, Logger>();
     this.tracker.onSignal((s) => {
       if (s.type !== "transition") return;
-      let child = loggers.get(s.id);
-      if (!child) loggers.set(s.id, (child = log.child({ actor: s.id })));
+      const child = loggers.get(s.id) ?? log.child({ actor: s.id });
+      loggers.set(s.id, child);
       child.debug({ from: s.from, to: s.to }, "state");
       if (s.to === "closed" || s.to === "failed") loggers.delete(s.id);
     });
@@ -157,7 +160,8 @@ export class Endpoint implements Observable {
       const generation = ref.getSnapshot().context.generation;
       const s = await settle(ref, (x) => (x.context.answer?.generation ?? 0) >= generation, deadline);
       const answer = s.context.answer;
-      if (answer && answer.generation >= generation && answer.ok && s.context.committed) return s.context.committed;
+      if (answer && answer.generation >= generation && answer.ok && s.context.committed)
+        return s.context.committed;
       if (answer && answer.generation >= generation && !answer.ok) {
         throw new RequestError((answer.code as never) ?? "INTERNAL", answer.message ?? "request failed");
       }
@@ -194,8 +198,8 @@ export class Endpoint implements Observable {
     this.stopping = true;
     this.unsubscribePrefix?.();
     this.actor.send({ type: "STOP" });
-    await settle(this.actor, (s) => s.status === "done", Date.now() + (options.timeoutMs ?? 10_000)).catch((e) =>
-      this.o.log.warn({ err: e }, "endpoint did not drain in time"),
+    await settle(this.actor, (s) => s.status === "done", Date.now() + (options.timeoutMs ?? 10_000)).catch(
+      (e) => this.o.log.warn({ err: e }, "endpoint did not drain in time"),
     );
     this.actor.stop();
     await this.o.prefixSource.stop({ release: options.releasePrefix });
@@ -214,7 +218,11 @@ export class Endpoint implements Observable {
   }
 
   tree(): ActorView {
-    return buildTree(this.actor, this.tracker, { name: this.name, prefix: this.prefix, address: this.selfAddress });
+    return buildTree(this.actor, this.tracker, {
+      name: this.name,
+      prefix: this.prefix,
+      address: this.selfAddress,
+    });
   }
 
   persistedSnapshot(id: string): unknown {
@@ -245,7 +253,8 @@ export class Endpoint implements Observable {
 
   private assertServing(): void {
     if (this.stopping) throw new RequestError("UNAVAILABLE", "endpoint is shutting down");
-    if (!this.actor.getSnapshot().matches("serving")) throw new RequestError("UNAVAILABLE", "endpoint is starting");
+    if (!this.actor.getSnapshot().matches("serving"))
+      throw new RequestError("UNAVAILABLE", "endpoint is starting");
   }
 
   private peerLink(conn: Connection, up: boolean): void {

@@ -89,7 +89,11 @@ export function peerIpContext(requested: IPContext | undefined, a: Vl3Addressing
   const req = { ...emptyIpContext(), ...requested };
   const prefix = a.addresses.prefix;
   const src = req.srcIpAddrs;
-  if (src.length !== 1) throw invalidArgument("connection.context.ip_context.src_ip_addrs", "a peer request carries exactly one address, the peer NSE's");
+  if (src.length !== 1)
+    throw invalidArgument(
+      "connection.context.ip_context.src_ip_addrs",
+      "a peer request carries exactly one address, the peer NSE's",
+    );
   const checkOwn = (field: string, value: string) => {
     if (!inPool(a.pool, value)) throw invalidArgument(field, `"${value}" is outside the vL3 pool ${a.pool}`);
     if (prefix.overlaps(parseCidr(value.includes("/") ? value : `${value}/${prefix.maxBits}`, field))) {
@@ -97,7 +101,9 @@ export function peerIpContext(requested: IPContext | undefined, a: Vl3Addressing
     }
   };
   checkOwn("connection.context.ip_context.src_ip_addrs[0]", src[0]!);
-  req.dstRoutes.forEach((r, i) => checkOwn(`connection.context.ip_context.dst_routes[${i}].prefix`, r.prefix));
+  for (const [i, r] of req.dstRoutes.entries()) {
+    checkOwn(`connection.context.ip_context.dst_routes[${i}].prefix`, r.prefix);
+  }
   const self = a.addresses.selfAddress;
   return {
     ...req,

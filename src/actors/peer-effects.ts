@@ -56,11 +56,13 @@ export function peerEffects(deps: PeerEffectsDeps) {
     },
     actions: {
       signalUp: (_, params) => deps.signal({ type: "peer", name: params.name, up: true }),
-      signalDown: (_, params) => deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason }),
+      signalDown: (_, params) =>
+        deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason }),
     },
     delays: {
       // Jittered, so that peers that lost the same NSE do not all redial at the same instant.
-      backoff: ({ context }) => backoffDelay(Math.max(0, context.attempt - 1), { ...context.backoff, random }),
+      backoff: ({ context }) =>
+        backoffDelay(Math.max(0, context.attempt - 1), { ...context.backoff, random }),
     },
   });
 }

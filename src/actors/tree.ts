@@ -9,7 +9,11 @@ import { type ActorTracker, stateString } from "./tracker.js";
 
 const ipOf = (c?: Connection) => c?.context?.ipContext;
 
-function view(ref: AnyActorRef, tracker: ActorTracker, fill: (snapshot: { value: unknown; context: unknown }) => Partial<ActorView>): ActorView {
+function view(
+  ref: AnyActorRef,
+  tracker: ActorTracker,
+  fill: (snapshot: { value: unknown; context: unknown }) => Partial<ActorView>,
+): ActorView {
   const s = ref.getSnapshot() as { value: unknown; context: unknown };
   const base: ActorView = {
     id: ref.id,
@@ -35,7 +39,11 @@ export function buildTree(
     view(ref, tracker, ({ context }) => {
       const c = context as ConnectionContext;
       const conn = c.committed ?? c.pending ?? c.request;
-      const subject: Record<string, string> = { connection: c.id, kind: c.kind, networkService: conn.networkService };
+      const subject: Record<string, string> = {
+        connection: c.id,
+        kind: c.kind,
+        networkService: conn.networkService,
+      };
       if (conn.labels.podName) subject.nsc = conn.labels.podName;
       if (conn.mechanism?.type) subject.mechanism = conn.mechanism.type;
       return {

@@ -33,10 +33,18 @@ export function settle<A extends AnyActorRef>(
       sub.unsubscribe();
     };
     if (Number.isFinite(deadline)) {
-      timer = setTimeout(() => {
-        finish();
-        reject(new RequestError("DEADLINE_EXCEEDED", "no answer before the deadline; the connection is still being worked on"));
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          finish();
+          reject(
+            new RequestError(
+              "DEADLINE_EXCEEDED",
+              "no answer before the deadline; the connection is still being worked on",
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     }
   });
 }

@@ -7,7 +7,11 @@ import type { CallContext, Element } from "./types.js";
 
 export type MechanismType = "KERNEL" | "MEMIF";
 
-export function selectMechanism(req: NetworkServiceRequest, supported: MechanismType[], ifName: string): Mechanism {
+export function selectMechanism(
+  req: NetworkServiceRequest,
+  supported: MechanismType[],
+  ifName: string,
+): Mechanism {
   const current = req.connection?.mechanism;
   const candidates = current?.type ? [current] : req.mechanismPreferences;
   if (candidates.length === 0) {
@@ -35,7 +39,10 @@ function withParameters(m: Mechanism, ifName: string): Mechanism {
 }
 
 /** The chain element: fixes the connection's mechanism before the endpoint sees it. */
-export function mechanisms(supported: MechanismType[], ifName: (id: string, ctx: CallContext) => string): Element {
+export function mechanisms(
+  supported: MechanismType[],
+  ifName: (id: string, ctx: CallContext) => string,
+): Element {
   return (next) => ({
     request: (req, ctx) => {
       const mechanism = selectMechanism(req, supported, ifName(req.connection!.id, ctx));

@@ -1,8 +1,9 @@
 // Tells a peer NSE's request from an NSC's by its explicit mark (PEER_REQUEST_LABEL), checked
 // against the registry: the named NSE must be a registered vL3 peer of the service, and by the peer
 // rule it must be the side that dials us. Never a heuristic.
-import { dialsPeer as dials } from "../registry/peer.js";
+
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
+import { dialsPeer as dials } from "../registry/peer.js";
 import { RequestError } from "./errors.js";
 import type { Element } from "./types.js";
 
@@ -19,12 +20,19 @@ export function peerRequests(check: PeerCheck): Element {
       const peerOf = conn.labels?.[PEER_REQUEST_LABEL];
       if (peerOf !== undefined) {
         const field = `connection.labels["${PEER_REQUEST_LABEL}"]`;
-        if (!peerOf || peerOf === check.self) throw new RequestError("INVALID_ARGUMENT", `${field}: "${peerOf}" is not a peer name`);
+        if (!peerOf || peerOf === check.self)
+          throw new RequestError("INVALID_ARGUMENT", `${field}: "${peerOf}" is not a peer name`);
         if (!check.isPeer(peerOf, conn.networkService)) {
-          throw new RequestError("PERMISSION_DENIED", `${field}: "${peerOf}" is not a registered vL3 peer of ${conn.networkService}`);
+          throw new RequestError(
+            "PERMISSION_DENIED",
+            `${field}: "${peerOf}" is not a registered vL3 peer of ${conn.networkService}`,
+          );
         }
         if (!dials(peerOf, check.self)) {
-          throw new RequestError("FAILED_PRECONDITION", `${field}: by the peer rule ${check.self} dials ${peerOf}, not the other way`);
+          throw new RequestError(
+            "FAILED_PRECONDITION",
+            `${field}: by the peer rule ${check.self} dials ${peerOf}, not the other way`,
+          );
         }
         ctx.peerOf = peerOf;
       }

@@ -12,7 +12,13 @@ export interface PathOptions {
   now?: () => number;
 }
 
-const segment = (name: string, id: string, expires: Date): PathSegment => ({ name, id, token: "", expires, metrics: {} });
+const segment = (name: string, id: string, expires: Date): PathSegment => ({
+  name,
+  id,
+  token: "",
+  expires,
+  metrics: {},
+});
 
 /** Returns the request with our segment in place, and how long it lives without a refresh. */
 export function updatePath(conn: Connection, o: PathOptions): { connection: Connection; lifetimeMs: number } {
@@ -40,7 +46,10 @@ export function updatePath(conn: Connection, o: PathOptions): { connection: Conn
   }
   const prevExpiry = prev?.expires ? prev.expires.getTime() - now : undefined;
   const lifetimeMs = Math.max(0, Math.min(prevExpiry ?? o.maxTokenLifetimeMs, o.maxTokenLifetimeMs));
-  const path = { index: segments.length === 0 ? 0 : index, pathSegments: [...keep, segment(o.name, id, new Date(now + o.maxTokenLifetimeMs))] };
+  const path = {
+    index: segments.length === 0 ? 0 : index,
+    pathSegments: [...keep, segment(o.name, id, new Date(now + o.maxTokenLifetimeMs))],
+  };
   return { connection: { ...conn, id, path }, lifetimeMs };
 }
 
@@ -48,7 +57,8 @@ export function updatePath(conn: Connection, o: PathOptions): { connection: Conn
 export function connectionIdOf(conn: Connection, name: string): string {
   const segments = conn.path?.pathSegments ?? [];
   const index = conn.path?.index ?? 0;
-  const ours = segments[index + 1]?.name === name ? segments[index + 1] : segments.find((s) => s.name === name);
+  const ours =
+    segments[index + 1]?.name === name ? segments[index + 1] : segments.find((s) => s.name === name);
   return ours?.id || conn.id;
 }
 

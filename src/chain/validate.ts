@@ -11,15 +11,25 @@ function checkCidr(field: string, value: string): void {
   try {
     parseCidr(value, field);
   } catch (e) {
-    throw invalidArgument(field, e instanceof CidrError ? `"${value}" is not a CIDR (address/length)` : String(e));
+    throw invalidArgument(
+      field,
+      e instanceof CidrError ? `"${value}" is not a CIDR (address/length)` : String(e),
+    );
   }
 }
 
 function checkIpContext(ip: IPContext): void {
-  ip.srcIpAddrs.forEach((v, i) => checkCidr(`${IP}.src_ip_addrs[${i}]`, v));
-  ip.dstIpAddrs.forEach((v, i) => checkCidr(`${IP}.dst_ip_addrs[${i}]`, v));
-  ip.excludedPrefixes.forEach((v, i) => checkCidr(`${IP}.excluded_prefixes[${i}]`, v));
-  for (const [name, routes] of [["src_routes", ip.srcRoutes], ["dst_routes", ip.dstRoutes]] as const) {
+  for (const [name, list] of [
+    ["src_ip_addrs", ip.srcIpAddrs],
+    ["dst_ip_addrs", ip.dstIpAddrs],
+    ["excluded_prefixes", ip.excludedPrefixes],
+  ] as const) {
+    for (const [i, v] of list.entries()) checkCidr(`${IP}.${name}[${i}]`, v);
+  }
+  for (const [name, routes] of [
+    ["src_routes", ip.srcRoutes],
+    ["dst_routes", ip.dstRoutes],
+  ] as const) {
     routes.forEach((r, i) => {
       checkCidr(`${IP}.${name}[${i}].prefix`, r.prefix);
       if (r.nextHop) {
@@ -45,7 +55,10 @@ export function validateConnection(conn: Connection | undefined, services: strin
   }
   const segments = conn.path?.pathSegments ?? [];
   if (segments.length > 0 && (conn.path?.index ?? 0) >= segments.length) {
-    throw invalidArgument("connection.path.index", `${conn.path?.index} is past the last of ${segments.length} path segments`);
+    throw invalidArgument(
+      "connection.path.index",
+      `${conn.path?.index} is past the last of ${segments.length} path segments`,
+    );
   }
   if (conn.context?.ipContext) checkIpContext(conn.context.ipContext);
   return conn;

@@ -36,10 +36,17 @@ export function parseArgs(argv: string[], known: Record<string, "value" | "switc
   return { command, flags };
 }
 
-export function intFlag(flags: Parsed["flags"], name: string, fallback: number, min: number, max: number): number {
+export function intFlag(
+  flags: Parsed["flags"],
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = flags.get(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
   return n;
 }

@@ -3,8 +3,8 @@
 // the endpoints, the clients and the time it took.
 import type { ActorView } from "../actors/observe.js";
 import { createLogger } from "../log.js";
-import { SandboxKernel } from "../sandbox/kernel.js";
 import { type Sandbox, startSandbox } from "../sandbox/index.js";
+import { SandboxKernel } from "../sandbox/kernel.js";
 import { table } from "../util/table.js";
 
 export interface DemoOptions {
@@ -23,7 +23,10 @@ function peersUp(tree: ActorView): number {
 /** Every endpoint has all its peer links up and every client is connected. */
 export function converged(sb: Sandbox): boolean {
   const n = sb.endpoints.size;
-  return [...sb.endpoints.values()].every((e) => peersUp(e.endpoint.tree()) === n - 1) && sb.clients.every((c) => c.address);
+  return (
+    [...sb.endpoints.values()].every((e) => peersUp(e.endpoint.tree()) === n - 1) &&
+    sb.clients.every((c) => c.address)
+  );
 }
 
 async function until(check: () => boolean, timeoutMs: number, tick: () => void): Promise<boolean> {
@@ -46,42 +49,77 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const started = performance.now();
   const sb = await startSandbox({ nodes: Math.min(3, o.endpoints), kernel, log });
   try {
-    out(`vL3 demo: registry ${sb.registry.url}, prefix server ${sb.prefixServer.url}, ${sb.nsmgrs.length} nsmgr(s), data plane ${o.dataplane}`);
+    out(
+      `vL3 demo: registry ${sb.registry.url}, prefix server ${sb.prefixServer.url}, ${sb.nsmgrs.length} nsmgr(s), data plane ${o.dataplane}`,
+    );
     // Start order shuffled on purpose: the peer rule does not care who comes first.
-    const names = Array.from({ length: o.endpoints }, (_, i) => `vl3-nse-${i + 1}`).sort(() => Math.random() - 0.5);
+    const names = Array.from({ length: o.endpoints }, (_, i) => `vl3-nse-${i + 1}`).sort(
+      () => Math.random() - 0.5,
+    );
     await Promise.all(names.map((name, i) => sb.startEndpoint(name, { node: i })));
     out(`started ${o.endpoints} endpoints; starting ${o.clients} clients`);
-    await Promise.all(Array.from({ length: o.clients }, (_, i) => sb.startClient(`nsc-${i + 1}`, { node: i })));
+    await Promise.all(
+      Array.from({ length: o.clients }, (_, i) => sb.startClient(`nsc-${i + 1}`, { node: i })),
+    );
     const links = (o.endpoints * (o.endpoints - 1)) / 2;
     // Progress: rewritten in place on a terminal, one line per change otherwise (CI logs).
     let last = "";
-    const ok = await until(() => converged(sb), 30_000, () => {
-      // Each link counted once, at its dialling end.
-      const up = [...sb.endpoints.values()].reduce(
-        (n, e) => n + e.endpoint.tree().children.filter((c) => c.subject.role === "dial" && c.state.startsWith("up")).length,
-        0,
-      );
-      const line = `  peer links up ${up}/${links}, clients connected ${sb.clients.filter((c) => c.address).length}/${o.clients}`;
-      if (line === last) return;
-      last = line;
-      process.stdout.write(process.stdout.isTTY ? `\r${line}   ` : `${line}\n`);
-    });
+    const ok = await until(
+      () => converged(sb),
+      30_000,
+      () => {
+        // Each link counted once, at its dialling end.
+        const up = [...sb.endpoints.values()].reduce(
+          (n, e) =>
+            n +
+            e.endpoint.tree().children.filter((c) => c.subject.role === "dial" && c.state.startsWith("up"))
+              .length,
+          0,
+        );
+        const line = `  peer links up ${up}/${links}, clients connected ${sb.clients.filter((c) => c.address).length}/${o.clients}`;
+        if (line === last) return;
+        last = line;
+        process.stdout.write(process.stdout.isTTY ? `\r${line}   ` : `${line}\n`);
+      },
+    );
     const seconds = (performance.now() - started) / 1000;
     if (process.stdout.isTTY && last) process.stdout.write(`\r${" ".repeat(last.length + 3)}\r`);
-    out(ok ? `converged in ${seconds.toFixed(2)} s (all ${links} peer links up)` : "did NOT converge within 30 s");
+    out(
+      ok
+        ? `converged in ${seconds.toFixed(2)} s (all ${links} peer links up)`
+        : "did NOT converge within 30 s",
+    );
     out("");
-    out(table(["endpoint", "prefix", "address", "peers up", "clients"], [...sb.endpoints.values()]
-      .sort((a, b) => a.config.name.localeCompare(b.config.name, undefined, { numeric: true }))
-      .map((e) => {
-        const tree = e.endpoint.tree();
-        const clients = tree.children.filter((c) => c.kind === "connection" && c.subject.kind === "client").length;
-        return [e.config.name, e.endpoint.prefix ?? "-", e.endpoint.selfAddress ?? "-", `${peersUp(tree)}/${o.endpoints - 1}`, String(clients)];
-      })));
+    out(
+      table(
+        ["endpoint", "prefix", "address", "peers up", "clients"],
+        [...sb.endpoints.values()]
+          .sort((a, b) => a.config.name.localeCompare(b.config.name, undefined, { numeric: true }))
+          .map((e) => {
+            const tree = e.endpoint.tree();
+            const clients = tree.children.filter(
+              (c) => c.kind === "connection" && c.subject.kind === "client",
+            ).length;
+            return [
+              e.config.name,
+              e.endpoint.prefix ?? "-",
+              e.endpoint.selfAddress ?? "-",
+              `${peersUp(tree)}/${o.endpoints - 1}`,
+              String(clients),
+            ];
+          }),
+      ),
+    );
     out("");
-    const clients = [...sb.clients].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
-    out(table(["client", "address", "endpoint", "routes"], clients.map((c) => [
-      c.name, c.address ?? "-", c.endpoint ?? "-", c.routes.join(" "),
-    ])));
+    const clients = [...sb.clients].sort((a, b) =>
+      a.name.localeCompare(b.name, undefined, { numeric: true }),
+    );
+    out(
+      table(
+        ["client", "address", "endpoint", "routes"],
+        clients.map((c) => [c.name, c.address ?? "-", c.endpoint ?? "-", c.routes.join(" ")]),
+      ),
+    );
     if (kernel && ok) await pingAll(sb, kernel);
     if (o.stay) {
       out("\nrunning; Ctrl-C to stop");
@@ -97,10 +135,14 @@ async function pingAll(sb: Sandbox, kernel: SandboxKernel): Promise<void> {
   const { ping } = await import("../kernel/exec.js");
   out("\nping between clients over the vL3 (kernel data plane):");
   for (const a of sb.clients) {
-    const results = await Promise.all(sb.clients.filter((b) => b !== a).map(async (b) => {
-      const ok = await ping(await kernel.netnsFor(a.name), b.address!.split("/")[0]!);
-      return `${b.name}:${ok ? "ok" : "FAIL"}`;
-    }));
+    const results = await Promise.all(
+      sb.clients
+        .filter((b) => b !== a)
+        .map(async (b) => {
+          const ok = await ping(await kernel.netnsFor(a.name), b.address!.split("/")[0]!);
+          return `${b.name}:${ok ? "ok" : "FAIL"}`;
+        }),
+    );
     out(`  ${a.name} → ${results.join(" ")}`);
   }
 }

@@ -81,7 +81,10 @@ async function run(configPath: string | undefined, inspect: boolean): Promise<vo
     inspect: inspector?.inspect,
     observers: events ? [(endpoint) => events.attach(endpoint)] : [],
   });
-  log.info({ name: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: nse.debugUrl }, "vl3-nse is serving");
+  log.info(
+    { name: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: nse.debugUrl },
+    "vl3-nse is serving",
+  );
   await untilSignal(log);
   watcher?.stop();
   await nse.stop();
@@ -96,7 +99,8 @@ function applyLive(before: Config, after: Config, log: Logger): void {
     log.level(after.logLevel);
     log.info({ level: after.logLevel }, "log level changed");
   }
-  if (restart.length > 0) log.warn({ settings: restart }, "configuration changed; these settings apply after a restart");
+  if (restart.length > 0)
+    log.warn({ settings: restart }, "configuration changed; these settings apply after a restart");
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -106,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
     return command || flags.has("help") ? 0 : 2;
   }
   if (flags.has("version")) {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     process.stdout.write(`vl3-nse ${pkg.version}\n`);
     return 0;
   }
@@ -116,7 +122,9 @@ async function main(argv: string[]): Promise<number> {
       await run(configPath, flags.has("inspect"));
       return 0;
     case "config":
-      process.stdout.write(`${JSON.stringify(loadConfig(process.env, fileOverrides(configPath)), null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(loadConfig(process.env, fileOverrides(configPath)), null, 2)}\n`,
+      );
       return 0;
     case "status": {
       const { fetchTree, formatStatus } = await import("../debug/status.js");
@@ -132,7 +140,8 @@ async function main(argv: string[]): Promise<number> {
     case "demo": {
       const { runDemo } = await import("./demo.js");
       const dataplane = (flags.get("dataplane") as string | undefined) ?? "memory";
-      if (dataplane !== "memory" && dataplane !== "kernel") throw new UsageError("--dataplane must be memory or kernel");
+      if (dataplane !== "memory" && dataplane !== "kernel")
+        throw new UsageError("--dataplane must be memory or kernel");
       return runDemo({
         endpoints: intFlag(flags, "endpoints", 3, 1, 200),
         clients: intFlag(flags, "clients", 6, 0, 5000),

@@ -5,7 +5,10 @@ import { formatGrpcUrl } from "../config/parse.js";
 import { createLogger, type Logger } from "../log.js";
 import { startPrefixServer } from "../prefix/server.js";
 
-export async function runPrefixServer(config: Config, untilSignal: (log: Logger) => Promise<void>): Promise<void> {
+export async function runPrefixServer(
+  config: Config,
+  untilSignal: (log: Logger) => Promise<void>,
+): Promise<void> {
   const log = createLogger({ name: "vl3-prefix-server", level: config.logLevel });
   const server = await startPrefixServer({
     listenOn: formatGrpcUrl(config.listenOn[0]!),
@@ -14,7 +17,15 @@ export async function runPrefixServer(config: Config, untilSignal: (log: Logger)
     stateFile: config.prefixStateFile,
     log,
   });
-  log.info({ url: server.url, pool: config.prefixPool, prefixLen: config.prefixLen, stateFile: config.prefixStateFile }, "prefix server listening");
+  log.info(
+    {
+      url: server.url,
+      pool: config.prefixPool,
+      prefixLen: config.prefixLen,
+      stateFile: config.prefixStateFile,
+    },
+    "prefix server listening",
+  );
   await untilSignal(log);
   await server.stop();
 }

@@ -73,7 +73,8 @@ interface Setting {
 const url = (env: string, raw: string) => parseGrpcUrl(env, raw);
 const optionalUrl = (env: string, raw: string) => (raw.trim() === "" ? undefined : url(env, raw));
 
-/** Every setting vl3-nse reads. The README's table and the deploy checks come from this list. */
+/** Every setting vl3-nse reads. The docs' table, --help and the deploy checks come from this list. */
+// biome-ignore format: one setting per entry reads as the table it is
 export const SETTINGS: readonly Setting[] = [
   { env: "NSM_NAME", default: `vl3-nse-${hostname()}`, doc: "Endpoint name, unique in the registry (a DaemonSet uses the pod name).", field: "name", live: false,
     apply: (c, raw, env) => { if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(env, `"${raw}" is not a name (letters, digits, . _ -; at most 63)`); c.name = raw; } },
@@ -164,20 +165,27 @@ export function loadConfig(env: Record<string, string | undefined>, file: Overri
 }
 
 function finish(config: Config, env: Record<string, string | undefined>, file: Overrides): Config {
-  if (file.NSM_EXTRA_ROUTES) config.extraRoutes = parseList(file.NSM_EXTRA_ROUTES).map((r) => parseCidr(r, "ipam.routes").toString());
+  if (file.NSM_EXTRA_ROUTES)
+    config.extraRoutes = parseList(file.NSM_EXTRA_ROUTES).map((r) => parseCidr(r, "ipam.routes").toString());
   config.prefixIdentity ||= config.name;
-  if (!(env.NSM_PREFIX_SOURCE ?? file.NSM_PREFIX_SOURCE)) config.prefixSource = config.prefixServerUrl ? "server" : "static";
+  if (!(env.NSM_PREFIX_SOURCE ?? file.NSM_PREFIX_SOURCE))
+    config.prefixSource = config.prefixServerUrl ? "server" : "static";
   if (config.prefixSource === "server" && !config.prefixServerUrl) {
     throw new ConfigError("NSM_PREFIX_SERVER_URL", "is required when NSM_PREFIX_SOURCE=server");
   }
   const pool = parseCidr(config.prefixPool, "NSM_PREFIX_POOL");
   if (config.prefixLen < pool.bits || config.prefixLen > pool.maxBits - 2) {
-    throw new ConfigError("NSM_PREFIX_LEN", `${config.prefixLen} must be from ${pool.bits} (the pool's length) to ${pool.maxBits - 2}`);
+    throw new ConfigError(
+      "NSM_PREFIX_LEN",
+      `${config.prefixLen} must be from ${pool.bits} (the pool's length) to ${pool.maxBits - 2}`,
+    );
   }
   if (config.prefix) {
     const prefix = parseCidr(config.prefix, "NSM_PREFIX");
-    if (!pool.containsCidr(prefix)) throw new ConfigError("NSM_PREFIX", `${config.prefix} is not inside the pool ${config.prefixPool}`);
-    if (prefix.bits > prefix.maxBits - 2) throw new ConfigError("NSM_PREFIX", `${config.prefix} is too small to hold the endpoint and a client`);
+    if (!pool.containsCidr(prefix))
+      throw new ConfigError("NSM_PREFIX", `${config.prefix} is not inside the pool ${config.prefixPool}`);
+    if (prefix.bits > prefix.maxBits - 2)
+      throw new ConfigError("NSM_PREFIX", `${config.prefix} is too small to hold the endpoint and a client`);
   }
   if (config.peerBackoffMaxMs < config.peerBackoffInitialMs) {
     throw new ConfigError("NSM_PEER_BACKOFF_MAX", "must not be less than NSM_PEER_BACKOFF_INITIAL");
@@ -189,7 +197,8 @@ function finish(config: Config, env: Record<string, string | undefined>, file: O
 export function diffConfig(a: Config, b: Config): { live: string[]; restart: string[] } {
   const out = { live: [] as string[], restart: [] as string[] };
   for (const s of SETTINGS) {
-    if (JSON.stringify(a[s.field]) !== JSON.stringify(b[s.field])) (s.live ? out.live : out.restart).push(s.env);
+    if (JSON.stringify(a[s.field]) !== JSON.stringify(b[s.field]))
+      (s.live ? out.live : out.restart).push(s.env);
   }
   return out;
 }

@@ -14,7 +14,12 @@ function mechanismOf(conn: Connection): { cls: string; type: string; parameters:
  * Items for a link. `role` "server": we answered the Request (an NSC, or a peer that dialled us);
  * "client": we dialled a peer. `skipRoutes` are prefixes never routed into one link (the vL3 pool).
  */
-export function linkItems(conn: Connection, ifName: string, role: LinkRole, skipRoutes: string[] = []): Item[] {
+export function linkItems(
+  conn: Connection,
+  ifName: string,
+  role: LinkRole,
+  skipRoutes: string[] = [],
+): Item[] {
   const ip = conn.context?.ipContext;
   const own = role === "server" ? ip?.dstIpAddrs : ip?.srcIpAddrs;
   const other = role === "server" ? ip?.srcIpAddrs : ip?.dstIpAddrs;
@@ -30,7 +35,9 @@ export function linkItems(conn: Connection, ifName: string, role: LinkRole, skip
     const host = addressOf(r.prefix);
     const onLink = otherHosts.has(host) && /\/(32|128)$/.test(r.prefix);
     const via = onLink ? undefined : r.nextHop || (other?.[0] ? addressOf(other[0]) : undefined);
-    items.push(via ? { type: "route", dst: r.prefix, ifName, via } : { type: "route", dst: r.prefix, ifName });
+    items.push(
+      via ? { type: "route", dst: r.prefix, ifName, via } : { type: "route", dst: r.prefix, ifName },
+    );
   }
   return items;
 }

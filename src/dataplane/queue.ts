@@ -48,7 +48,10 @@ export class DataplaneQueue {
     if (this.closed) return Promise.reject(new Error("data-plane queue is closed"));
     return new Promise<void>((resolve, reject) => {
       const previous = this.pending.get(owner);
-      this.pending.set(owner, { items: byKey(items), waiters: [...(previous?.waiters ?? []), { resolve, reject }] });
+      this.pending.set(owner, {
+        items: byKey(items),
+        waiters: [...(previous?.waiters ?? []), { resolve, reject }],
+      });
       this.schedule();
     });
   }
@@ -74,7 +77,8 @@ export class DataplaneQueue {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    for (const p of this.pending.values()) for (const w of p.waiters) w.reject(new Error("data-plane queue closed"));
+    for (const p of this.pending.values())
+      for (const w of p.waiters) w.reject(new Error("data-plane queue closed"));
     this.pending.clear();
     await this.runner.onIdle();
   }
@@ -97,7 +101,10 @@ export class DataplaneQueue {
       // Put them back unless something newer arrived meanwhile; keep every waiter.
       for (const [owner, p] of retry) {
         const newer = this.pending.get(owner);
-        this.pending.set(owner, newer ? { items: newer.items, waiters: [...p.waiters, ...newer.waiters] } : p);
+        this.pending.set(
+          owner,
+          newer ? { items: newer.items, waiters: [...p.waiters, ...newer.waiters] } : p,
+        );
       }
       this.retryLater();
       return;

@@ -1,6 +1,9 @@
 // grpc.health.v1.Health: SERVING for "" and every service this process registered, as NSM does.
 import * as grpc from "@grpc/grpc-js";
-import { type HealthServer, HealthCheckResponse_ServingStatus as Status } from "./gen/grpc/health/v1/health.js";
+import {
+  type HealthServer,
+  HealthCheckResponse_ServingStatus as Status,
+} from "./gen/grpc/health/v1/health.js";
 
 export class HealthStatus {
   private readonly statuses = new Map<string, Status>([["", Status.SERVING]]);
@@ -20,7 +23,8 @@ export class HealthStatus {
     return {
       check: (call, cb) => {
         const status = this.statuses.get(call.request.service);
-        if (status === undefined) cb({ code: grpc.status.NOT_FOUND, details: `service "${call.request.service}" is unknown` });
+        if (status === undefined)
+          cb({ code: grpc.status.NOT_FOUND, details: `service "${call.request.service}" is unknown` });
         else cb(null, { status });
       },
       watch: (call) => {

@@ -10,11 +10,14 @@ import {
 } from "./gen/networkservice/connection.js";
 
 const segmentMatches = (want: PathSegment, have: PathSegment) =>
-  (!want.name || want.name === have.name) && (!want.id || want.id === have.id) && (!want.token || want.token === have.token);
+  (!want.name || want.name === have.name) &&
+  (!want.id || want.id === have.id) &&
+  (!want.token || want.token === have.token);
 
 /** NSM's matching: network services are an OR list; path segments must match a contiguous run. */
 export function matchesSelector(conn: Connection, selector: MonitorScopeSelector): boolean {
-  if (selector.networkServices.length > 0 && !selector.networkServices.includes(conn.networkService)) return false;
+  if (selector.networkServices.length > 0 && !selector.networkServices.includes(conn.networkService))
+    return false;
   const want = selector.pathSegments;
   if (want.length === 0) return true;
   const have = conn.path?.pathSegments ?? [];
@@ -36,7 +39,10 @@ export function monitorServer(events: ConnectionEvents): MonitorConnectionServer
       const unsubscribe = events.subscribe((e) => {
         const connections = pick([e.connection]);
         if (Object.keys(connections).length === 0) return;
-        const event = { type: e.type === "UPDATE" ? ConnectionEventType.UPDATE : ConnectionEventType.DELETE, connections };
+        const event = {
+          type: e.type === "UPDATE" ? ConnectionEventType.UPDATE : ConnectionEventType.DELETE,
+          connections,
+        };
         if (live) call.write(event);
         else buffered.push(event);
       });

@@ -10,12 +10,7 @@ export function networkServiceServer(
   log: Logger,
   timeoutMs: number,
 ): NetworkServiceServer {
-  const answer = <T>(
-    call: grpc.ServerUnaryCall<unknown, unknown>,
-    work: () => Promise<T>,
-    cb: grpc.sendUnaryData<T>,
-    what: string,
-  ) => {
+  const answer = <T>(work: () => Promise<T>, cb: grpc.sendUnaryData<T>, what: string) => {
     // An element that throws instead of rejecting still answers with its own status (not UNKNOWN).
     new Promise<T>((resolve) => resolve(work())).then(
       (value) => cb(null, value),
@@ -28,15 +23,9 @@ export function networkServiceServer(
   };
   return {
     request: (call, cb) =>
-      answer(
-        call,
-        () => handler.request(call.request, { deadline: deadlineOf(call, timeoutMs) }),
-        cb,
-        "Request",
-      ),
+      answer(() => handler.request(call.request, { deadline: deadlineOf(call, timeoutMs) }), cb, "Request"),
     close: (call, cb) =>
       answer(
-        call,
         async () => {
           await handler.close(call.request, { deadline: deadlineOf(call, timeoutMs) });
           return {};

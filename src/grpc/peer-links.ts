@@ -7,7 +7,12 @@ import type { PeerLinks } from "../actors/peer-effects.js";
 import type { MechanismType } from "../chain/mechanism.js";
 import type { Logger } from "../log.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
-import { type Connection, ConnectionEventType, MonitorConnectionClient, State } from "./gen/networkservice/connection.js";
+import {
+  type Connection,
+  ConnectionEventType,
+  MonitorConnectionClient,
+  State,
+} from "./gen/networkservice/connection.js";
 import { NetworkServiceClient, type NetworkServiceRequest } from "./gen/networkservice/networkservice.js";
 
 export interface NsmgrPeerLinksOptions {
@@ -47,7 +52,13 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
         state: State.UP,
         labels: { ...o.requestLabels, [PEER_REQUEST_LABEL]: o.self },
         // Our current prefix, every time: a refresh after a prefix change carries the new one.
-        context: { ipContext: peerRequestIpContext(o.addressing()), extraContext: {}, MTU: 0, dnsContext: undefined, ethernetContext: undefined },
+        context: {
+          ipContext: peerRequestIpContext(o.addressing()),
+          extraContext: {},
+          MTU: 0,
+          dnsContext: undefined,
+          ethernetContext: undefined,
+        },
         path: { index: 0, pathSegments: segments },
         mechanism: link?.mechanism,
       },
@@ -57,7 +68,9 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
 
   return {
     request: async ({ name, link }) => {
-      return call<Connection>((cb) => ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb));
+      return call<Connection>((cb) =>
+        ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb),
+      );
     },
     monitor: ({ link }, down) => {
       const segment = ourSegment(link);
@@ -77,7 +90,10 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
           if (event.type === ConnectionEventType.DELETE) fire("peer closed the link");
           else if (c.state === State.DOWN) fire("link is down");
         }
-        if (event.type === ConnectionEventType.INITIAL_STATE_TRANSFER && Object.keys(event.connections).length === 0) {
+        if (
+          event.type === ConnectionEventType.INITIAL_STATE_TRANSFER &&
+          Object.keys(event.connections).length === 0
+        ) {
           fire("peer does not know the link");
         }
       });

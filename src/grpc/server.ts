@@ -31,7 +31,9 @@ export async function bindAll(server: grpc.Server, listenOn: GrpcUrl[]): Promise
       rmSync(url.path, { force: true });
     }
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(grpcTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(grpcTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
     );
     urls.push(url.kind === "unix" ? `unix://${url.path}` : `tcp://${grpcTarget({ ...url, port })}`);
   }

@@ -141,7 +141,10 @@ export const connectionMachine = setup({
         src: "allocate",
         input: allocateInput,
         onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
-        onError: { target: "failed", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
+        onError: {
+          target: "failed",
+          actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
+        },
       },
       on: { CLOSE: "closing" },
     },
@@ -151,8 +154,15 @@ export const connectionMachine = setup({
         input: ({ context }) => ({ id: context.id, kind: context.kind, connection: context.pending! }),
         onDone: { target: "up", actions: "answerOk" },
         onError: [
-          { guard: "isFirstRequest", target: "failed", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
-          { target: "closing", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
+          {
+            guard: "isFirstRequest",
+            target: "failed",
+            actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
+          },
+          {
+            target: "closing",
+            actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
+          },
         ],
       },
       on: { CLOSE: "closing" },
@@ -161,7 +171,10 @@ export const connectionMachine = setup({
       entry: [
         {
           type: "notifyUpdate",
-          params: ({ context }) => ({ connection: context.committed!, refreshRequested: !!context.refreshRequested }),
+          params: ({ context }) => ({
+            connection: context.committed!,
+            refreshRequested: !!context.refreshRequested,
+          }),
         },
         assign({ refreshRequested: false }),
       ],
@@ -186,7 +199,10 @@ export const connectionMachine = setup({
           { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
         ],
         // A refresh that cannot be served leaves the connection as it was; the caller gets the error.
-        onError: { target: "up", actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) } },
+        onError: {
+          target: "up",
+          actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
+        },
       },
       on: { CLOSE: "closing" },
     },
@@ -200,7 +216,10 @@ export const connectionMachine = setup({
             src: "allocate",
             input: allocateInput,
             onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
-            onError: { target: "#connection.closing", actions: assign({ lastError: ({ event }) => describe(event.error).message }) },
+            onError: {
+              target: "#connection.closing",
+              actions: assign({ lastError: ({ event }) => describe(event.error).message }),
+            },
           },
         },
         programming: {
@@ -211,11 +230,18 @@ export const connectionMachine = setup({
               target: "#connection.up",
               // Tell the NSC to re-request: its addresses or routes changed under it.
               actions: [
-                assign(({ context }) => ({ committed: context.pending, pending: undefined, refreshRequested: true })),
+                assign(({ context }) => ({
+                  committed: context.pending,
+                  pending: undefined,
+                  refreshRequested: true,
+                })),
                 "answerOk",
               ],
             },
-            onError: { target: "waiting", actions: assign({ lastError: ({ event }) => describe(event.error).message }) },
+            onError: {
+              target: "waiting",
+              actions: assign({ lastError: ({ event }) => describe(event.error).message }),
+            },
           },
         },
         waiting: { after: { healRetry: "allocating" } },
@@ -226,7 +252,10 @@ export const connectionMachine = setup({
         src: "unprogram",
         input: ({ context }) => ({ id: context.id, kind: context.kind }),
         onDone: "closed",
-        onError: { target: "closed", actions: assign({ lastError: ({ event }) => describe(event.error).message }) },
+        onError: {
+          target: "closed",
+          actions: assign({ lastError: ({ event }) => describe(event.error).message }),
+        },
       },
       on: { CLOSE: {} },
     },
@@ -234,7 +263,10 @@ export const connectionMachine = setup({
       type: "final",
       entry: [
         { type: "releaseAddresses", params: ({ context }) => ({ id: context.id }) },
-        { type: "notifyDelete", params: ({ context }) => ({ connection: context.committed ?? context.request }) },
+        {
+          type: "notifyDelete",
+          params: ({ context }) => ({ connection: context.committed ?? context.request }),
+        },
       ],
     },
     failed: {

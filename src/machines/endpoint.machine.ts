@@ -66,7 +66,8 @@ export const endpointMachine = setup({
       enqueue(stopChild(childId));
     }),
     broadcast: enqueueActions(({ context, enqueue }, params: { toConnections: object; toPeers: object }) => {
-      for (const ref of Object.values(context.connections)) enqueue.sendTo(ref, params.toConnections as never);
+      for (const ref of Object.values(context.connections))
+        enqueue.sendTo(ref, params.toConnections as never);
       for (const ref of Object.values(context.peers)) enqueue.sendTo(ref, params.toPeers as never);
     }),
   },
@@ -86,7 +87,9 @@ export const endpointMachine = setup({
         onDone: { target: "serving", actions: assign({ prefix: ({ event }) => event.output }) },
         onError: {
           target: "stopped",
-          actions: assign({ lastError: ({ event }) => (event.error as Error)?.message ?? String(event.error) }),
+          actions: assign({
+            lastError: ({ event }) => (event.error as Error)?.message ?? String(event.error),
+          }),
         },
       },
       on: { STOP: "stopped" },
@@ -98,7 +101,11 @@ export const endpointMachine = setup({
             guard: "hasConnection",
             actions: sendTo(
               ({ context, event }) => context.connections[event.id]!,
-              ({ event }) => ({ type: "REQUEST" as const, request: event.request, lifetimeMs: event.lifetimeMs }),
+              ({ event }) => ({
+                type: "REQUEST" as const,
+                request: event.request,
+                lifetimeMs: event.lifetimeMs,
+              }),
             ),
           },
           {
@@ -107,7 +114,12 @@ export const endpointMachine = setup({
                 ...context.connections,
                 [event.id]: spawn("connection", {
                   id: connectionActorId(event.id),
-                  input: { id: event.id, kind: event.kind, request: event.request, lifetimeMs: event.lifetimeMs },
+                  input: {
+                    id: event.id,
+                    kind: event.kind,
+                    request: event.request,
+                    lifetimeMs: event.lifetimeMs,
+                  },
                 }),
               }),
             }),
@@ -154,18 +166,30 @@ export const endpointMachine = setup({
         "PREFIX.CHANGED": {
           actions: [
             assign({ prefix: ({ event }) => event.prefix }),
-            { type: "broadcast", params: { toConnections: { type: "PREFIX_CHANGED" }, toPeers: { type: "PREFIX_CHANGED" } } },
+            {
+              type: "broadcast",
+              params: { toConnections: { type: "PREFIX_CHANGED" }, toPeers: { type: "PREFIX_CHANGED" } },
+            },
           ],
         },
         "DATAPLANE.LOST": {
-          actions: { type: "broadcast", params: { toConnections: { type: "DATAPLANE_LOST" }, toPeers: { type: "LINK_DOWN", reason: "data plane lost" } } },
+          actions: {
+            type: "broadcast",
+            params: {
+              toConnections: { type: "DATAPLANE_LOST" },
+              toPeers: { type: "LINK_DOWN", reason: "data plane lost" },
+            },
+          },
         },
         STOP: "draining",
       },
     },
     /** Close every connection and peer link (withdrawing their state), then stop. */
     draining: {
-      entry: { type: "broadcast", params: { toConnections: { type: "CLOSE" }, toPeers: { type: "PEER_GONE" } } },
+      entry: {
+        type: "broadcast",
+        params: { toConnections: { type: "CLOSE" }, toPeers: { type: "PEER_GONE" } },
+      },
       always: { guard: "drained", target: "stopped" },
       on: {
         // Nothing new while draining; the runtime answers callers with UNAVAILABLE.

@@ -99,7 +99,10 @@ export const peerMachine = setup({
         src: "requestPeer",
         input: ({ context }) => ({ name: context.name, url: context.url, link: context.link }),
         onDone: { target: "programming", actions: assign({ link: ({ event }) => event.output }) },
-        onError: { target: "healing", actions: { type: "failed", params: ({ event }) => ({ error: event.error }) } },
+        onError: {
+          target: "healing",
+          actions: { type: "failed", params: ({ event }) => ({ error: event.error }) },
+        },
       },
       on: { PEER_GONE: "closing" },
     },
@@ -108,12 +111,18 @@ export const peerMachine = setup({
         src: "programPeer",
         input: ({ context }) => ({ name: context.name, link: context.link! }),
         onDone: "up",
-        onError: { target: "healing", actions: { type: "failed", params: ({ event }) => ({ error: event.error }) } },
+        onError: {
+          target: "healing",
+          actions: { type: "failed", params: ({ event }) => ({ error: event.error }) },
+        },
       },
       on: { PEER_GONE: "closing" },
     },
     up: {
-      entry: [assign({ attempt: 0, lastError: undefined }), { type: "signalUp", params: ({ context }) => ({ name: context.name }) }],
+      entry: [
+        assign({ attempt: 0, lastError: undefined }),
+        { type: "signalUp", params: ({ context }) => ({ name: context.name }) },
+      ],
       initial: "watching",
       states: {
         /** Dial side: the link's monitor stream tells us when it breaks. */
@@ -133,19 +142,28 @@ export const peerMachine = setup({
             target: "healing",
             actions: [
               assign(({ context, event }) => ({ attempt: context.attempt + 1, lastError: event.reason })),
-              { type: "signalDown", params: ({ context, event }) => ({ name: context.name, reason: event.reason }) },
+              {
+                type: "signalDown",
+                params: ({ context, event }) => ({ name: context.name, reason: event.reason }),
+              },
             ],
           },
           {
             target: "accepting",
-            actions: { type: "signalDown", params: ({ context, event }) => ({ name: context.name, reason: event.reason }) },
+            actions: {
+              type: "signalDown",
+              params: ({ context, event }) => ({ name: context.name, reason: event.reason }),
+            },
           },
         ],
         // Our prefix changed: re-request so that the peer routes to the new one.
         PREFIX_CHANGED: { guard: "dials", target: "requesting" },
         PEER_GONE: {
           target: "closing",
-          actions: { type: "signalDown", params: ({ context }) => ({ name: context.name, reason: "unregistered" }) },
+          actions: {
+            type: "signalDown",
+            params: ({ context }) => ({ name: context.name, reason: "unregistered" }),
+          },
         },
       },
     },

@@ -1,13 +1,23 @@
 // gRPC clients of the endpoints an nsmgr forwards to, one channel per endpoint URL.
 import * as grpc from "@grpc/grpc-js";
-import { type Connection, MonitorConnectionClient, type MonitorScopeSelector } from "../grpc/gen/networkservice/connection.js";
-import { NetworkServiceClient, type NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
+import {
+  type Connection,
+  MonitorConnectionClient,
+  type MonitorScopeSelector,
+} from "../grpc/gen/networkservice/connection.js";
+import {
+  NetworkServiceClient,
+  type NetworkServiceRequest,
+} from "../grpc/gen/networkservice/networkservice.js";
 import { normalizeTarget, unary } from "../util/grpc.js";
 
 const FALLBACK_TIMEOUT_MS = 15_000;
 
 export class EndpointClients {
-  private readonly channels = new Map<string, { ns: NetworkServiceClient; monitor: MonitorConnectionClient }>();
+  private readonly channels = new Map<
+    string,
+    { ns: NetworkServiceClient; monitor: MonitorConnectionClient }
+  >();
 
   private get(target: string) {
     const t = normalizeTarget(target);

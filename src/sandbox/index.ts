@@ -9,10 +9,10 @@ import type { Dataplane } from "../dataplane/types.js";
 import { type Logger, silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { type PrefixServer, startPrefixServer } from "../prefix/server.js";
-import { type Nsmgr, startNsmgr } from "./nsmgr.js";
-import { Nsc } from "./nsc.js";
-import { type SandboxRegistry as RegistryServer, startRegistry } from "./registry-server.js";
 import type { SandboxKernel } from "./kernel.js";
+import { Nsc } from "./nsc.js";
+import { type Nsmgr, startNsmgr } from "./nsmgr.js";
+import { type SandboxRegistry as RegistryServer, startRegistry } from "./registry-server.js";
 
 export interface SandboxOptions {
   nodes?: number;
@@ -48,12 +48,28 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const pool = o.pool ?? "172.16.0.0/16";
   const prefixLen = o.prefixLen ?? 24;
   const expiry = o.registryExpiryMs ?? 3000;
-  const registry = await startRegistry({ listenOn: "127.0.0.1:0", maxExpiryMs: expiry, sweepMs: Math.min(1000, expiry / 3) });
-  const prefixServer = await startPrefixServer({ listenOn: "127.0.0.1:0", pool, prefixLen, stateFile: join(dir, "prefixes.json"), log });
+  const registry = await startRegistry({
+    listenOn: "127.0.0.1:0",
+    maxExpiryMs: expiry,
+    sweepMs: Math.min(1000, expiry / 3),
+  });
+  const prefixServer = await startPrefixServer({
+    listenOn: "127.0.0.1:0",
+    pool,
+    prefixLen,
+    stateFile: join(dir, "prefixes.json"),
+    log,
+  });
   const nsmgrs: Nsmgr[] = [];
   for (let i = 0; i < (o.nodes ?? 1); i++) {
     nsmgrs.push(
-      await startNsmgr({ name: `nsmgr-${i}`, listenOn: "127.0.0.1:0", registry: registry.url, log, forwarder: o.kernel?.forwarder }),
+      await startNsmgr({
+        name: `nsmgr-${i}`,
+        listenOn: "127.0.0.1:0",
+        registry: registry.url,
+        log,
+        forwarder: o.kernel?.forwarder,
+      }),
     );
   }
   const endpoints = new Map<string, Vl3Nse>();
@@ -98,7 +114,13 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
 
   const startClient = async (name: string, opts: { node?: number } = {}) => {
     await o.kernel?.clientNetns(name);
-    const nsc = new Nsc({ name, nsmgr: nsmgrOf(opts.node).url, service, lifetimeMs: o.lifetimeMs, log: log.child({ nsc: name }) });
+    const nsc = new Nsc({
+      name,
+      nsmgr: nsmgrOf(opts.node).url,
+      service,
+      lifetimeMs: o.lifetimeMs,
+      log: log.child({ nsc: name }),
+    });
     clients.push(nsc);
     await nsc.connect();
     return nsc;

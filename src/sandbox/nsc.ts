@@ -11,7 +11,10 @@ import {
   MonitorConnectionClient,
   State,
 } from "../grpc/gen/networkservice/connection.js";
-import { NetworkServiceClient, type NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
+import {
+  NetworkServiceClient,
+  type NetworkServiceRequest,
+} from "../grpc/gen/networkservice/networkservice.js";
 import { type Logger, silentLogger } from "../log.js";
 import { Backoff } from "../util/backoff.js";
 import { describeError, unary } from "../util/grpc.js";
@@ -40,7 +43,9 @@ export class Nsc {
   constructor(private readonly o: NscOptions) {
     const credentials = grpc.credentials.createInsecure();
     this.ns = new NetworkServiceClient(o.nsmgr, credentials);
-    this.monitor = new MonitorConnectionClient(o.nsmgr, credentials, { channelOverride: this.ns.getChannel() });
+    this.monitor = new MonitorConnectionClient(o.nsmgr, credentials, {
+      channelOverride: this.ns.getChannel(),
+    });
     this.log = (o.log ?? silentLogger()).child({ nsc: o.name });
   }
 
@@ -76,7 +81,13 @@ export class Nsc {
   private async request(reselect: boolean): Promise<Connection> {
     const lifetimeMs = this.o.lifetimeMs ?? 60_000;
     const prev = this.connection;
-    const ours = { name: this.o.name, id: this.id, token: "", expires: new Date(Date.now() + lifetimeMs), metrics: {} };
+    const ours = {
+      name: this.o.name,
+      id: this.id,
+      token: "",
+      expires: new Date(Date.now() + lifetimeMs),
+      metrics: {},
+    };
     const keepPath = prev && !reselect;
     const req: NetworkServiceRequest = {
       connection: {
@@ -90,9 +101,13 @@ export class Nsc {
         mechanism: keepPath ? prev.mechanism : undefined,
         // Offer what we had: a healing NSC keeps its address where the NSE can give it.
         context: prev?.context,
-        path: keepPath ? { index: 0, pathSegments: [ours, ...prev.path!.pathSegments.slice(1)] } : { index: 0, pathSegments: [ours] },
+        path: keepPath
+          ? { index: 0, pathSegments: [ours, ...prev.path!.pathSegments.slice(1)] }
+          : { index: 0, pathSegments: [ours] },
       },
-      mechanismPreferences: [{ cls: "LOCAL", type: this.o.mechanism ?? "KERNEL", parameters: { name: "nsm-1" } }],
+      mechanismPreferences: [
+        { cls: "LOCAL", type: this.o.mechanism ?? "KERNEL", parameters: { name: "nsm-1" } },
+      ],
     };
     const res = await unary(this.ns as unknown as grpc.Client, this.ns.request, req, 15_000);
     this.connection = res;
@@ -121,12 +136,17 @@ export class Nsc {
       void this.heal(why, true);
     };
     stream.on("data", (e: ConnectionEvent) => {
-      const mine = Object.values(e.connections).find((c) => c.id === conn.id) ?? Object.values(e.connections)[0];
+      const mine =
+        Object.values(e.connections).find((c) => c.id === conn.id) ?? Object.values(e.connections)[0];
       if (e.type === ConnectionEventType.DELETE) lost("the NSE closed the connection");
       else if (mine?.state === State.REFRESH_REQUESTED) void this.heal("the NSE asked for a refresh", false);
-      else if (e.type === ConnectionEventType.INITIAL_STATE_TRANSFER && !mine) lost("the NSE does not know the connection");
+      else if (e.type === ConnectionEventType.INITIAL_STATE_TRANSFER && !mine)
+        lost("the NSE does not know the connection");
     });
-    stream.on("error", (err: grpc.ServiceError) => err.code !== grpc.status.CANCELLED && lost(describeError(err)));
+    stream.on(
+      "error",
+      (err: grpc.ServiceError) => err.code !== grpc.status.CANCELLED && lost(describeError(err)),
+    );
   }
 
   /** Re-requests; when the control plane broke, tries the same NSE once and then reselects. */

@@ -11,12 +11,15 @@ import {
   type ConnectionEvent,
   MonitorConnectionService,
 } from "../grpc/gen/networkservice/connection.js";
-import { type NetworkServiceRequest, NetworkServiceService } from "../grpc/gen/networkservice/networkservice.js";
+import {
+  type NetworkServiceRequest,
+  NetworkServiceService,
+} from "../grpc/gen/networkservice/networkservice.js";
 import { matchesSelector } from "../grpc/monitor.js";
 import type { KernelForwarder } from "../kernel/forwarder.js";
 import { type Logger, silentLogger } from "../log.js";
-import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { endpointRegistryClient } from "../registry/clients.js";
+import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { listEndpoints } from "../registry/list.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { bindServer, statusError } from "../util/grpc.js";
@@ -74,7 +77,12 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
 
   /** The kernel forwarder's veth for a KERNEL link: created before the NSE sees the request, so that the
    * NSE can program its end; the IP context goes on both ends once the NSE has answered. */
-  const kernelLink = (request: Connection, prefs: Array<{ type: string }>, nse: string, connectionId: string) => {
+  const kernelLink = (
+    request: Connection,
+    prefs: Array<{ type: string }>,
+    nse: string,
+    connectionId: string,
+  ) => {
     const fw = o.forwarder;
     const wantsKernel = (request.mechanism?.type || prefs[0]?.type) === "KERNEL";
     if (!fw || !wantsKernel) return undefined;
@@ -82,7 +90,8 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     const client = peerOf ?? request.labels.podName ?? request.path?.pathSegments[0]?.name ?? "";
     const nscNetns = fw.netnsOf(client);
     const nseNetns = fw.netnsOf(nse);
-    if (!nscNetns || !nseNetns) throw statusError(grpc.status.FAILED_PRECONDITION, `no network namespace for ${client} or ${nse}`);
+    if (!nscNetns || !nseNetns)
+      throw statusError(grpc.status.FAILED_PRECONDITION, `no network namespace for ${client} or ${nse}`);
     const nseIfName = linkInterface(peerOf ? "peer" : "client", connectionId);
     // A dialling NSE names its end like the serving one (same connection id), in its own namespace.
     const nscIfName = peerOf ? nseIfName : request.mechanism?.parameters.name || undefined;
@@ -95,7 +104,10 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   };
 
   const impl = {
-    request: (call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>, cb: grpc.sendUnaryData<Connection>) => {
+    request: (
+      call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
+      cb: grpc.sendUnaryData<Connection>,
+    ) => {
       void (async () => {
         const incoming = call.request.connection!;
         const { connection } = updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 });
@@ -104,14 +116,24 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         const nse = known ? { name: known.nse, url: known.target } : await chooseEndpoint(connection);
         const target = nse.url.replace(/^tcp:\/\//, "");
         // We name the NSE's segment (and so its connection id) up front, as NSM lets the previous hop do.
-        const nseSegment = known?.response.path?.pathSegments.at(-1) ?? { name: nse.name, id: randomUUID(), token: "", expires: undefined, metrics: {} };
+        const nseSegment = known?.response.path?.pathSegments.at(-1) ?? {
+          name: nse.name,
+          id: randomUUID(),
+          token: "",
+          expires: undefined,
+          metrics: {},
+        };
         const segments = [...connection.path!.pathSegments, nseSegment];
         const forward = { ...connection, path: { index: segments.length - 2, pathSegments: segments } };
         const link = kernelLink(incoming, call.request.mechanismPreferences, nse.name, nseSegment.id);
         if (!known) await link?.create();
         let response: Connection;
         try {
-          response = await clients.request(target, { ...call.request, connection: forward }, call.getDeadline());
+          response = await clients.request(
+            target,
+            { ...call.request, connection: forward },
+            call.getDeadline(),
+          );
           await link?.apply(response);
         } catch (err) {
           // The endpoint is gone or refused: the next request chooses again.
@@ -121,7 +143,9 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         }
         forwarded.set(ours.id, { target, nse: nse.name, response });
         cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
-      })().catch((err: grpc.ServiceError) => cb(err.code !== undefined ? err : statusError(grpc.status.INTERNAL, String(err))));
+      })().catch((err: grpc.ServiceError) =>
+        cb(err.code !== undefined ? err : statusError(grpc.status.INTERNAL, String(err))),
+      );
     },
     close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
       void (async () => {
@@ -138,7 +162,9 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   };
 
   const monitor = {
-    monitorConnections: (call: grpc.ServerWritableStream<Parameters<typeof matchesSelector>[1], ConnectionEvent>) => {
+    monitorConnections: (
+      call: grpc.ServerWritableStream<Parameters<typeof matchesSelector>[1], ConnectionEvent>,
+    ) => {
       const selector = call.request;
       // Ask the endpoints that serve the connections the caller is interested in.
       const targets = new Set<string>();
@@ -157,7 +183,9 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         });
         return stream;
       });
-      const stop = () => upstreams.forEach((s) => s.cancel());
+      const stop = () => {
+        for (const s of upstreams) s.cancel();
+      };
       call.on("cancelled", stop);
       call.on("close", stop);
     },
