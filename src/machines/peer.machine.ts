@@ -39,6 +39,21 @@ function message(error: unknown): string {
   return (error as { message?: string })?.message ?? String(error);
 }
 
+/** Without any expiry on the link's path, refresh this often anyway. */
+const DEFAULT_REFRESH_MS = 60_000;
+
+/**
+ * When the dialling side re-requests its link: at a third of the shortest lifetime left on the
+ * link's path (as NSM's refresh does), so that the serving side never expires a healthy link.
+ */
+export function refreshMs(link: Connection | undefined, now: number): number {
+  const left = (link?.path?.pathSegments ?? []).flatMap((s) =>
+    s.expires ? [s.expires.getTime() - now] : [],
+  );
+  if (left.length === 0) return DEFAULT_REFRESH_MS;
+  return Math.max(10, Math.floor(Math.min(...left) / 3));
+}
+
 /** Exponential backoff without jitter; the runtime provides a jittered one. */
 export function backoffMs(attempt: number, backoff: { initialMs: number; maxMs: number }): number {
   return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1));
@@ -75,6 +90,7 @@ export const peerMachine = setup({
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.attempt, context.backoff),
+    refresh: ({ context }) => refreshMs(context.link, Date.now()),
   },
 }).createMachine({
   id: "peer",
@@ -130,6 +146,49 @@ export const peerMachine = setup({
           invoke: {
             src: "monitorPeer",
             input: ({ context }) => ({ name: context.name, link: context.link! }),
+          },
+          after: { refresh: "refreshing" },
+        },
+        /** Dial side: the same link (same connection id) re-requested before it expires. */
+        refreshing: {
+          invoke: {
+            src: "requestPeer",
+            input: ({ context }) => ({ name: context.name, url: context.url, link: context.link }),
+            onDone: { target: "reprogramming", actions: assign({ link: ({ event }) => event.output }) },
+            onError: {
+              target: "#peer.healing",
+              actions: [
+                { type: "failed", params: ({ event }) => ({ error: event.error }) },
+                {
+                  type: "signalDown",
+                  params: ({ context, event }) => ({
+                    name: context.name,
+                    reason: `refresh failed: ${message(event.error)}`,
+                  }),
+                },
+              ],
+            },
+          },
+        },
+        /** The answer may carry new routes (the peer's prefix changed); unchanged ones cost nothing. */
+        reprogramming: {
+          invoke: {
+            src: "programPeer",
+            input: ({ context }) => ({ name: context.name, link: context.link! }),
+            onDone: "watching",
+            onError: {
+              target: "#peer.healing",
+              actions: [
+                { type: "failed", params: ({ event }) => ({ error: event.error }) },
+                {
+                  type: "signalDown",
+                  params: ({ context, event }) => ({
+                    name: context.name,
+                    reason: `refresh failed: ${message(event.error)}`,
+                  }),
+                },
+              ],
+            },
           },
         },
         /** Accept side: the peer's connection to us is the link; its actor reports LINK_DOWN. */
