@@ -172,18 +172,24 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
       if (targets.size === 0) {
         call.write({ type: 0, connections: {} });
       }
+      // Only our own cancel is benign: an endpoint whose server was cut (forceShutdown) ends the
+      // stream with CANCELLED too, and the caller must see that as a break.
+      let stopped = false;
       const upstreams = [...targets].map((target) => {
         const stream = clients.monitor(target, selector);
         stream.on("data", (event: ConnectionEvent) => call.write(event));
-        stream.on("error", (err: grpc.ServiceError) => {
-          if (err.code === grpc.status.CANCELLED) return;
+        stream.on("error", () => {
+          if (stopped) return;
+          stopped = true;
           // The endpoint went away: the caller must see its monitor break.
           for (const s of upstreams) s.cancel();
-          call.destroy(statusError(grpc.status.UNAVAILABLE, `endpoint ${target} is unreachable`));
+          // An "error" event is what makes grpc-js send the status; destroy() would drop it silently.
+          call.emit("error", statusError(grpc.status.UNAVAILABLE, `endpoint ${target} is unreachable`));
         });
         return stream;
       });
       const stop = () => {
+        stopped = true;
         for (const s of upstreams) s.cancel();
       };
       call.on("cancelled", stop);
