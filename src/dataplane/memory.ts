@@ -5,6 +5,8 @@ import { type Dataplane, DataplaneUnavailableError, type Item, itemKey, type Tra
 export class MemoryDataplane implements Dataplane {
   readonly name = "memory";
   private readonly items = new Map<string, Item>();
+  /** Keys of the addresses and routes on each interface, by interface name. */
+  private readonly named = new Map<string, Set<string>>();
   /** While true, every call throws DataplaneUnavailableError (a back end that went away). */
   unavailable = false;
   /** A predicate that makes a transaction fail (as a back end rejecting an item would). */
@@ -14,24 +16,51 @@ export class MemoryDataplane implements Dataplane {
   async apply(txn: Transaction): Promise<void> {
     this.check();
     if (this.failWhen?.(txn)) throw new Error("memory data plane: injected failure");
-    const next = new Map(this.items);
-    for (const item of txn.del) next.delete(itemKey(item));
-    for (const item of txn.put) next.set(itemKey(item), item);
-    for (const item of next.values()) {
-      if (item.type !== "interface" && !next.has(`interface/${item.ifName}`)) {
-        // All or nothing: the transaction leaves no trace.
-        throw new Error(`memory data plane: ${itemKey(item)} names a missing interface ${item.ifName}`);
-      }
+    // Checks only what the transaction touches, so its cost grows with the transaction and not with
+    // everything programmed: each item put names an interface that will exist, and each interface
+    // removed is named by no item that stays. All or nothing: a refused one leaves no trace.
+    const put = new Map(txn.put.map((item) => [itemKey(item), item] as const));
+    const deleted = new Set(txn.del.map(itemKey).filter((key) => !put.has(key)));
+    const exists = (key: string) => put.has(key) || (this.items.has(key) && !deleted.has(key));
+    for (const [key, item] of put) {
+      if (item.type !== "interface" && !exists(`interface/${item.ifName}`)) this.refuse(key, item.ifName);
     }
-    this.items.clear();
-    for (const [k, v] of next) this.items.set(k, v);
+    for (const item of txn.del) {
+      if (item.type !== "interface" || exists(itemKey(item))) continue;
+      for (const key of this.named.get(item.name) ?? []) if (!deleted.has(key)) this.refuse(key, item.name);
+    }
+    for (const key of deleted) this.drop(key);
+    for (const [key, item] of put) this.keep(key, item);
     this.transactions++;
   }
 
   async resync(desired: Item[]): Promise<void> {
     this.check();
     this.items.clear();
-    for (const item of desired) this.items.set(itemKey(item), item);
+    this.named.clear();
+    for (const item of desired) this.keep(itemKey(item), item);
+  }
+
+  private keep(key: string, item: Item): void {
+    this.drop(key);
+    this.items.set(key, item);
+    if (item.type === "interface") return;
+    const keys = this.named.get(item.ifName) ?? new Set<string>();
+    this.named.set(item.ifName, keys.add(key));
+  }
+
+  private drop(key: string): void {
+    const item = this.items.get(key);
+    if (!item) return;
+    this.items.delete(key);
+    if (item.type === "interface") return;
+    const keys = this.named.get(item.ifName);
+    keys?.delete(key);
+    if (keys?.size === 0) this.named.delete(item.ifName);
+  }
+
+  private refuse(key: string, ifName: string): never {
+    throw new Error(`memory data plane: ${key} names a missing interface ${ifName}`);
   }
 
   async dump(): Promise<Item[]> {
