@@ -136,9 +136,10 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           );
           await link?.apply(response);
         } catch (err) {
-          // The endpoint is gone or refused: the next request chooses again.
+          // The endpoint is gone or refused: the next request chooses again. The veth goes with the
+          // entry (a refreshed one too): nothing else would remove it, and it holds the NSC's interface name.
           forwarded.delete(ours.id);
-          if (!known) await link?.remove();
+          await link?.remove();
           throw err;
         }
         forwarded.set(ours.id, { target, nse: nse.name, response });
