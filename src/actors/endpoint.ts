@@ -71,6 +71,7 @@ export class Endpoint implements Observable {
           queue: this.queue,
           pool: () => config.prefixPool,
           signal: (s) => this.tracker.emit(s),
+          closeServed: (name) => this.closeServedLinks(name),
           random: o.random,
         }),
         start: fromPromise(async () => this.startUp()),
@@ -260,6 +261,15 @@ export class Endpoint implements Observable {
   private peerLink(conn: Connection, up: boolean): void {
     const name = conn.labels[PEER_REQUEST_LABEL];
     if (name) this.actor.send({ type: "PEER.LINK", name, up, reason: up ? undefined : "peer link closed" });
+  }
+
+  private async closeServedLinks(peer: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    const served = Object.entries(this.actor.getSnapshot().context.connections).filter(([, ref]) => {
+      const c = ref.getSnapshot().context;
+      return c.kind === "peer" && c.request.labels[PEER_REQUEST_LABEL] === peer;
+    });
+    await Promise.all(served.map(([id]) => this.close(id, deadline)));
   }
 
   private signalIpam(): void {

@@ -33,6 +33,8 @@ export interface PeerEffectsDeps {
   queue: DataplaneQueue;
   pool(): string;
   signal(signal: LifecycleSignal): void;
+  /** Closes the links this peer dialled to us: once it is gone, nobody would close or refresh them. */
+  closeServed?(name: string): Promise<void>;
   random?: () => number;
 }
 
@@ -52,6 +54,7 @@ export function peerEffects(deps: PeerEffectsDeps) {
         // Withdraw our routes first: traffic must not follow a link that is going away.
         await deps.queue.remove(peerOwner(input.name));
         await deps.links.close(input);
+        await deps.closeServed?.(input.name);
       }),
     },
     actions: {
