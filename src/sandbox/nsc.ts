@@ -1,7 +1,7 @@
 // A sandbox NSC: NSM's client chain reduced to what a workload of the vL3 does. It requests the
 // service through its nsmgr, refreshes before expiry, re-requests when the NSE asks (REFRESH_REQUESTED),
-// and heals when its monitor breaks: first toward the same NSE, then reselecting another, always
-// offering its previous address so that it keeps it where it can.
+// and heals when its monitor breaks: toward the same NSE while its connection there lives, then
+// reselecting another, always offering its previous address so that it keeps it where it can.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -39,6 +39,8 @@ export class Nsc {
   private watch?: grpc.ClientReadableStream<ConnectionEvent>;
   private closed = false;
   private healing?: Promise<void>;
+  /** When our connection would expire at the NSE without a refresh. */
+  private expiresAt = 0;
 
   constructor(private readonly o: NscOptions) {
     const credentials = grpc.credentials.createInsecure();
@@ -111,6 +113,7 @@ export class Nsc {
     };
     const res = await unary(this.ns as unknown as grpc.Client, this.ns.request, req, 15_000);
     this.connection = res;
+    this.expiresAt = Date.now() + lifetimeMs;
     this.scheduleRefresh(lifetimeMs);
     this.watchConnection(res);
     return res;
@@ -149,18 +152,30 @@ export class Nsc {
     );
   }
 
-  /** Re-requests; when the control plane broke, tries the same NSE once and then reselects. */
+  /**
+   * Re-requests the same NSE until our connection there would have expired (it may be restarting,
+   * and only it can give our address back), then reselects any NSE of the service.
+   */
   private heal(why: string, broken: boolean): Promise<void> {
     if (this.healing || this.closed) return this.healing ?? Promise.resolve();
     this.log.info({ why }, "re-requesting");
     if (broken) this.heals++;
     this.healing = (async () => {
-      try {
-        await this.request(false);
-      } catch (err) {
-        this.log.info({ err: describeError(err) }, "the same NSE did not answer; reselecting");
-        await this.connect().catch((e) => this.log.warn({ err: describeError(e) }, "healing failed"));
+      const backoff = new Backoff({ initialMs: 50, maxMs: 500 });
+      for (;;) {
+        try {
+          await this.request(false);
+          return;
+        } catch (err) {
+          const delay = backoff.next();
+          if (this.closed || Date.now() + delay >= this.expiresAt) {
+            this.log.info({ err: describeError(err) }, "the same NSE did not answer in time; reselecting");
+            break;
+          }
+          await new Promise((r) => setTimeout(r, delay));
+        }
       }
+      await this.connect().catch((e) => this.log.warn({ err: describeError(e) }, "healing failed"));
     })().finally(() => {
       this.healing = undefined;
     });
