@@ -20,6 +20,7 @@ import type { Vl3Addressing } from "./ip-context.js";
 import { ConnectionEvents } from "./monitor-events.js";
 import type { ActorView, LifecycleSignal, Observable } from "./observe.js";
 import { noPeerLinks, type PeerLinks, peerEffects } from "./peer-effects.js";
+import { servedLinks } from "./served-links.js";
 import { ActorTracker } from "./tracker.js";
 import { buildTree } from "./tree.js";
 import { settle, untilDone } from "./wait.js";
@@ -260,16 +261,22 @@ export class Endpoint implements Observable {
 
   private peerLink(conn: Connection, up: boolean): void {
     const name = conn.labels[PEER_REQUEST_LABEL];
-    if (name) this.actor.send({ type: "PEER.LINK", name, up, reason: up ? undefined : "peer link closed" });
+    if (!name) return;
+    const connections = this.actor.getSnapshot().context.connections;
+    const others = servedLinks(connections, name, { established: up }).filter((id) => id !== conn.id);
+    if (up) {
+      // The peer's new link replaces any older one (it restarted): close those, routes and all.
+      for (const id of others) void this.close(id, Date.now() + 10_000).catch(() => {});
+    } else if (others.length > 0) {
+      return; // an older link went; the peer's current one is still up
+    }
+    this.actor.send({ type: "PEER.LINK", name, up, reason: up ? undefined : "peer link closed" });
   }
 
   private async closeServedLinks(peer: string): Promise<void> {
     const deadline = Date.now() + 10_000;
-    const served = Object.entries(this.actor.getSnapshot().context.connections).filter(([, ref]) => {
-      const c = ref.getSnapshot().context;
-      return c.kind === "peer" && c.request.labels[PEER_REQUEST_LABEL] === peer;
-    });
-    await Promise.all(served.map(([id]) => this.close(id, deadline)));
+    const ids = servedLinks(this.actor.getSnapshot().context.connections, peer);
+    await Promise.all(ids.map((id) => this.close(id, deadline)));
   }
 
   private signalIpam(): void {
