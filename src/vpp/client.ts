@@ -102,8 +102,11 @@ export class ConfiguratorClient {
   }
 
   private toError(method: string, err: grpc.ServiceError): Error {
-    if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-      const what = err.code === grpc.status.UNAVAILABLE ? "unreachable" : "did not answer in time";
+    // We never cancel a call ourselves: CANCELLED is the agent going away mid-call (its server cut
+    // the connection), as unknown an outcome as a lost answer.
+    const gone = err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.CANCELLED;
+    if (gone || err.code === grpc.status.DEADLINE_EXCEEDED) {
+      const what = gone ? "unreachable" : "did not answer in time";
       return new DataplaneUnavailableError(`vpp-agent at ${this.target} ${what} (${method}): ${err.details}`);
     }
     return new AgentCallError(method, err.code, err.details);
