@@ -140,7 +140,10 @@ describe("KubernetesPrefixSource against a local fake of the API server", () => 
     await a.start();
     await b.start();
     const lease = fake.lease(NS, leaseName(SERVICE, "172.16.0.0/24"))!;
-    fake.putLease(NS, { ...lease, spec: { ...lease.spec, holderIdentity: "node-thief", renewTime: new Date().toISOString() as never } });
+    fake.putLease(NS, {
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: "node-thief", renewTime: new Date().toISOString() as never },
+    });
     await a.renew();
     expect(a.current()).toBeUndefined();
     await b.stop({ release: true });
