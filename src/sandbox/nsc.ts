@@ -168,7 +168,9 @@ export class Nsc {
           return;
         } catch (err) {
           const delay = backoff.next();
-          if (this.closed || Date.now() + delay >= this.expiresAt) {
+          // NOT_FOUND: it left the registry (a graceful stop, or its entry expired); nothing to wait for.
+          const gone = (err as grpc.ServiceError).code === grpc.status.NOT_FOUND;
+          if (this.closed || gone || Date.now() + delay >= this.expiresAt) {
             this.log.info({ err: describeError(err) }, "the same NSE did not answer in time; reselecting");
             break;
           }
