@@ -67,7 +67,11 @@ describe("a vL3 mesh of five endpoints", () => {
 
   it("keeps every link up, with the same connection, past the links' lifetime (the dialling side refreshes)", async () => {
     await eventually(() => expectFullMesh(mesh), 10_000);
-    const ids = () => mesh.names().flatMap((n) => mesh.servedLinks(n).map((c) => c.id)).sort();
+    const ids = () =>
+      mesh
+        .names()
+        .flatMap((n) => mesh.servedLinks(n).map((c) => c.id))
+        .sort();
     const before = ids();
     const downs: string[] = [];
     const unsubscribe = mesh.names().map((n) =>

@@ -1,10 +1,12 @@
 // Shared by the mesh tests: a sandbox whose endpoints each get an in-memory data plane we can read,
 // bounded polling, and the checks that say "this is a full vL3 mesh".
 import { setTimeout as sleep } from "node:timers/promises";
+import bunyan from "bunyan";
 import { expect } from "vitest";
 import type { ActorView } from "../../../src/actors/observe.js";
 import { MemoryDataplane } from "../../../src/dataplane/memory.js";
 import { parseCidr } from "../../../src/ipam/cidr.js";
+import type { Logger } from "../../../src/log.js";
 import type { Vl3Nse } from "../../../src/nse.js";
 import { dialsPeer } from "../../../src/registry/peer.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../../src/sandbox/index.js";
@@ -69,7 +71,9 @@ export class Mesh {
   }
 
   peers(name: string): ActorView[] {
-    return this.nse(name).endpoint.tree().children.filter((c) => c.kind === "peer");
+    return this.nse(name)
+      .endpoint.tree()
+      .children.filter((c) => c.kind === "peer");
   }
 
   /** Connections this endpoint serves for peers that dialled it. */
@@ -135,7 +139,10 @@ export function expectClientsServed(mesh: Mesh): void {
     const routes = c.routes.map((r) => parseCidr(r));
     for (const [name, prefix] of prefixes) {
       const p = parseCidr(prefix);
-      expect(routes.some((r) => r.containsCidr(p)), `${c.name} reaches ${name} (${prefix})`).toBe(true);
+      expect(
+        routes.some((r) => r.containsCidr(p)),
+        `${c.name} reaches ${name} (${prefix})`,
+      ).toBe(true);
     }
   }
 }
@@ -144,6 +151,24 @@ export function expectClientsServed(mesh: Mesh): void {
 export function expectDistinctPrefixes(prefixes: Iterable<string>): void {
   const all = [...prefixes].map((p) => parseCidr(p));
   for (let i = 0; i < all.length; i++) {
-    for (let j = i + 1; j < all.length; j++) expect(all[i]!.overlaps(all[j]!), `${all[i]} vs ${all[j]}`).toBe(false);
+    for (let j = i + 1; j < all.length; j++)
+      expect(all[i]!.overlaps(all[j]!), `${all[i]} vs ${all[j]}`).toBe(false);
   }
+}
+
+export interface LogRecord {
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A logger that keeps its records (info and up), for tests that check what a server did. */
+export function capturingLogger(): { log: Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const log = bunyan.createLogger({
+    name: "mesh-test",
+    streams: [
+      { type: "raw", level: "info", stream: { write: (r: object) => records.push(r as LogRecord) } as never },
+    ],
+  });
+  return { log, records };
 }

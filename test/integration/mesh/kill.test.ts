@@ -33,8 +33,14 @@ async function meshWithClients(lifetimeMs = QUICK.lifetimeMs): Promise<{ mesh: M
 /** Nothing of `gone` is left on the others: no peer actor, no link it dialled, no route to its prefix. */
 async function expectForgotten(m: Mesh, gone: string, prefix: string, address: string): Promise<void> {
   for (const n of m.names()) {
-    expect(m.peers(n).map((p) => p.subject.peer), `${n}'s peers`).not.toContain(gone);
-    expect(m.servedLinks(n).flatMap((c) => c.addresses), `links ${n} serves`).not.toContain(address);
+    expect(
+      m.peers(n).map((p) => p.subject.peer),
+      `${n}'s peers`,
+    ).not.toContain(gone);
+    expect(
+      m.servedLinks(n).flatMap((c) => c.addresses),
+      `links ${n} serves`,
+    ).not.toContain(address);
     expect(await m.routes(n), `${n}'s routes`).not.toContain(prefix);
   }
 }
