@@ -1,5 +1,5 @@
 // The vl3-nse command line: run, demo, status, prefix-server, config.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { type Config, diffConfig, loadConfig, type Overrides } from "../config/config.js";
 import { ConfigError } from "../config/errors.js";
 import { parseConfigFile } from "../config/file.js";
@@ -28,6 +28,14 @@ function fileOverrides(path: string | undefined): Overrides {
     throw new ConfigError("--config", `cannot read ${path}: ${(e as Error).message}`);
   }
   return parseConfigFile(text, path);
+}
+
+function packageJson(): URL {
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    const url = new URL(up, import.meta.url);
+    if (existsSync(url)) return url;
+  }
+  throw new Error("package.json not found");
 }
 
 /** Resolves on the first SIGTERM or SIGINT. */
@@ -97,7 +105,7 @@ function applyLive(before: Config, after: Config, log: Logger): void {
   const { live, restart } = diffConfig(before, after);
   if (live.includes("NSM_LOG_LEVEL")) {
     log.level(after.logLevel);
-    log.info({ level: after.logLevel }, "log level changed");
+    log.info({ logLevel: after.logLevel }, "log level changed");
   }
   if (restart.length > 0)
     log.warn({ settings: restart }, "configuration changed; these settings apply after a restart");
@@ -110,7 +118,8 @@ async function main(argv: string[]): Promise<number> {
     return command || flags.has("help") ? 0 : 2;
   }
   if (flags.has("version")) {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    // src/cli/main.ts and dist/src/cli/main.js: package.json is the first one found going up.
+    const pkg = JSON.parse(readFileSync(packageJson(), "utf8")) as {
       version: string;
     };
     process.stdout.write(`vl3-nse ${pkg.version}\n`);

@@ -23,9 +23,11 @@ function check(w: SysctlWrite): void {
 }
 
 // Keys and values are positional arguments of a fixed script: nothing is interpolated into it.
+// A value already in place is not written: /proc/sys is read-only in an unprivileged pod, where the
+// kubelet sets the sysctls instead.
 const SCRIPT =
   'while [ $# -gt 0 ]; do if [ "$3" = req ] || [ -e "/proc/sys/$1" ]; then ' +
-  'printf "%s\\n" "$2" > "/proc/sys/$1" || exit 1; fi; shift 3; done';
+  '[ "$(cat "/proc/sys/$1" 2>/dev/null)" = "$2" ] || printf "%s\\n" "$2" > "/proc/sys/$1" || exit 1; fi; shift 3; done';
 
 /** Writes `writes` in order, in `netns` (a name under /run/netns) or in this process's namespace. */
 export async function writeSysctls(writes: SysctlWrite[], options: NetnsOption = {}): Promise<void> {
@@ -34,7 +36,8 @@ export async function writeSysctls(writes: SysctlWrite[], options: NetnsOption =
     for (const w of writes) {
       const path = `/proc/sys/${w.key}`;
       if (w.optional && !(await exists(path))) continue;
-      await writeFile(path, `${w.value}\n`);
+      const current = await readFile(path, "utf8").then((v) => v.trim(), () => undefined);
+      if (current !== w.value) await writeFile(path, `${w.value}\n`);
     }
     return;
   }
