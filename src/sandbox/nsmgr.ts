@@ -125,10 +125,12 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         };
         const segments = [...connection.path!.pathSegments, nseSegment];
         const forward = { ...connection, path: { index: segments.length - 2, pathSegments: segments } };
-        const link = kernelLink(incoming, call.request.mechanismPreferences, nse.name, nseSegment.id);
-        if (!known) await link?.create();
+        let link: ReturnType<typeof kernelLink>;
         let response: Connection;
         try {
+          // Inside the try: a pod without a namespace (it died) fails like an unreachable endpoint.
+          link = kernelLink(incoming, call.request.mechanismPreferences, nse.name, nseSegment.id);
+          if (!known) await link?.create();
           response = await clients.request(
             target,
             { ...call.request, connection: forward },
