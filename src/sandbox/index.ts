@@ -14,6 +14,9 @@ import { Nsc } from "./nsc.js";
 import { type Nsmgr, startNsmgr } from "./nsmgr.js";
 import { type SandboxRegistry as RegistryServer, startRegistry } from "./registry-server.js";
 
+/** Data planes the configuration knows by name (a test double of another name counts as memory). */
+const KINDS = ["memory", "vpp", "kernel"];
+
 export interface SandboxOptions {
   nodes?: number;
   service?: string;
@@ -37,7 +40,8 @@ export interface Sandbox {
   service: string;
   startEndpoint(name: string, options?: { node?: number; dataplane?: Dataplane }): Promise<Vl3Nse>;
   stopEndpoint(name: string, options?: { graceful?: boolean }): Promise<void>;
-  startClient(name: string, options?: { node?: number }): Promise<Nsc>;
+  /** `mechanism`: what the NSC asks for; MEMIF for endpoints on the VPP data plane. */
+  startClient(name: string, options?: { node?: number; mechanism?: "KERNEL" | "MEMIF" }): Promise<Nsc>;
   stop(): Promise<void>;
 }
 
@@ -92,7 +96,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       NSM_REQUEST_TIMEOUT: "5s",
       NSM_PEER_BACKOFF_INITIAL: `${backoff.initialMs}ms`,
       NSM_PEER_BACKOFF_MAX: `${backoff.maxMs}ms`,
-      NSM_DATAPLANE: o.kernel ? "kernel" : "memory",
+      // A given data plane decides the mechanisms the NSE offers (MEMIF for vpp) and its peer links ask for.
+      NSM_DATAPLANE: KINDS.find((k) => k === opts.dataplane?.name) ?? (o.kernel ? "kernel" : "memory"),
       NSM_DEBUG_LISTEN_ON: "",
     });
     const dataplane = opts.dataplane ?? (o.kernel ? await o.kernel.endpointDataplane(name) : undefined);
@@ -112,12 +117,13 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     }
   };
 
-  const startClient = async (name: string, opts: { node?: number } = {}) => {
+  const startClient = async (name: string, opts: { node?: number; mechanism?: "KERNEL" | "MEMIF" } = {}) => {
     await o.kernel?.clientNetns(name);
     const nsc = new Nsc({
       name,
       nsmgr: nsmgrOf(opts.node).url,
       service,
+      mechanism: opts.mechanism,
       lifetimeMs: o.lifetimeMs,
       log: log.child({ nsc: name }),
     });
