@@ -35,12 +35,14 @@ export class DataplaneQueue {
   private retryTimer?: NodeJS.Timeout;
   private readonly backoff: Backoff;
   private closed = false;
+  private readonly unsubscribeReset?: () => void;
 
   constructor(
     readonly backend: Dataplane,
     private readonly options: QueueOptions,
   ) {
     this.backoff = new Backoff(options.retry ?? { initialMs: 200, maxMs: 10_000 });
+    this.unsubscribeReset = backend.onReset?.(() => this.resyncAfterReset());
   }
 
   /** Makes `items` the programmed state of `owner`; resolves once the back end carries it. */
@@ -76,11 +78,22 @@ export class DataplaneQueue {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.unsubscribeReset?.();
     clearTimeout(this.retryTimer);
     for (const p of this.pending.values())
       for (const w of p.waiters) w.reject(new Error("data-plane queue closed"));
     this.pending.clear();
     await this.runner.onIdle();
+  }
+
+  /** The back end may have lost its state (an agent restart): put everything back, retrying while it is unavailable. */
+  private resyncAfterReset(): void {
+    if (this.closed) return;
+    this.resync().catch((err) => {
+      this.options.log.warn({ err }, "resync after a back-end reset failed");
+      if (err instanceof DataplaneUnavailableError)
+        setTimeout(() => this.resyncAfterReset(), this.backoff.next()).unref();
+    });
   }
 
   private schedule(): void {

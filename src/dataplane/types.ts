@@ -62,6 +62,9 @@ export interface Dataplane {
   /** What is actually programmed now (for tests, debug and reconciliation). */
   dump(): Promise<Item[]>;
   close(): Promise<void>;
+  /** Optional: `listener` runs when the back end may have lost what it was given (a vpp-agent that
+   * restarted); the owner then resyncs. Returns the unsubscribe. */
+  onReset?(listener: () => void): () => void;
 }
 
 /** Thrown by a back end that is unreachable: the queue retries with backoff instead of failing. */

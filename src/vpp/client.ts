@@ -73,6 +73,11 @@ export class ConfiguratorClient {
     return config;
   }
 
+  /** The channel underneath (to watch the connection to the agent). */
+  get channel(): grpc.Channel {
+    return this.client.getChannel() as grpc.Channel;
+  }
+
   close(): void {
     this.client.close();
   }

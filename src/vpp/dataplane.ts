@@ -14,6 +14,7 @@ import { interfaceKey, routeKey } from "./keys.js";
 import { fromVppConfig, type MappingOptions } from "./mapping.js";
 import { Mirror } from "./mirror.js";
 import { type AgentValues, agentValues, type Plan, planTransaction } from "./plan.js";
+import { watchReturns } from "./reconnect.js";
 
 export interface VppAgentDataplaneOptions {
   /** grpc-js target of the agent's configurator; default "localhost:9111". */
@@ -33,6 +34,8 @@ export class VppAgentDataplane implements Dataplane {
   private readonly mapping: MappingOptions;
   private readonly mirror = new Mirror();
   private readonly log: Logger;
+  private readonly resetListeners = new Set<() => void>();
+  private unwatch?: () => void;
 
   constructor(opts: VppAgentDataplaneOptions = {}) {
     const target = opts.target ?? "localhost:9111";
@@ -76,7 +79,18 @@ export class VppAgentDataplane implements Dataplane {
     return fromVppConfig(config?.vppConfig, this.mapping, (name) => this.mirror.interface(name));
   }
 
+  /** A dropped connection to the agent came back: it may have restarted and lost our configuration. */
+  onReset(listener: () => void): () => void {
+    this.resetListeners.add(listener);
+    this.unwatch ??= watchReturns(this.client.channel, () => {
+      this.log.info("vpp-agent connection is back; it may have lost our configuration");
+      for (const l of this.resetListeners) l();
+    });
+    return () => this.resetListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
+    this.unwatch?.();
     this.client.close();
   }
 
