@@ -10,12 +10,12 @@ import {
   type Connection,
   type ConnectionEvent,
   MonitorConnectionService,
+  type MonitorScopeSelector,
 } from "../grpc/gen/networkservice/connection.js";
 import {
   type NetworkServiceRequest,
   NetworkServiceService,
 } from "../grpc/gen/networkservice/networkservice.js";
-import { matchesSelector } from "../grpc/monitor.js";
 import type { KernelForwarder } from "../kernel/forwarder.js";
 import { type Logger, silentLogger } from "../log.js";
 import { endpointRegistryClient } from "../registry/clients.js";
@@ -24,6 +24,7 @@ import { listEndpoints } from "../registry/list.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { bindServer, statusError } from "../util/grpc.js";
 import { EndpointClients } from "./endpoint-clients.js";
+import { ForwardedTable } from "./forwarded.js";
 
 export interface NsmgrOptions {
   name: string;
@@ -39,17 +40,11 @@ export interface Nsmgr {
   stop(): Promise<void>;
 }
 
-interface Forwarded {
-  target: string;
-  nse: string;
-  response: Connection;
-}
-
 export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const log = (o.log ?? silentLogger()).child({ nsmgr: o.name });
   const clients = new EndpointClients();
   const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF);
-  const forwarded = new Map<string, Forwarded>(); // by our path segment id
+  const forwarded = new ForwardedTable(); // by our path segment id
   let next = 0;
 
   const chooseEndpoint = async (conn: Connection): Promise<{ name: string; url: string }> => {
@@ -165,13 +160,11 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   };
 
   const monitor = {
-    monitorConnections: (
-      call: grpc.ServerWritableStream<Parameters<typeof matchesSelector>[1], ConnectionEvent>,
-    ) => {
+    monitorConnections: (call: grpc.ServerWritableStream<MonitorScopeSelector, ConnectionEvent>) => {
       const selector = call.request;
       // Ask the endpoints that serve the connections the caller is interested in.
       const targets = new Set<string>();
-      for (const f of forwarded.values()) if (matchesSelector(f.response, selector)) targets.add(f.target);
+      for (const f of forwarded.matching(selector)) targets.add(f.target);
       if (targets.size === 0) {
         call.write({ type: 0, connections: {} });
       }

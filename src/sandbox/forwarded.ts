@@ -1,0 +1,50 @@
+// The connections an nsmgr forwarded, by its own path segment id, with an index by every path
+// segment id: a monitor call that names a segment finds its connections without a scan of them all.
+import type { Connection, MonitorScopeSelector } from "../grpc/gen/networkservice/connection.js";
+import { matchesSelector } from "../grpc/monitor.js";
+
+export interface Forwarded {
+  target: string;
+  nse: string;
+  response: Connection;
+}
+
+export class ForwardedTable {
+  private readonly byId = new Map<string, Forwarded>();
+  private readonly bySegment = new Map<string, Set<string>>();
+
+  get(id: string): Forwarded | undefined {
+    return this.byId.get(id);
+  }
+
+  set(id: string, f: Forwarded): void {
+    this.delete(id);
+    this.byId.set(id, f);
+    for (const s of f.response.path?.pathSegments ?? []) {
+      if (!s.id) continue;
+      let ids = this.bySegment.get(s.id);
+      if (!ids) this.bySegment.set(s.id, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  delete(id: string): void {
+    const f = this.byId.get(id);
+    if (!f) return;
+    this.byId.delete(id);
+    for (const s of f.response.path?.pathSegments ?? []) {
+      const ids = this.bySegment.get(s.id);
+      ids?.delete(id);
+      if (ids?.size === 0) this.bySegment.delete(s.id);
+    }
+  }
+
+  /** The forwarded connections a monitor selector matches. */
+  matching(selector: MonitorScopeSelector): Forwarded[] {
+    const key = selector.pathSegments.find((s) => s.id)?.id;
+    const candidates = key
+      ? [...(this.bySegment.get(key) ?? [])].map((id) => this.byId.get(id)!)
+      : [...this.byId.values()];
+    return candidates.filter((f) => matchesSelector(f.response, selector));
+  }
+}
