@@ -22,6 +22,7 @@ import {
 } from "../../src/grpc/gen/networkservice/networkservice.js";
 import { silentLogger } from "../../src/log.js";
 import { startNse, type Vl3Nse } from "../../src/nse.js";
+import type { PrefixSource } from "../../src/prefix/types.js";
 
 export const SERVICE = "vl3-test";
 
@@ -57,6 +58,8 @@ export interface TestNseOptions {
   /** "unix" (default) or "tcp" (127.0.0.1, port 0). */
   transport?: "unix" | "tcp";
   dataplane?: MemoryDataplane;
+  /** Instead of the static prefix from the configuration. */
+  prefixSource?: PrefixSource;
 }
 
 /** Turns a bound URL into a grpc-js target. */
@@ -79,7 +82,7 @@ export async function startTestNse(o: TestNseOptions = {}): Promise<TestNse> {
   const dataplane = o.dataplane ?? new MemoryDataplane();
   let nse: Vl3Nse;
   try {
-    nse = await startNse(config, { log: silentLogger(), dataplane });
+    nse = await startNse(config, { log: silentLogger(), dataplane, prefixSource: o.prefixSource });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
