@@ -7,6 +7,8 @@ export interface Forwarded {
   target: string;
   nse: string;
   response: Connection;
+  /** Its endpoint's monitor broke: the endpoint lost it (kept for the owner's Close or re-request). */
+  lost?: boolean;
 }
 
 export class ForwardedTable {
@@ -22,8 +24,8 @@ export class ForwardedTable {
     this.byId.set(id, f);
     for (const s of f.response.path?.pathSegments ?? []) {
       if (!s.id) continue;
-      let ids = this.bySegment.get(s.id);
-      if (!ids) this.bySegment.set(s.id, (ids = new Set()));
+      const ids = this.bySegment.get(s.id) ?? new Set<string>();
+      this.bySegment.set(s.id, ids);
       ids.add(id);
     }
   }
@@ -37,6 +39,11 @@ export class ForwardedTable {
       ids?.delete(id);
       if (ids?.size === 0) this.bySegment.delete(s.id);
     }
+  }
+
+  /** The connections forwarded to one endpoint. */
+  to(target: string): Forwarded[] {
+    return [...this.byId.values()].filter((f) => f.target === target);
   }
 
   /** The forwarded connections a monitor selector matches. */

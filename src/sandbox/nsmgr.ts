@@ -1,7 +1,7 @@
 // A sandbox nsmgr: NSM's per-node manager reduced to what a vL3 needs. It forwards Request/Close to
 // the endpoint named in the request (or one chosen for the network service, via the registry), adds
-// its own path segment, relays monitor events from the endpoints it forwarded to, and, with a kernel
-// forwarder, wires a veth for every KERNEL connection.
+// its own path segment, serves monitor events of what it forwarded (monitor-hub.ts), and, with a
+// kernel forwarder, wires a veth for every KERNEL connection.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { connectionIdOf, updatePath } from "../chain/updatepath.js";
@@ -25,6 +25,7 @@ import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { bindServer, statusError } from "../util/grpc.js";
 import { EndpointClients } from "./endpoint-clients.js";
 import { ForwardedTable } from "./forwarded.js";
+import { MonitorHub } from "./monitor-hub.js";
 
 export interface NsmgrOptions {
   name: string;
@@ -45,6 +46,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const clients = new EndpointClients();
   const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF);
   const forwarded = new ForwardedTable(); // by our path segment id
+  const hub = new MonitorHub({ name: o.name, clients, forwarded });
   let next = 0;
 
   const chooseEndpoint = async (conn: Connection): Promise<{ name: string; url: string }> => {
@@ -140,6 +142,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           throw err;
         }
         forwarded.set(ours.id, { target, nse: nse.name, response });
+        hub.watch(target, response.id);
         cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
       })().catch((err: grpc.ServiceError) =>
         cb(err.code !== undefined ? err : statusError(grpc.status.INTERNAL, String(err))),
@@ -160,37 +163,8 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   };
 
   const monitor = {
-    monitorConnections: (call: grpc.ServerWritableStream<MonitorScopeSelector, ConnectionEvent>) => {
-      const selector = call.request;
-      // Ask the endpoints that serve the connections the caller is interested in.
-      const targets = new Set<string>();
-      for (const f of forwarded.matching(selector)) targets.add(f.target);
-      if (targets.size === 0) {
-        call.write({ type: 0, connections: {} });
-      }
-      // Only our own cancel is benign: an endpoint whose server was cut (forceShutdown) ends the
-      // stream with CANCELLED too, and the caller must see that as a break.
-      let stopped = false;
-      const upstreams = [...targets].map((target) => {
-        const stream = clients.monitor(target, selector);
-        stream.on("data", (event: ConnectionEvent) => call.write(event));
-        stream.on("error", () => {
-          if (stopped) return;
-          stopped = true;
-          // The endpoint went away: the caller must see its monitor break.
-          for (const s of upstreams) s.cancel();
-          // An "error" event is what makes grpc-js send the status; destroy() would drop it silently.
-          call.emit("error", statusError(grpc.status.UNAVAILABLE, `endpoint ${target} is unreachable`));
-        });
-        return stream;
-      });
-      const stop = () => {
-        stopped = true;
-        for (const s of upstreams) s.cancel();
-      };
-      call.on("cancelled", stop);
-      call.on("close", stop);
-    },
+    monitorConnections: (call: grpc.ServerWritableStream<MonitorScopeSelector, ConnectionEvent>) =>
+      hub.serve(call),
   };
 
   const server = new grpc.Server();
@@ -202,6 +176,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     url,
     stop: async () => {
       server.forceShutdown();
+      hub.closeAll();
       clients.closeAll();
       registry.close();
     },
