@@ -68,7 +68,7 @@ describe("MonitorConnections", () => {
 
   it("selects by path segment: only the connections whose path has that segment", async () => {
     t = await startTestNse();
-    const m = open({ pathSegments: [{ name: "nsc-b", id: "", token: "", metrics: {} }] });
+    const m = open({ pathSegments: [{ name: "nsc-b", id: "", token: "", expires: undefined, metrics: {} }] });
     await m.next((e) => e.type === T.INITIAL_STATE_TRANSFER, "initial state");
     const a = await t.request(nscRequest({ name: "nsc-a" }));
     const b = await t.request(nscRequest({ name: "nsc-b" }));
@@ -83,7 +83,7 @@ describe("MonitorConnections", () => {
     t = await startTestNse();
     const a = await t.request(nscRequest({ name: "nsc-a" }));
     await t.request(nscRequest({ name: "nsc-b" }));
-    const m = open({ pathSegments: [{ name: "nse-test", id: a.id, token: "", metrics: {} }] });
+    const m = open({ pathSegments: [{ name: "nse-test", id: a.id, token: "", expires: undefined, metrics: {} }] });
     const initial = await m.next((e) => e.type === T.INITIAL_STATE_TRANSFER, "initial state");
     expect(ids(initial)).toEqual([a.id]);
   });
