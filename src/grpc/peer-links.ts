@@ -1,5 +1,5 @@
 // The dial side of a peer link, through the local nsmgr (NSM_CONNECT_TO): a Request that names the
-// peer NSE and carries our mark and our prefix, a monitor of the link, and its Close.
+// peer NSE and carries our mark and our prefix, a monitor of the links, and their Close.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { peerRequestIpContext, type Vl3Addressing } from "../actors/ip-context.js";
@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import {
   type Connection,
+  type ConnectionEvent,
   ConnectionEventType,
   MonitorConnectionClient,
   State,
@@ -36,6 +37,47 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
   const monitor = new MonitorConnectionClient(o.target, grpc.credentials.createInsecure());
   const deadline = () => new Date(Date.now() + o.timeoutMs);
   const ourSegment = (link?: Connection) => link?.path?.pathSegments[0];
+
+  // One monitor stream to the nsmgr for all our links (selected by our name), opened with the first:
+  // a stream per link would double the gRPC streams of the mesh. Events go to links by our segment id.
+  const watched = new Map<string, (reason: string) => void>();
+  let shared: grpc.ClientReadableStream<ConnectionEvent> | undefined;
+  const fire = (id: string, reason: string) => {
+    const down = watched.get(id);
+    watched.delete(id);
+    down?.(reason);
+  };
+  const openMonitor = () => {
+    const stream = monitor.monitorConnections({
+      pathSegments: [{ name: o.self, id: "", token: "", expires: undefined, metrics: {} }],
+      networkServices: [],
+    });
+    const before = [...watched.keys()];
+    const broken = (reason: string) => {
+      if (shared !== stream) return; // ours: cancelled
+      shared = undefined;
+      stream.cancel();
+      for (const id of [...watched.keys()]) fire(id, reason);
+    };
+    stream.on("data", (event: ConnectionEvent) => {
+      const links = Object.values(event.connections).filter((c) => ourSegment(c)?.name === o.self);
+      if (event.type === ConnectionEventType.INITIAL_STATE_TRANSFER) {
+        // Only links watched before the stream opened: the nsmgr may have sent this before later ones existed.
+        const known = new Set(links.map((c) => ourSegment(c)!.id));
+        for (const id of before) if (!known.has(id)) fire(id, "peer does not know the link");
+        return;
+      }
+      for (const c of links) {
+        if (event.type === ConnectionEventType.DELETE) fire(ourSegment(c)!.id, "peer closed the link");
+        else if (c.state === State.DOWN) fire(ourSegment(c)!.id, "link is down");
+      }
+    });
+    stream.on("error", (err: grpc.ServiceError) =>
+      broken(`monitor stream broke: ${err.details || err.message}`),
+    );
+    stream.on("end", () => broken("monitor stream ended"));
+    return stream;
+  };
 
   const build = (name: string, link?: Connection): NetworkServiceRequest => {
     const id = ourSegment(link)?.id ?? randomUUID();
@@ -73,37 +115,11 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
       );
     },
     monitor: ({ link }, down) => {
-      const segment = ourSegment(link);
-      const stream = monitor.monitorConnections({
-        pathSegments: [{ name: o.self, id: segment?.id ?? "", token: "", expires: undefined, metrics: {} }],
-        networkServices: [],
-      });
-      let done = false;
-      const fire = (reason: string) => {
-        if (done) return;
-        done = true;
-        stream.cancel();
-        down(reason);
-      };
-      stream.on("data", (event: { type: ConnectionEventType; connections: Record<string, Connection> }) => {
-        for (const c of Object.values(event.connections)) {
-          if (event.type === ConnectionEventType.DELETE) fire("peer closed the link");
-          else if (c.state === State.DOWN) fire("link is down");
-        }
-        if (
-          event.type === ConnectionEventType.INITIAL_STATE_TRANSFER &&
-          Object.keys(event.connections).length === 0
-        ) {
-          fire("peer does not know the link");
-        }
-      });
-      stream.on("error", (err: grpc.ServiceError) => {
-        if (err.code !== grpc.status.CANCELLED) fire(`monitor stream broke: ${err.details || err.message}`);
-      });
-      stream.on("end", () => fire("monitor stream ended"));
+      const id = ourSegment(link)?.id ?? "";
+      watched.set(id, down);
+      shared ??= openMonitor();
       return () => {
-        done = true;
-        stream.cancel();
+        if (watched.get(id) === down) watched.delete(id);
       };
     },
     close: async ({ link }) => {
@@ -114,6 +130,9 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
     },
     dispose: () => {
       // NetworkServiceClient's own `close` is the Close RPC; close the channel underneath instead.
+      const stream = shared;
+      shared = undefined;
+      stream?.cancel();
       ns.getChannel().close();
       monitor.close();
     },
