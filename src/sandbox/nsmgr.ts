@@ -23,6 +23,7 @@ import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { listEndpoints } from "../registry/list.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { bindServer, statusError } from "../util/grpc.js";
+import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
 import { ForwardedTable } from "./forwarded.js";
 import { MonitorHub } from "./monitor-hub.js";
@@ -47,22 +48,29 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF);
   const forwarded = new ForwardedTable(); // by our path segment id
   const hub = new MonitorHub({ name: o.name, clients, forwarded });
+  const cache = new EndpointCache(registry);
   let next = 0;
 
   const chooseEndpoint = async (conn: Connection): Promise<{ name: string; url: string }> => {
-    const found = await listEndpoints(
-      registry,
-      {
-        name: conn.networkServiceEndpointName,
-        networkServiceNames: conn.networkServiceEndpointName ? [] : [conn.networkService],
-        networkServiceLabels: {},
-        url: "",
-        expirationTime: undefined,
-        initialRegistrationTime: undefined,
-        pathIds: [],
-      },
-      5000,
-    );
+    const name = conn.networkServiceEndpointName;
+    const cached = cache.find(name ? { name } : { service: conn.networkService });
+    // Not (yet) in the cache: one that registered a moment ago, or the cache's watch is down.
+    const found =
+      cached.length > 0
+        ? cached
+        : await listEndpoints(
+            registry,
+            {
+              name: conn.networkServiceEndpointName,
+              networkServiceNames: conn.networkServiceEndpointName ? [] : [conn.networkService],
+              networkServiceLabels: {},
+              url: "",
+              expirationTime: undefined,
+              initialRegistrationTime: undefined,
+              pathIds: [],
+            },
+            5000,
+          );
     const live = found.filter((e) => !e.expirationTime || e.expirationTime.getTime() > Date.now());
     if (live.length === 0) {
       const what = conn.networkServiceEndpointName || `network service ${conn.networkService}`;
@@ -177,6 +185,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     stop: async () => {
       server.forceShutdown();
       hub.closeAll();
+      cache.stop();
       clients.closeAll();
       registry.close();
     },
