@@ -5,15 +5,18 @@
 // timed part, in a network namespace of the benchmark's own, and deleted with it at the end.
 // Run: npm run bench:dataplane   (root; BENCH_CONNECTIONS=n to change the count)
 import { spawnSync } from "node:child_process";
-import type { Item } from "../../src/dataplane/types.js";
+import { DataplaneQueue } from "../../src/dataplane/queue.js";
+import type { Dataplane, Item } from "../../src/dataplane/types.js";
 import { KernelDataplane } from "../../src/kernel/dataplane.js";
 import { ipBatch, runIp } from "../../src/kernel/ip.js";
 import { createNetns, deleteNetns } from "../../src/kernel/netns.js";
+import { silentLogger } from "../../src/log.js";
 
 const N = Math.min(Math.max(Number(process.env.BENCH_CONNECTIONS ?? 1000) || 1000, 1), 4000);
 const TARGET_RATIO = 20;
 const TARGET_RATE = 1000;
 const NSE_ADDR = "198.18.0.1/32";
+const QUEUE_MODE = "endpoint path: DataplaneQueue, burst";
 
 const ifName = (i: number) => `nsc-bench${String(i).padStart(5, "0")}`;
 const clientHost = (i: number) => `198.19.${i >> 8}.${i & 255}/32`;
@@ -73,6 +76,29 @@ async function viaDataplane(netns: string, perTxn: number): Promise<Result> {
   });
 }
 
+/** The endpoint's own path: every connection's change given to the queue at once, as a burst of
+ * Requests does; the queue coalesces them into transactions (one in flight). */
+async function viaQueue(netns: string): Promise<Result> {
+  const dp = new KernelDataplane({ netns });
+  let txns = 0;
+  const counting: Dataplane = {
+    name: dp.name,
+    apply: (txn) => {
+      txns++;
+      return dp.apply(txn);
+    },
+    resync: (desired) => dp.resync(desired),
+    dump: () => dp.dump(),
+    close: () => dp.close(),
+  };
+  const queue = new DataplaneQueue(counting, { log: silentLogger() });
+  const result = await timed(QUEUE_MODE, 0, async () => {
+    await Promise.all(Array.from({ length: N }, (_, i) => queue.set(`conn-${i}`, connectionItems(i))));
+  });
+  await queue.close();
+  return { ...result, txns };
+}
+
 /** Every connection's address and route are there (read back, untimed). */
 async function verify(netns: string): Promise<void> {
   const items = await new KernelDataplane({ netns }).dump();
@@ -120,6 +146,7 @@ async function main(): Promise<void> {
       () => viaDataplane(netns, 1),
       () => viaDataplane(netns, 10),
       () => viaDataplane(netns, 100),
+      () => viaQueue(netns),
     ]) {
       results.push(await run());
       await verify(netns);
@@ -142,12 +169,13 @@ function report(results: Result[]): void {
         `   ${rate.toFixed(0).padStart(13)}   ${(rate / base).toFixed(1).padStart(13)}x`,
     );
   }
-  const best = results.slice(1).reduce((a, b) => (a.seconds < b.seconds ? a : b));
-  const rate = N / best.seconds;
+  // The verdict is the endpoint's own path (the queue), not the best hand-batched row.
+  const judged = results.find((r) => r.mode === QUEUE_MODE) ?? results.at(-1)!;
+  const rate = N / judged.seconds;
   const met = rate >= TARGET_RATE && rate / base >= TARGET_RATIO;
   console.log("");
   console.log(
-    `target: >= ${TARGET_RATIO}x and >= ${TARGET_RATE} connections/s; best: ${best.mode},` +
+    `target: >= ${TARGET_RATIO}x and >= ${TARGET_RATE} connections/s on the endpoint path (${judged.mode}):` +
       ` ${rate.toFixed(0)} connections/s, ${(rate / base).toFixed(1)}x -> ${met ? "met" : "NOT met"}`,
   );
 }
