@@ -134,6 +134,8 @@ interface Measured {
   rate: number;
   /** CPU time the server process spent per RPC (user + system), in microseconds. */
   cpuPerRpc: number;
+  /** The same for this process, the client. */
+  clientCpuPerRpc: number;
 }
 
 /** Warms up, then times `count` operations of `rpcs` RPCs each, and the server's CPU time meanwhile. */
@@ -145,9 +147,16 @@ async function measure(
 ) {
   await drive(WARMUP / rpcs, op);
   const cpu = await cpuOf(server);
+  const mine = process.cpuUsage();
   const seconds = await drive(count, (i) => op(WARMUP + i));
   const used = (await cpuOf(server)) - cpu;
-  return { rate: count / seconds, cpuPerRpc: used / (count * rpcs) } satisfies Measured;
+  const client = process.cpuUsage(mine);
+  const perRpc = (micros: number) => micros / (count * rpcs);
+  return {
+    rate: count / seconds,
+    cpuPerRpc: perRpc(used),
+    clientCpuPerRpc: perRpc(client.user + client.system),
+  } satisfies Measured;
 }
 
 async function measureEcho(server: ChildProcess, target: string): Promise<Measured> {
@@ -193,12 +202,12 @@ async function main(): Promise<void> {
     const e = await measureEcho(echo.child, echo.target);
     console.log(
       `bare grpc-js unary echo:     ${ECHO} calls in ${(ECHO / e.rate).toFixed(2)} s = ${e.rate.toFixed(0)} calls/s;` +
-        ` server CPU ${e.cpuPerRpc.toFixed(0)} us/RPC`,
+        ` CPU ${e.cpuPerRpc.toFixed(0)} us/RPC in the server, ${e.clientCpuPerRpc.toFixed(0)} in the client`,
     );
     const p = await measurePairs(nse.child, nse.target);
     console.log(
       `vl3-nse Request+Close pairs: ${PAIRS} pairs in ${(PAIRS / p.rate).toFixed(2)} s = ${p.rate.toFixed(0)} pairs/s` +
-        ` = ${(p.rate * 2).toFixed(0)} RPC/s (a pair is 2 RPCs); server CPU ${p.cpuPerRpc.toFixed(0)} us/RPC`,
+        ` = ${(p.rate * 2).toFixed(0)} RPC/s (a pair is 2 RPCs); CPU ${p.cpuPerRpc.toFixed(0)} us/RPC in the server, ${p.clientCpuPerRpc.toFixed(0)} in the client`,
     );
     const ratio = (p.rate * 2) / e.rate;
     console.log(

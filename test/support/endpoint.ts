@@ -62,6 +62,18 @@ export interface TestNseOptions {
   prefixSource?: PrefixSource;
 }
 
+/** Real grpc-js clients of an endpoint at `target`; `close` closes their channels. */
+export function openClients(target: string) {
+  const credentials = grpc.credentials.createInsecure();
+  const ns = new NetworkServiceClient(target, credentials);
+  const monitor = new MonitorConnectionClient(target, credentials);
+  const health = new HealthClient(target, credentials);
+  const close = () => {
+    for (const c of [ns, monitor, health]) c.getChannel().close();
+  };
+  return { ns, monitor, health, close };
+}
+
 /** Turns a bound URL into a grpc-js target. */
 export function targetOf(url: string): string {
   return url.startsWith("tcp://") ? url.slice("tcp://".length) : url;
@@ -88,9 +100,7 @@ export async function startTestNse(o: TestNseOptions = {}): Promise<TestNse> {
     throw e;
   }
   const target = targetOf(nse.url);
-  const ns = new NetworkServiceClient(target, grpc.credentials.createInsecure());
-  const monitor = new MonitorConnectionClient(target, grpc.credentials.createInsecure());
-  const health = new HealthClient(target, grpc.credentials.createInsecure());
+  const { ns, monitor, health } = openClients(target);
   let stopped = false;
   return {
     nse,

@@ -1,0 +1,85 @@
+// `vl3-nse run` as a real child process, configured by environment, on a temporary unix socket: a
+// client is served; SIGTERM drains it (exit 0, socket removed); a bad configuration exits 2 naming
+// the setting; --help exits 0.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { closeOn, nscRequest, openClients, requestOn, waitFor } from "../../support/endpoint.js";
+
+const BIN = join(import.meta.dirname, "../../../bin/vl3-nse.js");
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    // Only what the command needs: no NSM_* from the environment the tests run in.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NSM_DEBUG_LISTEN_ON: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => out, exit };
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "vl3-cli-"));
+  dirs.push(dir);
+  return dir;
+}
+
+describe("vl3-nse run", () => {
+  it("serves on a unix socket, and SIGTERM drains it: exit 0, socket file gone", async () => {
+    const socket = join(tempDir(), "nse.sock");
+    const run = cli(["run"], {
+      NSM_NAME: "nse-cli",
+      NSM_SERVICE_NAMES: "vl3-test",
+      NSM_LISTEN_ON: `unix://${socket}`,
+      NSM_PREFIX_POOL: "198.18.0.0/15",
+      NSM_PREFIX: "198.18.4.0/24",
+    });
+    await waitFor(() => existsSync(socket) || run.child.exitCode !== null, "the socket", 20_000);
+    expect(existsSync(socket), run.output()).toBe(true);
+    const { ns, close } = openClients(`unix://${socket}`);
+    try {
+      const conn = await requestOn(ns, nscRequest({ name: "nsc-cli" }));
+      expect(conn.context!.ipContext!.srcIpAddrs).toEqual(["198.18.4.2/32"]);
+      expect(conn.networkServiceEndpointName).toBe("nse-cli");
+      await closeOn(ns, conn);
+    } finally {
+      close();
+    }
+    run.child.kill("SIGTERM");
+    expect(await run.exit).toBe(0);
+    expect(existsSync(socket)).toBe(false);
+    expect(run.output()).toContain("stopped");
+  });
+
+  it("exits 2 with a message naming NSM_PREFIX when the prefix is not a CIDR", async () => {
+    const run = cli(["run"], { NSM_PREFIX: "foo", NSM_LISTEN_ON: `unix://${join(tempDir(), "nse.sock")}` });
+    expect(await run.exit).toBe(2);
+    expect(run.output()).toMatch(/NSM_PREFIX: "foo" is not a CIDR/);
+  });
+
+  it("exits 0 for --help, and prints the usage and the settings", async () => {
+    const run = cli(["--help"]);
+    expect(await run.exit).toBe(0);
+    expect(run.output()).toContain("Usage:");
+    expect(run.output()).toContain("NSM_LISTEN_ON");
+  });
+});
