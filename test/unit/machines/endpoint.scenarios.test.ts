@@ -85,6 +85,18 @@ describe("endpoint machine", () => {
     r.actor.stop();
   });
 
+  it("takes ids that are also names of Object.prototype members as connection ids", async () => {
+    const r = run();
+    await until(r.actor, (x) => x.matches("serving"));
+    for (const id of ["constructor", "toString", "__proto__"]) request(r.actor, id);
+    expect(children(r.actor)).toEqual(["connection/__proto__", "connection/constructor", "connection/toString"]);
+    await until(child(r.actor, "constructor"), (x) => x.matches("up"));
+    r.actor.send({ type: "CONNECTION.CLOSE", id: "constructor" });
+    await until(r.actor, (x) => x.context.connections.constructor === undefined);
+    expect(children(r.actor)).toEqual(["connection/__proto__", "connection/toString"]);
+    r.actor.stop();
+  });
+
   it("ignores a CLOSE of an unknown id", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
