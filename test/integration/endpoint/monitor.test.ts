@@ -83,7 +83,9 @@ describe("MonitorConnections", () => {
     t = await startTestNse();
     const a = await t.request(nscRequest({ name: "nsc-a" }));
     await t.request(nscRequest({ name: "nsc-b" }));
-    const m = open({ pathSegments: [{ name: "nse-test", id: a.id, token: "", expires: undefined, metrics: {} }] });
+    const m = open({
+      pathSegments: [{ name: "nse-test", id: a.id, token: "", expires: undefined, metrics: {} }],
+    });
     const initial = await m.next((e) => e.type === T.INITIAL_STATE_TRANSFER, "initial state");
     expect(ids(initial)).toEqual([a.id]);
   });
