@@ -34,8 +34,14 @@ describe("restarts of the registry and the prefix server", () => {
 
   afterAll(() => mesh?.stop());
 
-  it("a registry that lost every entry is re-populated by the endpoints; the mesh and its prefixes stay", async () => {
+  it("a registry that lost every entry is re-populated by the endpoints; links, prefixes and addresses stay", async () => {
     const addresses = mesh.sb.clients.map((c) => c.address);
+    const downs: string[] = [];
+    const unsubscribe = NAMES.map((n) =>
+      mesh.nse(n).endpoint.onSignal((s) => {
+        if (s.type === "peer" && !s.up) downs.push(`${n} lost ${s.name}: ${s.reason}`);
+      }),
+    );
     await mesh.sb.registry.restart({ downMs: 200 });
     expect(mesh.sb.registry.entries()).toEqual([]);
 
@@ -51,6 +57,9 @@ describe("restarts of the registry and the prefix server", () => {
     expect(mesh.prefixes()).toEqual(prefixes);
     expect(mesh.sb.clients.map((c) => c.address)).toEqual(addresses);
     expect(prefixChanges).toEqual([]);
+    // The peers were back before anyone was declared gone: no link went down.
+    for (const u of unsubscribe) u();
+    expect(downs).toEqual([]);
   });
 
   it("a restarted prefix server gives every endpoint its prefix back, and a newcomer a distinct one", async () => {
