@@ -8,15 +8,25 @@ import {
 export class HealthStatus {
   private readonly statuses = new Map<string, Status>([["", Status.SERVING]]);
   private readonly watchers = new Set<(service: string) => void>();
+  private readonly watches = new Set<{ end(): void }>();
 
   set(service: string, serving: boolean): void {
-    this.statuses.set(service, serving ? Status.SERVING : Status.NOT_SERVING);
+    const status = serving ? Status.SERVING : Status.NOT_SERVING;
+    // Watch sends a message when the status changes, not for every set.
+    if (this.statuses.get(service) === status) return;
+    this.statuses.set(service, status);
     for (const w of this.watchers) w(service);
   }
 
   /** Everything NOT_SERVING (shutdown). */
   drain(): void {
     for (const service of this.statuses.keys()) this.set(service, false);
+  }
+
+  /** Ends every Watch stream (shutdown): their callers get the last status, then a clean end. */
+  endWatches(): void {
+    for (const call of this.watches) call.end();
+    this.watches.clear();
   }
 
   server(): HealthServer {
@@ -32,9 +42,14 @@ export class HealthStatus {
         const send = () => call.write({ status: this.statuses.get(service) ?? Status.SERVICE_UNKNOWN });
         const watcher = (changed: string) => changed === service && send();
         this.watchers.add(watcher);
+        this.watches.add(call);
         send();
-        call.on("cancelled", () => this.watchers.delete(watcher));
-        call.on("close", () => this.watchers.delete(watcher));
+        const stop = () => {
+          this.watchers.delete(watcher);
+          this.watches.delete(call);
+        };
+        call.on("cancelled", stop);
+        call.on("close", stop);
       },
     };
   }

@@ -27,7 +27,14 @@ export function matchesSelector(conn: Connection, selector: MonitorScopeSelector
   return false;
 }
 
-export function monitorServer(events: ConnectionEvents): MonitorConnectionServer {
+/**
+ * `open` collects the streams being served, so that a shutting-down server can end them itself
+ * (its callers see a clean end, not a cut at the shutdown grace period).
+ */
+export function monitorServer(
+  events: ConnectionEvents,
+  open: Set<{ end(): void }> = new Set(),
+): MonitorConnectionServer {
   return {
     monitorConnections: (call) => {
       const selector = call.request;
@@ -49,7 +56,11 @@ export function monitorServer(events: ConnectionEvents): MonitorConnectionServer
       call.write({ type: ConnectionEventType.INITIAL_STATE_TRANSFER, connections: pick(events.snapshot()) });
       for (const e of buffered) call.write(e);
       live = true;
-      const stop = () => unsubscribe();
+      open.add(call);
+      const stop = () => {
+        unsubscribe();
+        open.delete(call);
+      };
       call.on("cancelled", stop);
       call.on("close", stop);
       call.on("error", stop);

@@ -64,7 +64,8 @@ export async function startEndpointServer(o: {
   const server = new grpc.Server();
   const health = new HealthStatus();
   server.addService(NetworkServiceService, networkServiceServer(o.handler, o.log, o.requestTimeoutMs));
-  server.addService(MonitorConnectionService, monitorServer(o.events));
+  const streams = new Set<{ end(): void }>();
+  server.addService(MonitorConnectionService, monitorServer(o.events, streams));
   server.addService(HealthService, health.server());
   for (const name of ["networkservice.NetworkService", "connection.MonitorConnection", ...o.serviceNames]) {
     health.set(name, true);
@@ -76,6 +77,9 @@ export async function startEndpointServer(o: {
     health,
     close: async (options = {}) => {
       health.drain();
+      // Long-lived streams would hold a graceful shutdown until its grace period: end them.
+      for (const stream of streams) stream.end();
+      health.endWatches();
       if (options.force) server.forceShutdown();
       else await shutdown(server);
       for (const url of o.listenOn) if (url.kind === "unix") rmSync(url.path, { force: true });
