@@ -176,6 +176,8 @@ export function refreshOf(conn: Connection): RequestShape {
 export interface MonitorStream {
   events: ConnectionEvent[];
   errors: Error[];
+  /** The stream's final status code (0 = OK: the server ended it), once it is over. */
+  status(): number | undefined;
   /** Waits until `pick` finds an event (bounded); returns it. */
   next(pick: (e: ConnectionEvent) => boolean, what: string, timeoutMs?: number): Promise<ConnectionEvent>;
   cancel(): void;
@@ -190,9 +192,14 @@ export function watch(
   const errors: Error[] = [];
   call.on("data", (e: ConnectionEvent) => events.push(e));
   call.on("error", (e: Error) => errors.push(e));
+  let status: number | undefined;
+  call.on("status", (s: grpc.StatusObject) => {
+    status = s.code;
+  });
   return {
     events,
     errors,
+    status: () => status,
     next: async (pick, what, timeoutMs = 5000) => {
       const until = Date.now() + timeoutMs;
       for (;;) {

@@ -12,6 +12,7 @@ import {
   SERVICE,
   startTestNse,
   type TestNse,
+  waitFor,
   watch,
 } from "../../support/endpoint.js";
 
@@ -61,6 +62,23 @@ describe("endpoint lifecycle", () => {
       expect(await check(service)).toEqual({ status: Serving.SERVING, code: "OK" });
     }
     expect((await check("no.such.Service")).code).toBe("NOT_FOUND");
+  });
+
+  it("tells a health Watch NOT_SERVING on stop, then ends the stream", async () => {
+    t = await startTestNse();
+    const statuses: Serving[] = [];
+    let code: number | undefined;
+    const call = t.health.watch({ service: SERVICE });
+    call.on("data", (r: { status: Serving }) => statuses.push(r.status));
+    call.on("status", (s: { code: number }) => {
+      code = s.code;
+    });
+    call.on("error", () => {});
+    await waitFor(() => statuses.length > 0, "the first health status");
+    await t.nse.stop();
+    await waitFor(() => code !== undefined, "the Watch stream to end");
+    expect(statuses).toEqual([Serving.SERVING, Serving.NOT_SERVING]);
+    expect(code).toBe(0);
   });
 
   it("serves 1,000 concurrent Requests with 1,000 distinct addresses, and closes them all", async () => {
@@ -113,5 +131,9 @@ describe("endpoint lifecycle", () => {
     expect(await t.dataplane.dump()).toEqual([]);
     expect(t.nse.endpoint.events.snapshot()).toEqual([]);
     expect(existsSync(socket)).toBe(false);
+    // The server ended the stream itself (OK), rather than cutting it at the shutdown grace period.
+    await waitFor(() => m!.status() !== undefined, "the monitor stream to end");
+    expect(m.status()).toBe(0);
+    expect(m.errors).toEqual([]);
   });
 });
