@@ -1,37 +1,38 @@
 // A graceful stop: the endpoint unregisters, closes its links and its clients' connections, and its
 // peers let it go at once — not when its registration or its links would have expired.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, expectClientsServed, expectFullMesh, Mesh } from "./helpers.js";
+import { clientsUntilServedBy, eventually, expectClientsServed, expectFullMesh, Mesh } from "./helpers.js";
 
 const NAMES = ["nse-a", "nse-b", "nse-c", "nse-d"];
-const LEAVER = "nse-b"; // dials nse-c and nse-d, accepts nse-a
 
 describe("an endpoint that stops gracefully", () => {
   let mesh: Mesh;
+  // One that dials some peers and accepts others, and serves a client.
+  let leaver: string;
 
   beforeAll(async () => {
     // A minute for registrations and links: within the few seconds below only a goodbye explains a departure.
     mesh = await Mesh.start({ registryExpiryMs: 60_000, lifetimeMs: 60_000 });
     await Promise.all(NAMES.map((n, i) => mesh.startEndpoint(n, i % 2)));
     await eventually(() => expectFullMesh(mesh), 15_000);
-    for (let i = 1; i <= 4; i++) await mesh.sb.startClient(`nsc-${i}`, { node: 0 });
+    leaver = await clientsUntilServedBy(mesh, ["nse-b", "nse-c"]);
   });
 
   afterAll(() => mesh?.stop());
 
   it("unregisters, and its peers close their links and withdraw its routes at once", async () => {
-    const { prefix, selfAddress } = mesh.nse(LEAVER).endpoint;
-    const clients = mesh.sb.clients.filter((c) => c.endpoint === LEAVER);
+    const { prefix, selfAddress } = mesh.nse(leaver).endpoint;
+    const clients = mesh.sb.clients.filter((c) => c.endpoint === leaver);
     expect(clients.length).toBeGreaterThan(0);
-    await mesh.sb.stopEndpoint(LEAVER, { graceful: true });
+    await mesh.sb.stopEndpoint(leaver, { graceful: true });
 
-    expect(mesh.sb.registry.entries().map((e) => e.name)).not.toContain(LEAVER);
+    expect(mesh.sb.registry.entries().map((e) => e.name)).not.toContain(leaver);
     await eventually(async () => {
       for (const n of mesh.names()) {
         expect(
           mesh.peers(n).map((p) => p.subject.peer),
           `${n}'s peers`,
-        ).not.toContain(LEAVER);
+        ).not.toContain(leaver);
         expect(
           mesh.servedLinks(n).flatMap((c) => c.addresses),
           `links ${n} serves`,
@@ -40,11 +41,11 @@ describe("an endpoint that stops gracefully", () => {
       }
     }, 5000);
     // Its data plane is empty: it withdrew everything it had programmed.
-    expect(await mesh.dataplanes.get(LEAVER)!.dump()).toEqual([]);
+    expect(await mesh.dataplanes.get(leaver)!.dump()).toEqual([]);
     await expectFullMesh(mesh);
     // Its clients were told (their connections closed) and found another endpoint.
     await eventually(() => {
-      for (const c of clients) expect(c.endpoint, c.name).not.toBe(LEAVER);
+      for (const c of clients) expect(c.endpoint, c.name).not.toBe(leaver);
       expectClientsServed(mesh);
     }, 5000);
   });

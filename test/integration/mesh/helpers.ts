@@ -172,3 +172,15 @@ export function capturingLogger(): { log: Logger; records: LogRecord[] } {
   });
   return { log, records };
 }
+
+/**
+ * Starts NSCs on one node until one is served by one of `candidates` (the nsmgr spreads them round
+ * robin, but other requests through it move the turn); returns that endpoint's name.
+ */
+export async function clientsUntilServedBy(mesh: Mesh, candidates: string[], node = 0): Promise<string> {
+  for (let i = mesh.sb.clients.length + 1; i <= 24; i++) {
+    const c = await mesh.sb.startClient(`nsc-${i}`, { node });
+    if (candidates.includes(c.endpoint!)) return c.endpoint!;
+  }
+  throw new Error(`no client landed on ${candidates.join(" or ")}`);
+}

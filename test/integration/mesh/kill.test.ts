@@ -3,11 +3,18 @@
 // same name in time gets its prefix back, and its clients keep their addresses.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Nsc } from "../../../src/sandbox/nsc.js";
-import { eventually, expectClientsServed, expectFullMesh, Mesh, QUICK } from "./helpers.js";
+import {
+  clientsUntilServedBy,
+  eventually,
+  expectClientsServed,
+  expectFullMesh,
+  Mesh,
+  QUICK,
+} from "./helpers.js";
 
 const NAMES = ["nse-a", "nse-b", "nse-c", "nse-d"];
-// nse-c dials nse-d and accepts nse-a and nse-b: both sides of the peer rule lose it.
-const VICTIM = "nse-c";
+// Each of these dials some peers and accepts others: both sides of the peer rule lose it.
+const MIDDLE = ["nse-b", "nse-c"];
 
 let mesh: Mesh | undefined;
 afterEach(async () => {
@@ -15,19 +22,16 @@ afterEach(async () => {
   mesh = undefined;
 });
 
-/** A converged mesh of four with clients, at least one of them served by the victim. */
-async function meshWithClients(lifetimeMs = QUICK.lifetimeMs): Promise<{ mesh: Mesh; victims: Nsc[] }> {
+/** A converged mesh of four with clients, some of them served by the victim (one of MIDDLE). */
+async function meshWithClients(
+  lifetimeMs = QUICK.lifetimeMs,
+): Promise<{ mesh: Mesh; victim: string; victims: Nsc[] }> {
   const m = await Mesh.start({ ...QUICK, lifetimeMs });
   mesh = m;
   await Promise.all(NAMES.map((n, i) => m.startEndpoint(n, i % 2)));
   await eventually(() => expectFullMesh(m), 15_000);
-  // The nsmgr spreads clients round robin: a few requests reach every endpoint.
-  for (let i = 1; i <= 8 && !m.sb.clients.some((c) => c.endpoint === VICTIM); i++) {
-    await m.sb.startClient(`nsc-${i}`, { node: 0 });
-  }
-  const victims = m.sb.clients.filter((c) => c.endpoint === VICTIM);
-  expect(victims.length).toBeGreaterThan(0);
-  return { mesh: m, victims };
+  const victim = await clientsUntilServedBy(m, MIDDLE);
+  return { mesh: m, victim, victims: m.sb.clients.filter((c) => c.endpoint === victim) };
 }
 
 /** Nothing of `gone` is left on the others: no peer actor, no link it dialled, no route to its prefix. */
@@ -47,15 +51,15 @@ async function expectForgotten(m: Mesh, gone: string, prefix: string, address: s
 
 describe("an endpoint killed without goodbyes", () => {
   it("is dropped by its peers once its registration expires; its clients heal onto another endpoint", async () => {
-    const { mesh: m, victims } = await meshWithClients();
-    const { prefix, selfAddress } = m.nse(VICTIM).endpoint;
+    const { mesh: m, victim, victims } = await meshWithClients();
+    const { prefix, selfAddress } = m.nse(victim).endpoint;
     const before = new Map(victims.map((c) => [c.name, c.address]));
-    await m.sb.stopEndpoint(VICTIM, { graceful: false });
+    await m.sb.stopEndpoint(victim, { graceful: false });
 
-    await eventually(() => expectForgotten(m, VICTIM, prefix!, selfAddress!), 10_000);
+    await eventually(() => expectForgotten(m, victim, prefix!, selfAddress!), 10_000);
     await eventually(() => {
       for (const c of victims) {
-        expect(c.endpoint, c.name).not.toBe(VICTIM);
+        expect(c.endpoint, c.name).not.toBe(victim);
         expect(c.address, c.name).not.toBe(before.get(c.name));
       }
       // The healed clients' addresses come from their new endpoints' prefixes.
@@ -66,17 +70,17 @@ describe("an endpoint killed without goodbyes", () => {
 
   it("comes back under the same name in time: same prefix, and its clients keep their addresses", async () => {
     // Long-lived links: the old incarnation's links must go because the new one replaced them.
-    const { mesh: m, victims } = await meshWithClients(60_000);
-    const prefix = m.nse(VICTIM).endpoint.prefix;
+    const { mesh: m, victim, victims } = await meshWithClients(60_000);
+    const prefix = m.nse(victim).endpoint.prefix;
     const before = new Map(victims.map((c) => [c.name, c.address]));
-    await m.sb.stopEndpoint(VICTIM, { graceful: false });
-    await m.startEndpoint(VICTIM, 0);
+    await m.sb.stopEndpoint(victim, { graceful: false });
+    await m.startEndpoint(victim, NAMES.indexOf(victim) % 2);
 
-    expect(m.nse(VICTIM).endpoint.prefix).toBe(prefix);
+    expect(m.nse(victim).endpoint.prefix).toBe(prefix);
     await eventually(async () => {
       for (const c of victims) {
         expect(c.heals, `${c.name} noticed`).toBeGreaterThan(0);
-        expect(c.endpoint, c.name).toBe(VICTIM);
+        expect(c.endpoint, c.name).toBe(victim);
         expect(c.address, c.name).toBe(before.get(c.name));
       }
       await expectFullMesh(m);
