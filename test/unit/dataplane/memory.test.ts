@@ -2,7 +2,12 @@
 // addresses and routes only on interfaces that exist.
 import { describe, expect, it } from "vitest";
 import { MemoryDataplane } from "../../../src/dataplane/memory.js";
-import { DataplaneUnavailableError, type InterfaceItem, type Item, itemKey } from "../../../src/dataplane/types.js";
+import {
+  DataplaneUnavailableError,
+  type InterfaceItem,
+  type Item,
+  itemKey,
+} from "../../../src/dataplane/types.js";
 
 const iface = (name: string): InterfaceItem => ({
   type: "interface",
@@ -51,7 +56,10 @@ describe("MemoryDataplane", () => {
   it("replaces an item put again (a key both deleted and put stays)", async () => {
     const dp = new MemoryDataplane();
     await dp.apply({ put: [iface("a"), addr("a")], del: [] });
-    const renamed: InterfaceItem = { ...iface("a"), mechanism: { cls: "LOCAL", type: "MEMIF", parameters: {} } };
+    const renamed: InterfaceItem = {
+      ...iface("a"),
+      mechanism: { cls: "LOCAL", type: "MEMIF", parameters: {} },
+    };
     await dp.apply({ put: [renamed], del: [iface("a")] });
     expect(await dp.dump()).toContainEqual(renamed);
     expect(await keys(dp)).toEqual(["address/a/172.16.0.1/32", "interface/a"]);

@@ -89,7 +89,11 @@ describe("endpoint machine", () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
     for (const id of ["constructor", "toString", "__proto__"]) request(r.actor, id);
-    expect(children(r.actor)).toEqual(["connection/__proto__", "connection/constructor", "connection/toString"]);
+    expect(children(r.actor)).toEqual([
+      "connection/__proto__",
+      "connection/constructor",
+      "connection/toString",
+    ]);
     await until(child(r.actor, "constructor"), (x) => x.matches("up"));
     r.actor.send({ type: "CONNECTION.CLOSE", id: "constructor" });
     await until(r.actor, (x) => x.context.connections.constructor === undefined);
