@@ -90,7 +90,7 @@ async function run(configPath: string | undefined, inspect: boolean): Promise<vo
     observers: events ? [(endpoint) => events.attach(endpoint)] : [],
   });
   log.info(
-    { name: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: nse.debugUrl },
+    { nse: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: nse.debugUrl },
     "vl3-nse is serving",
   );
   await untilSignal(log);
