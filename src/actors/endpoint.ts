@@ -52,7 +52,7 @@ export class Endpoint implements Observable {
   constructor(private readonly o: EndpointOptions) {
     const { config, log } = o;
     this.pool = parseCidr(config.prefixPool, "NSM_PREFIX_POOL");
-    this.tracker = new ActorTracker(o.inspect);
+    this.tracker = new ActorTracker();
     this.queue = new DataplaneQueue(o.dataplane, {
       log: log.child({ component: "dataplane" }),
       onSignal: (s) => this.tracker.emit(s),
@@ -84,15 +84,19 @@ export class Endpoint implements Observable {
         name: config.name,
         backoff: { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs },
       },
-      inspect: this.tracker.inspect,
+      // Only for the Stately inspector: XState builds an inspection event for every step of every actor.
+      inspect: o.inspect,
     });
-    // A child logger per actor, for as long as the actor lives.
+    this.tracker.track(this.actor);
+    // A child logger per actor, for as long as the actor lives; made only when debug is on.
     const loggers = new Map<string, Logger>();
     this.tracker.onSignal((s) => {
       if (s.type !== "transition") return;
-      const child = loggers.get(s.id) ?? log.child({ actor: s.id });
-      loggers.set(s.id, child);
-      child.debug({ from: s.from, to: s.to }, "state");
+      if (log.debug()) {
+        const child = loggers.get(s.id) ?? log.child({ actor: s.id });
+        loggers.set(s.id, child);
+        child.debug({ from: s.from, to: s.to }, "state");
+      }
       if (s.to === "closed" || s.to === "failed") loggers.delete(s.id);
     });
   }
@@ -158,6 +162,7 @@ export class Endpoint implements Observable {
       }
       this.actor.send({ type: "CONNECTION.REQUEST", id: conn.id, kind, request: conn, lifetimeMs });
       ref = this.connectionRef(conn.id);
+      this.tracker.track(ref);
       if (!ref) throw new RequestError("UNAVAILABLE", "endpoint is not serving");
       const generation = ref.getSnapshot().context.generation;
       const s = await settle(ref, (x) => (x.context.answer?.generation ?? 0) >= generation, deadline);
@@ -184,6 +189,7 @@ export class Endpoint implements Observable {
   /** A peer NSE of our service appeared in (or changed in) the registry. */
   peerFound(name: string, url: string, role: PeerRole): void {
     this.actor.send({ type: "PEER.FOUND", name, url, role });
+    this.tracker.track(this.actor.getSnapshot().context.peers[name]);
   }
 
   peerLost(name: string): void {

@@ -1,6 +1,8 @@
-// Watches every actor of the endpoint's system (XState's inspection API): when each entered its
-// state, and lifecycle signals for metrics and Events. Also forwards to the Stately inspector.
-import type { InspectionEvent } from "xstate";
+// Watches the endpoint's machine actors (endpoint, connections, peers) by subscribing to each as it
+// is spawned: when each entered its state, and lifecycle signals for metrics and Events. Not through
+// XState's inspection API, which builds an event for every event, microstep and action of every actor
+// (promise actors included); the runtime passes that through only when the Stately inspector is on.
+import type { AnyActorRef } from "xstate";
 import type { ActorKind, LifecycleSignal } from "./observe.js";
 
 /** "up", or "healing.waiting" for nested states. */
@@ -16,30 +18,38 @@ export function stateString(value: unknown): string {
 const kindOf = (id: string): ActorKind =>
   id.startsWith("connection/") ? "connection" : id.startsWith("peer/") ? "peer" : "endpoint";
 
+type Snapshot = { value?: unknown; status?: string };
+
 export class ActorTracker {
-  private readonly states = new Map<string, { state: string; since: Date }>();
+  /** Keyed by actor id; `ref` tells a finished actor's entry from that of a new one with its id. */
+  private readonly states = new Map<string, { ref: AnyActorRef; state: string; since: Date }>();
+  private readonly tracked = new WeakSet<AnyActorRef>();
   private readonly listeners = new Set<(signal: LifecycleSignal) => void>();
 
-  constructor(private readonly forward?: (event: InspectionEvent) => void) {}
+  /** Follows a machine actor from its current state on; tracking one twice is a no-op. */
+  track(ref: AnyActorRef | undefined): void {
+    if (!ref || this.tracked.has(ref)) return;
+    this.tracked.add(ref);
+    const gone = () => {
+      if (this.states.get(ref.id)?.ref === ref) this.states.delete(ref.id);
+    };
+    this.observe(ref, ref.getSnapshot() as Snapshot);
+    ref.subscribe({ next: (s: Snapshot) => this.observe(ref, s), error: gone, complete: gone });
+  }
 
-  readonly inspect = (event: InspectionEvent): void => {
-    this.forward?.(event);
-    if (event.type !== "@xstate.snapshot") return;
-    const id = (event.actorRef as { id?: string }).id ?? "";
-    const snapshot = event.snapshot as { value?: unknown; status?: string };
-    if (snapshot.value === undefined) return; // promise and callback actors have no state value
-    if (snapshot.status === "stopped") {
-      this.states.delete(id);
-      return;
-    }
+  private observe(ref: AnyActorRef, snapshot: Snapshot): void {
+    if (snapshot.value === undefined || snapshot.status === "stopped") return;
+    const id = ref.id;
     const state = stateString(snapshot.value);
     const previous = this.states.get(id);
-    if (previous?.state === state) return;
-    this.emit({ type: "transition", actor: kindOf(id), id, from: previous?.state ?? "", to: state });
+    const from = previous?.ref === ref ? previous.state : "";
+    if (from === state && snapshot.status !== "done") return;
+    if (from !== state) this.emit({ type: "transition", actor: kindOf(id), id, from, to: state });
     // A finished actor leaves the tree; keep nothing of it.
-    if (snapshot.status === "done") this.states.delete(id);
-    else this.states.set(id, { state, since: new Date() });
-  };
+    if (snapshot.status === "done") {
+      if (previous?.ref === ref) this.states.delete(id);
+    } else this.states.set(id, { ref, state, since: new Date() });
+  }
 
   since(id: string): Date | undefined {
     return this.states.get(id)?.since;
