@@ -9,6 +9,7 @@ import { type Connection, State } from "../grpc/gen/networkservice/connection.js
 import type { IPContext } from "../grpc/gen/networkservice/connectioncontext.js";
 import { PoolExhaustedError } from "../ipam/errors.js";
 import { type AllocateInput, connectionMachine, type ProgramInput } from "../machines/connection.machine.js";
+import type { ExpiryTimers } from "./expiry.js";
 import { clientIpContext, peerIpContext, type Vl3Addressing } from "./ip-context.js";
 import type { ConnectionEvents } from "./monitor-events.js";
 
@@ -17,6 +18,7 @@ export interface ConnectionEffectsDeps {
   addressing(): Vl3Addressing;
   queue: DataplaneQueue;
   events: ConnectionEvents;
+  expiry: ExpiryTimers;
   onIpamChange(): void;
   /** A peer's link (a served peer connection) came up or went away. */
   onLink(connection: Connection, up: boolean): void;
@@ -76,6 +78,9 @@ export function connectionEffects(deps: ConnectionEffectsDeps) {
         deps.events.delete({ ...params.connection, state: State.DOWN });
         if (context.kind === "peer") deps.onLink(params.connection, false);
       },
+      armExpiry: ({ context, self }, params) =>
+        deps.expiry.arm(context.id, params.ms, () => self.send({ type: "EXPIRED" })),
+      disarmExpiry: ({ context }) => deps.expiry.disarm(context.id),
       releaseAddresses: (_, params) => {
         if (deps.addressing().addresses.release(params.id)) deps.onIpamChange();
       },

@@ -16,6 +16,7 @@ import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { connectionEffects } from "./connection-effects.js";
+import { ExpiryTimers } from "./expiry.js";
 import type { Vl3Addressing } from "./ip-context.js";
 import { ConnectionEvents } from "./monitor-events.js";
 import type { ActorView, LifecycleSignal, Observable } from "./observe.js";
@@ -42,6 +43,7 @@ export class Endpoint implements Observable {
   private readonly tracker: ActorTracker;
   private readonly actor: Actor<typeof endpointMachine>;
   private readonly serial = new Map<string, Promise<unknown>>();
+  private readonly expiry = new ExpiryTimers();
   private addresses?: AddressPool;
   private readonly pool;
   private stopping = false;
@@ -64,6 +66,7 @@ export class Endpoint implements Observable {
           addressing: () => this.addressing(),
           queue: this.queue,
           events: this.events,
+          expiry: this.expiry,
           onIpamChange: () => this.signalIpam(),
           onLink: (conn, up) => this.peerLink(conn, up),
         }),
@@ -210,6 +213,7 @@ export class Endpoint implements Observable {
       (e) => this.o.log.warn({ err: e }, "endpoint did not drain in time"),
     );
     this.actor.stop();
+    this.expiry.clear();
     await this.o.prefixSource.stop({ release: options.releasePrefix });
     await this.queue.close();
     await this.o.dataplane.close();
@@ -220,6 +224,7 @@ export class Endpoint implements Observable {
     this.stopping = true;
     this.unsubscribePrefix?.();
     this.actor.stop();
+    this.expiry.clear();
     await this.o.prefixSource.stop({ release: false });
     await this.queue.close();
     await this.o.dataplane.close();

@@ -40,6 +40,8 @@ export interface ConnectionInput {
 export type ConnectionEvent =
   | { type: "REQUEST"; request: Connection; lifetimeMs: number }
   | { type: "CLOSE" }
+  /** The previous path segment's lifetime ran out without a refresh (the runtime's expiry timer). */
+  | { type: "EXPIRED" }
   | { type: "PREFIX_CHANGED" }
   | { type: "DATAPLANE_LOST" };
 
@@ -94,6 +96,9 @@ export const connectionMachine = setup({
     notifyUpdate: (_, _params: { connection: Connection; refreshRequested: boolean }) => {},
     notifyDelete: (_, _params: { connection: Connection }) => {},
     releaseAddresses: (_, _params: { id: string }) => {},
+    // Provided by the runtime: the expiry timer of an up connection, which sends EXPIRED.
+    armExpiry: (_, _params: { ms: number }) => {},
+    disarmExpiry: () => {},
     answerOk: assign(({ context }) => ({
       committed: context.pending ?? context.committed,
       pending: undefined,
@@ -120,8 +125,6 @@ export const connectionMachine = setup({
       JSON.stringify(context.committed.mechanism) === JSON.stringify(params.connection.mechanism),
   },
   delays: {
-    // The previous path segment's lifetime: without a refresh by then, the connection is closed.
-    expiry: ({ context }) => context.lifetimeMs,
     // Before retrying a heal whose programming failed.
     healRetry: 1000,
   },
@@ -177,9 +180,12 @@ export const connectionMachine = setup({
           }),
         },
         assign({ refreshRequested: false }),
+        // The previous path segment's lifetime: without a refresh by then, the connection is closed.
+        { type: "armExpiry", params: ({ context }) => ({ ms: context.lifetimeMs }) },
       ],
-      after: { expiry: "closing" },
+      exit: "disarmExpiry",
       on: {
+        EXPIRED: "closing",
         REQUEST: { target: "refreshing", actions: "acceptRequest" },
         CLOSE: "closing",
         PREFIX_CHANGED: "healing",

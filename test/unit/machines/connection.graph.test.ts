@@ -23,6 +23,7 @@ const events = [
   }),
   { type: "REQUEST", request: conn("c1"), lifetimeMs: 60_000 },
   { type: "CLOSE" },
+  { type: "EXPIRED" },
   { type: "PREFIX_CHANGED" },
   { type: "DATAPLANE_LOST" },
 ] as never[];
@@ -72,7 +73,7 @@ describe("connection machine graph", () => {
       events: events.filter((e: { type: string }) => e.type !== "CLOSE"),
       serializeState: serializeState as never,
     }).filter((p) => p.state.value === "closed");
-    expect(expiry.some((p) => types(p).includes("xstate.after.expiry.connection.up"))).toBe(true);
+    expect(expiry.some((p) => types(p).includes("EXPIRED"))).toBe(true);
   });
 
   it("has closed and failed as its only final states", () => {

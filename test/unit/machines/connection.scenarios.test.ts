@@ -2,6 +2,7 @@
 // the data plane (program/unprogram calls) and the monitor (notify actions).
 import { describe, expect, it } from "vitest";
 import { createActor } from "xstate";
+import { ExpiryTimers } from "../../../src/actors/expiry.js";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
 import {
   type AllocateInput,
@@ -24,12 +25,16 @@ function run(s: Script = {}) {
   const updates: Array<{ connection: Connection; refreshRequested: boolean }> = [];
   const deletes: Connection[] = [];
   const releases: string[] = [];
+  const expiry = new ExpiryTimers();
   const machine = connectionMachine.provide({
     actors: { allocate: allocate.logic, program: program.logic, unprogram: unprogram.logic },
     actions: {
       notifyUpdate: (_, p) => void updates.push(p),
       notifyDelete: (_, p) => void deletes.push(p.connection),
       releaseAddresses: (_, p) => void releases.push(p.id),
+      // The runtime's expiry timer (src/actors/connection-effects.ts), sending EXPIRED.
+      armExpiry: ({ context, self }, p) => expiry.arm(context.id, p.ms, () => self.send({ type: "EXPIRED" })),
+      disarmExpiry: ({ context }) => expiry.disarm(context.id),
     },
     delays: { healRetry: 1 },
   });
