@@ -59,6 +59,21 @@ export function backoffMs(attempt: number, backoff: { initialMs: number; maxMs: 
   return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1));
 }
 
+/** A refresh of an up link that fails: the link is down, and the dial side heals it. */
+const refreshFailed = {
+  target: "#peer.healing",
+  actions: [
+    { type: "failed", params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+    {
+      type: "signalDown",
+      params: ({ context, event }: { context: PeerContext; event: { error: unknown } }) => ({
+        name: context.name,
+        reason: `refresh failed: ${message(event.error)}`,
+      }),
+    },
+  ],
+} as const;
+
 export const peerMachine = setup({
   types: {
     context: {} as PeerContext,
@@ -155,19 +170,7 @@ export const peerMachine = setup({
             src: "requestPeer",
             input: ({ context }) => ({ name: context.name, url: context.url, link: context.link }),
             onDone: { target: "reprogramming", actions: assign({ link: ({ event }) => event.output }) },
-            onError: {
-              target: "#peer.healing",
-              actions: [
-                { type: "failed", params: ({ event }) => ({ error: event.error }) },
-                {
-                  type: "signalDown",
-                  params: ({ context, event }) => ({
-                    name: context.name,
-                    reason: `refresh failed: ${message(event.error)}`,
-                  }),
-                },
-              ],
-            },
+            onError: refreshFailed,
           },
         },
         /** The answer may carry new routes (the peer's prefix changed); unchanged ones cost nothing. */
@@ -176,19 +179,7 @@ export const peerMachine = setup({
             src: "programPeer",
             input: ({ context }) => ({ name: context.name, link: context.link! }),
             onDone: "watching",
-            onError: {
-              target: "#peer.healing",
-              actions: [
-                { type: "failed", params: ({ event }) => ({ error: event.error }) },
-                {
-                  type: "signalDown",
-                  params: ({ context, event }) => ({
-                    name: context.name,
-                    reason: `refresh failed: ${message(event.error)}`,
-                  }),
-                },
-              ],
-            },
+            onError: refreshFailed,
           },
         },
         /** Accept side: the peer's connection to us is the link; its actor reports LINK_DOWN. */
