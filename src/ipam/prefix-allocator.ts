@@ -1,6 +1,6 @@
 // Carves fixed-length prefixes (one per endpoint) out of a pool: the prefix server's and the
 // Kubernetes lease source's bookkeeping. Prefix i of the pool is slot i of a SlotSpace.
-import { SlotSpace } from "./address-pool.js";
+
 import {
   bigIntToAddress,
   type Cidr,
@@ -12,6 +12,7 @@ import {
   type Range,
 } from "./cidr.js";
 import { AllocationConflictError, PoolExhaustedError } from "./errors.js";
+import { SlotSpace } from "./slot-space.js";
 
 export interface PrefixEntry {
   owner: string;
