@@ -2,7 +2,6 @@
 import {
   type Cidr,
   CidrError,
-  firstOutside,
   inRanges,
   mergeRanges,
   parseAddressWithLength,
