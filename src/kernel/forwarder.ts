@@ -7,8 +7,8 @@ import { checkIfName, delLine, delOrder, isAlreadyGone, putLine } from "./comman
 import { checkNetnsName, IpBatchError, ipBatch, ipJson, ipLine, runIp } from "./ip.js";
 import { type EndConfig, endConfig, type IpContextInput } from "./ipcontext.js";
 
-export { createNetns, deleteNetns, listNetns } from "./netns.js";
 export type { IpContextInput, IpContextRoute } from "./ipcontext.js";
+export { createNetns, deleteNetns, listNetns } from "./netns.js";
 
 /** NSM's default client interface name (cmd-nsc `kernel://service/nsm-1`). */
 export const DEFAULT_NSC_IFNAME = "nsm-1";

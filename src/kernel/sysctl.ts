@@ -36,7 +36,10 @@ export async function writeSysctls(writes: SysctlWrite[], options: NetnsOption =
     for (const w of writes) {
       const path = `/proc/sys/${w.key}`;
       if (w.optional && !(await exists(path))) continue;
-      const current = await readFile(path, "utf8").then((v) => v.trim(), () => undefined);
+      const current = await readFile(path, "utf8").then(
+        (v) => v.trim(),
+        () => undefined,
+      );
       if (current !== w.value) await writeFile(path, `${w.value}\n`);
     }
     return;

@@ -12,8 +12,8 @@ import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { describeError } from "../util/grpc.js";
 import { endpointRegistryClient } from "./clients.js";
-import { isPeerEndpoint } from "./peer.js";
 import { listEndpoints } from "./list.js";
+import { isPeerEndpoint } from "./peer.js";
 
 export type PeerDownReason = "deleted" | "expired" | "gone";
 export type PeerEvent =

@@ -1,9 +1,10 @@
 // FAKE vpp-agent state, never VPP: the agent's desired (NB) store and what it would have put "in VPP",
 // following the documented kvscheduler behaviour closely enough for contract tests.
-import { parseCidr } from "../ipam/cidr.js";
+
 import { type Interface, Interface_Type } from "../grpc/gen/ligato/vpp/interfaces/interface.js";
 import type { Route } from "../grpc/gen/ligato/vpp/l3/route.js";
 import type { ConfigData } from "../grpc/gen/ligato/vpp/vpp.js";
+import { parseCidr } from "../ipam/cidr.js";
 import { interfaceKey, routeKey } from "./keys.js";
 
 export type ValueState = "CONFIGURED" | "PENDING" | "FAILED" | "INVALID";

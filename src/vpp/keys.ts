@@ -1,8 +1,9 @@
 // vpp-agent KV keys (§1.7 of the data-plane notes): the agent stores every value under a key derived
 // from its key fields, so two values with one key in a request collide and Delete needs key fields only.
-import { parseCidr } from "../ipam/cidr.js";
+
 import type { Interface } from "../grpc/gen/ligato/vpp/interfaces/interface.js";
 import type { Route } from "../grpc/gen/ligato/vpp/l3/route.js";
+import { parseCidr } from "../ipam/cidr.js";
 
 export const INTERFACE_KEY_PREFIX = "config/vpp/v2/interfaces/";
 export const ROUTE_KEY_PREFIX = "config/vpp/v2/route/";

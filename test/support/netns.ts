@@ -1,11 +1,8 @@
 // Network namespaces for tests: a probe for whether we may create them, a test-scoped factory with
 // unique "vl3t-" names that deletes everything it made, and a bounded ping run inside a namespace.
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { promisify } from "node:util";
 import { createNetns, deleteNetns, listNetns } from "../../src/kernel/netns.js";
-
-const run = promisify(execFile);
 
 let usable: boolean | undefined;
 

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus as Serving } from "../../../src/grpc/gen/grpc/health/v1/health.js";
-import { ConnectionEventType as T, State } from "../../../src/grpc/gen/networkservice/connection.js";
+import { State, ConnectionEventType as T } from "../../../src/grpc/gen/networkservice/connection.js";
 import type { PrefixSource } from "../../../src/prefix/types.js";
 import {
   codeOf,

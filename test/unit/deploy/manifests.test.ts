@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { Deployment, DaemonSet } from "kubernetes-models/apps/v1";
+import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ConfigMap, Namespace, Secret, ServiceAccount } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
@@ -190,17 +190,17 @@ describe.skipIf(!hasKubectl)("deploy/ manifests (built with kubectl kustomize; s
     expect(memifOf(nseContainer)).toBe("/var/lib/vl3-nse/memif");
   });
 
-  it.each(["examples/helloworld", "examples/mysql"])(
-    "%s: every pod is an NSM client of the vL3 service",
-    (b) => {
-      const service = nse("base").config.serviceNames[0];
-      const workloads = find<Workload>(built(b), "Deployment");
-      expect(workloads.length).toBeGreaterThan(0);
-      for (const w of workloads) {
-        expect(w.spec.template.metadata.annotations?.["networkservicemesh.io"]).toBe(
-          `kernel://${service}/nsm-1`,
-        );
-      }
-    },
-  );
+  it.each([
+    "examples/helloworld",
+    "examples/mysql",
+  ])("%s: every pod is an NSM client of the vL3 service", (b) => {
+    const service = nse("base").config.serviceNames[0];
+    const workloads = find<Workload>(built(b), "Deployment");
+    expect(workloads.length).toBeGreaterThan(0);
+    for (const w of workloads) {
+      expect(w.spec.template.metadata.annotations?.["networkservicemesh.io"]).toBe(
+        `kernel://${service}/nsm-1`,
+      );
+    }
+  });
 });

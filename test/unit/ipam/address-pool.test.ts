@@ -26,24 +26,30 @@ describe("AddressPool: the prefix", () => {
     expect(new AddressPool("172.16.1.77/24").prefix.toString()).toBe("172.16.1.0/24");
   });
 
-  it.each(["", "172.16.1.0", "172.16.1.0/33", "010.16.1.0/24", "nonsense/24"])(
-    "rejects malformed %j",
-    (p) => {
-      const err = thrown(() => new AddressPool(p));
-      expect(err).toBeInstanceOf(CidrError);
-      expect((err as CidrError).field).toBe("prefix");
-    },
-  );
+  it.each([
+    "",
+    "172.16.1.0",
+    "172.16.1.0/33",
+    "010.16.1.0/24",
+    "nonsense/24",
+  ])("rejects malformed %j", (p) => {
+    const err = thrown(() => new AddressPool(p));
+    expect(err).toBeInstanceOf(CidrError);
+    expect((err as CidrError).field).toBe("prefix");
+  });
 
-  it.each(["172.16.1.0/30", "172.16.1.0/31", "172.16.1.0/32", "fd00::/127", "fd00::/128"])(
-    "rejects %s: no room for the NSE and two clients",
-    (p) => {
-      const err = thrown(() => new AddressPool(p));
-      expect(err).toBeInstanceOf(CidrError);
-      expect((err as CidrError).field).toBe("prefix");
-      expect((err as Error).message).toContain("too small");
-    },
-  );
+  it.each([
+    "172.16.1.0/30",
+    "172.16.1.0/31",
+    "172.16.1.0/32",
+    "fd00::/127",
+    "fd00::/128",
+  ])("rejects %s: no room for the NSE and two clients", (p) => {
+    const err = thrown(() => new AddressPool(p));
+    expect(err).toBeInstanceOf(CidrError);
+    expect((err as CidrError).field).toBe("prefix");
+    expect((err as Error).message).toContain("too small");
+  });
 });
 
 describe("AddressPool: allocation", () => {

@@ -57,12 +57,17 @@ describe("parseAddressWithLength: addresses as NSM carries them", () => {
     });
   });
 
-  it.each(["172.16.1.7/33", "172.16.1.7/", "172.16.1.7/x", "172.16.1.7/24/1", "fd00::7/129", "1/8", ""])(
-    "rejects %j naming the field",
-    (input) => {
-      expect(() => parseAddressWithLength(input, "src_ip_addrs")).toThrow(`src_ip_addrs: "${input}"`);
-    },
-  );
+  it.each([
+    "172.16.1.7/33",
+    "172.16.1.7/",
+    "172.16.1.7/x",
+    "172.16.1.7/24/1",
+    "fd00::7/129",
+    "1/8",
+    "",
+  ])("rejects %j naming the field", (input) => {
+    expect(() => parseAddressWithLength(input, "src_ip_addrs")).toThrow(`src_ip_addrs: "${input}"`);
+  });
 });
 
 describe("ranges", () => {

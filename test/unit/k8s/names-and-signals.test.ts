@@ -15,16 +15,20 @@ describe("lease names", () => {
     );
   });
 
-  it.each(["vl3-service", "Vl3", "vl3@my.cluster3", "a".repeat(80), "@@@", "svc_1"])(
-    "makes a valid DNS-1123 name and label value of service %s",
-    (service) => {
-      for (const prefix of ["172.16.3.0/24", "fd00:16::/120", "::/64"])
-        expect(leaseName(service, prefix)).toMatch(DNS1123_SUBDOMAIN);
-      const slug = serviceSlug(service);
-      expect(slug).toMatch(LABEL_VALUE);
-      expect(slug.length).toBeLessThanOrEqual(49);
-    },
-  );
+  it.each([
+    "vl3-service",
+    "Vl3",
+    "vl3@my.cluster3",
+    "a".repeat(80),
+    "@@@",
+    "svc_1",
+  ])("makes a valid DNS-1123 name and label value of service %s", (service) => {
+    for (const prefix of ["172.16.3.0/24", "fd00:16::/120", "::/64"])
+      expect(leaseName(service, prefix)).toMatch(DNS1123_SUBDOMAIN);
+    const slug = serviceSlug(service);
+    expect(slug).toMatch(LABEL_VALUE);
+    expect(slug.length).toBeLessThanOrEqual(49);
+  });
 
   it("keeps services apart that clean up to the same text", () => {
     expect(serviceSlug("Vl3")).not.toBe(serviceSlug("vl3"));
