@@ -33,6 +33,7 @@ export class DataplaneQueue {
   private readonly pending = new Map<string, Pending>();
   private readonly runner = new PQueue({ concurrency: 1 });
   private retryTimer?: NodeJS.Timeout;
+  private flushQueued = false;
   private readonly backoff: Backoff;
   private closed = false;
   private readonly unsubscribeReset?: () => void;
@@ -96,9 +97,14 @@ export class DataplaneQueue {
     });
   }
 
+  /** At most one flush waits to start: it takes everything pending when it does. */
   private schedule(): void {
-    if (this.retryTimer || this.runner.size > 0) return;
-    void this.runner.add(() => this.flush());
+    if (this.retryTimer || this.flushQueued) return;
+    this.flushQueued = true;
+    void this.runner.add(() => {
+      this.flushQueued = false;
+      return this.flush();
+    });
   }
 
   private async flush(): Promise<void> {
@@ -123,7 +129,7 @@ export class DataplaneQueue {
       return;
     }
     this.backoff.reset();
-    if (this.pending.size > 0) void this.runner.add(() => this.flush());
+    if (this.pending.size > 0) this.schedule();
   }
 
   /**
