@@ -38,6 +38,8 @@ export interface Sandbox {
   endpoints: Map<string, Vl3Nse>;
   clients: Nsc[];
   service: string;
+  /** The NSM_* environment an endpoint of this sandbox runs with (also what an endpoint host is given). */
+  endpointEnv(name: string, options?: { node?: number; dataplane?: Dataplane }): Record<string, string>;
   startEndpoint(name: string, options?: { node?: number; dataplane?: Dataplane }): Promise<Vl3Nse>;
   stopEndpoint(name: string, options?: { graceful?: boolean }): Promise<void>;
   /** `mechanism`: what the NSC asks for; MEMIF for endpoints on the VPP data plane. */
@@ -81,25 +83,27 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const nsmgrOf = (node = 0) => nsmgrs[node % nsmgrs.length]!;
   const backoff = o.backoff ?? { initialMs: 50, maxMs: 1000 };
 
+  const endpointEnv = (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => ({
+    NSM_NAME: name,
+    NSM_SERVICE_NAMES: service,
+    NSM_LISTEN_ON: `unix://${join(dir, `${name}.sock`)}`,
+    NSM_CONNECT_TO: nsmgrOf(opts.node).url,
+    NSM_REGISTRY_URL: registry.url,
+    NSM_PREFIX_SERVER_URL: prefixServer.url,
+    NSM_PREFIX_POOL: pool,
+    NSM_PREFIX_LEN: String(prefixLen),
+    NSM_REGISTRY_EXPIRY: `${expiry}ms`,
+    NSM_MAX_TOKEN_LIFETIME: `${o.lifetimeMs ?? 60_000}ms`,
+    NSM_REQUEST_TIMEOUT: "5s",
+    NSM_PEER_BACKOFF_INITIAL: `${backoff.initialMs}ms`,
+    NSM_PEER_BACKOFF_MAX: `${backoff.maxMs}ms`,
+    // A given data plane decides the mechanisms the NSE offers (MEMIF for vpp) and its peer links ask for.
+    NSM_DATAPLANE: KINDS.find((k) => k === opts.dataplane?.name) ?? (o.kernel ? "kernel" : "memory"),
+    NSM_DEBUG_LISTEN_ON: "",
+  });
+
   const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {
-    const config = loadConfig({
-      NSM_NAME: name,
-      NSM_SERVICE_NAMES: service,
-      NSM_LISTEN_ON: `unix://${join(dir, `${name}.sock`)}`,
-      NSM_CONNECT_TO: nsmgrOf(opts.node).url,
-      NSM_REGISTRY_URL: registry.url,
-      NSM_PREFIX_SERVER_URL: prefixServer.url,
-      NSM_PREFIX_POOL: pool,
-      NSM_PREFIX_LEN: String(prefixLen),
-      NSM_REGISTRY_EXPIRY: `${expiry}ms`,
-      NSM_MAX_TOKEN_LIFETIME: `${o.lifetimeMs ?? 60_000}ms`,
-      NSM_REQUEST_TIMEOUT: "5s",
-      NSM_PEER_BACKOFF_INITIAL: `${backoff.initialMs}ms`,
-      NSM_PEER_BACKOFF_MAX: `${backoff.maxMs}ms`,
-      // A given data plane decides the mechanisms the NSE offers (MEMIF for vpp) and its peer links ask for.
-      NSM_DATAPLANE: KINDS.find((k) => k === opts.dataplane?.name) ?? (o.kernel ? "kernel" : "memory"),
-      NSM_DEBUG_LISTEN_ON: "",
-    });
+    const config = loadConfig(endpointEnv(name, opts));
     const dataplane = opts.dataplane ?? (o.kernel ? await o.kernel.endpointDataplane(name) : undefined);
     const nse = await startNse(config, { log: log.child({ nse: name }), dataplane });
     endpoints.set(name, nse);
@@ -139,6 +143,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     endpoints,
     clients,
     service,
+    endpointEnv,
     startEndpoint,
     stopEndpoint,
     startClient,

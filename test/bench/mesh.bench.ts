@@ -1,168 +1,163 @@
-// Mesh convergence: N vl3-nse endpoints started at once in the in-process sandbox (in-memory data
-// plane) until every one has all N-1 peer links up, against a lower bound measured in the same run:
-// N·(N-1)/2 bare Requests through the same sandbox (N dialling clients, each via its nsmgr, to N
-// minimal NetworkService servers that answer at once), all in flight together as the mesh's are.
-// Run: npm run bench:mesh [-- --n 10,50,100]   (a CPU profile: npx tsx --cpu-prof test/bench/mesh.bench.ts)
+// Mesh convergence: N vl3-nse endpoints started at once in the sandbox (in-memory data plane) until
+// every one has all N-1 peer links up, against a lower bound measured in the same run and the same
+// process layout: N·(N-1)/2 bare Requests (N diallers, each through its nsmgr, to N minimal
+// NetworkService servers that answer at once), all in flight together as the mesh's are.
+// By default the endpoints (and the bound's servers and diallers) run in 2 endpoint host processes, one
+// per core, as a cluster runs each endpoint in a process of its own; the registry, the nsmgrs and the
+// prefix server stay in this one. --hosts 0: everything in this process.
+// Run: npm run bench:mesh [-- --n 10,50,100 --hosts 2]   (profile: npx tsx --cpu-prof test/bench/mesh.bench.ts --hosts 0)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import { type Connection, State } from "../../src/grpc/gen/networkservice/connection.js";
-import {
-  NetworkServiceClient,
-  type NetworkServiceRequest,
-  NetworkServiceService,
-} from "../../src/grpc/gen/networkservice/networkservice.js";
 import { silentLogger } from "../../src/log.js";
 import { registerEndpoint } from "../../src/registry/register.js";
+import { dialAll, startBareEndpoint } from "../../src/sandbox/bare-endpoint.js";
+import { type EndpointHosts, startEndpointHosts } from "../../src/sandbox/endpoint-hosts.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { bindServer } from "../../src/util/grpc.js";
 
 /** NSM's defaults (1 min registrations, 10 min tokens): refresh traffic is not what is measured. */
 const SANDBOX = { nodes: 3, registryExpiryMs: 60_000, lifetimeMs: 600_000 };
 const TARGETS_S: Record<number, number> = { 50: 2, 100: 6 };
 const LIMIT_MS = 120_000;
 
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return (
+    (i >= 0 ? process.argv[i + 1] : process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1]) ??
+    fallback
+  );
+}
+
 function sizes(): number[] {
-  const i = process.argv.indexOf("--n");
-  const arg = i >= 0 ? process.argv[i + 1] : process.argv.find((a) => a.startsWith("--n="))?.slice(4);
-  const list = (arg ?? "10,50,100").split(",").map(Number);
+  const list = option("n", "10,50,100").split(",").map(Number);
   if (list.some((n) => !Number.isInteger(n) || n < 2 || n > 200))
-    throw new Error(`--n: 2..200 each, got ${arg}`);
+    throw new Error(`--n: 2..200 each, got ${list}`);
   return list;
+}
+
+function hostCount(): number {
+  const k = Number(option("hosts", "2"));
+  if (!Number.isInteger(k) || k < 0 || k > 16) throw new Error(`--hosts: 0..16, got ${k}`);
+  return k;
 }
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `nse-${String(i).padStart(3, "0")}`);
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
-/** Resolves when every endpoint has all its peers up (from the peer up/down signals, no polling). */
-function fullMesh(sb: Sandbox, n: number): { watch(name: string): void; done: Promise<void> } {
-  const up = new Map<string, Set<string>>();
-  let complete = 0;
+/**
+ * A fresh sandbox, torn down whatever happens, with the endpoint hosts if there are any. The hosts, like
+ * this process, live through the whole run: both are equally warm for each measurement.
+ */
+async function withLayout<T>(hosts: EndpointHosts | undefined, run: (sb: Sandbox) => Promise<T>): Promise<T> {
+  const sb = await startSandbox({ ...SANDBOX, log: silentLogger() });
+  try {
+    return await run(sb);
+  } finally {
+    await hosts?.reset();
+    await sb.stop();
+  }
+}
+
+/** Resolves when `count` names have been reported meshed. */
+function countdown(count: number): { meshed(name: string): void; done: Promise<void> } {
+  const seen = new Set<string>();
   let resolve!: () => void;
   const done = new Promise<void>((r) => {
     resolve = r;
   });
   return {
     done,
-    watch: (name) => {
-      const peers = new Set<string>();
-      up.set(name, peers);
-      sb.endpoints.get(name)!.endpoint.onSignal((s) => {
-        if (s.type !== "peer") return;
-        const before = peers.size === n - 1;
-        if (s.up) peers.add(s.name);
-        else peers.delete(s.name);
-        complete += Number(peers.size === n - 1) - Number(before);
-        if (complete === n) resolve();
-      });
+    meshed: (name) => {
+      seen.add(name);
+      if (seen.size === count) resolve();
     },
   };
 }
 
-async function meshTime(n: number): Promise<number> {
-  const sb = await startSandbox({ ...SANDBOX, log: silentLogger() });
-  try {
-    const mesh = fullMesh(sb, n);
+async function meshTime(n: number, hosts?: EndpointHosts): Promise<number> {
+  return withLayout(hosts, async (sb) => {
+    const all = countdown(n);
+    const off = hosts?.onMeshed(all.meshed);
     const started = performance.now();
     await Promise.all(
       names(n).map(async (name, i) => {
-        await sb.startEndpoint(name, { node: i });
-        mesh.watch(name);
+        if (hosts) return hosts.startEndpoint(name, sb.endpointEnv(name, { node: i }), { peers: n - 1 });
+        const nse = await sb.startEndpoint(name, { node: i });
+        const up = new Set<string>();
+        nse.endpoint.onSignal((s) => {
+          if (s.type !== "peer") return;
+          if (s.up) up.add(s.name);
+          else up.delete(s.name);
+          if (up.size === n - 1) all.meshed(name);
+        });
       }),
     );
-    await withLimit(mesh.done, `${n} endpoints did not form a full mesh`);
+    await withLimit(all.done, `${n} endpoints did not form a full mesh`);
     const t = seconds(started);
+    off?.();
     // The signals said so; the actor trees must agree.
-    for (const e of sb.endpoints.values()) {
-      const up = e.endpoint.tree().children.filter((c) => c.kind === "peer" && c.state.startsWith("up"));
-      if (up.length !== n - 1) throw new Error(`${e.config.name} has ${up.length}/${n - 1} peers up`);
-    }
+    const trees = hosts
+      ? await hosts.summary()
+      : [...sb.endpoints.values()].map((e) => ({
+          name: e.config.name,
+          peersUp: e.endpoint.tree().children.filter((c) => c.kind === "peer" && c.state.startsWith("up"))
+            .length,
+        }));
+    if (trees.length !== n) throw new Error(`${trees.length}/${n} endpoints report`);
+    for (const e of trees)
+      if (e.peersUp !== n - 1) throw new Error(`${e.name} has ${e.peersUp}/${n - 1} peers up`);
     return t;
-  } finally {
-    await sb.stop();
-  }
+  });
 }
 
-/** An endpoint that answers every Request at once: no chain, no actors, no data plane. */
-async function bareEndpoint(name: string, socket: string): Promise<grpc.Server> {
-  const server = new grpc.Server();
-  server.addService(NetworkServiceService, {
-    request: (
-      call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
-      cb: grpc.sendUnaryData<Connection>,
-    ) => cb(null, { ...call.request.connection!, networkServiceEndpointName: name, state: State.UP }),
-    close: (_: unknown, cb: grpc.sendUnaryData<object>) => cb(null, {}),
-  } as never);
-  await bindServer(server, `unix://${socket}`);
-  return server;
-}
-
-function linkRequest(from: string, to: string, service: string): NetworkServiceRequest {
-  const id = `${from}-${to}`;
-  return {
-    connection: {
-      id,
-      networkService: service,
-      networkServiceEndpointName: to,
-      payload: "IP",
-      state: State.UP,
-      labels: {},
-      context: undefined,
-      mechanism: undefined,
-      path: {
-        index: 0,
-        pathSegments: [{ name: from, id, token: "", expires: new Date(Date.now() + 600_000), metrics: {} }],
-      },
-    },
-    mechanismPreferences: [{ cls: "LOCAL", type: "KERNEL", parameters: {} }],
-  };
-}
-
-async function lowerBound(n: number): Promise<number> {
-  const sb = await startSandbox({ ...SANDBOX, log: silentLogger() });
+async function lowerBound(n: number, hosts?: EndpointHosts): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "vl3-bench-"));
-  const servers: grpc.Server[] = [];
-  const clients: NetworkServiceClient[] = [];
-  const all = names(n);
-  const registrations = [];
   try {
-    for (const name of all) {
-      const socket = join(dir, `${name}.sock`);
-      servers.push(await bareEndpoint(name, socket));
-      const nse = { name, serviceNames: [sb.service], labels: {}, url: `unix://${socket}` };
-      registrations.push(
-        registerEndpoint({ target: sb.registry.url, nse, expiryMs: 60_000, log: silentLogger() }),
-      );
-    }
-    await Promise.all(registrations.map((r) => r.whenRegistered()));
-    // One channel per dialler, to its own nsmgr, as each vl3-nse has.
-    for (let i = 0; i < n; i++) {
-      clients.push(
-        new NetworkServiceClient(sb.nsmgrs[i % sb.nsmgrs.length]!.url, grpc.credentials.createInsecure()),
-      );
-    }
-    const started = performance.now();
-    const calls: Promise<unknown>[] = [];
-    for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j < n; j++) {
-        const req = linkRequest(all[i]!, all[j]!, sb.service);
-        calls.push(
-          new Promise((resolve, reject) =>
-            clients[i]!.request(req, new grpc.Metadata(), { deadline: Date.now() + LIMIT_MS }, (err, res) =>
-              err ? reject(err) : resolve(res),
-            ),
-          ),
+    return await withLayout(hosts, async (sb) => {
+      const all = names(n);
+      const socket = (name: string) => join(dir, `${name}.sock`);
+      const cleanup: Array<() => Promise<void>> = [];
+      try {
+        await Promise.all(
+          all.map(async (name) => {
+            if (hosts)
+              return hosts.startBareEndpoint(name, {
+                socket: socket(name),
+                registry: sb.registry.url,
+                service: sb.service,
+              });
+            const server = await startBareEndpoint(name, `unix://${socket(name)}`);
+            const nse = { name, serviceNames: [sb.service], labels: {}, url: `unix://${socket(name)}` };
+            const r = registerEndpoint({
+              target: sb.registry.url,
+              nse,
+              expiryMs: 60_000,
+              log: silentLogger(),
+            });
+            cleanup.push(async () => {
+              await r.stop({ unregister: false });
+              server.forceShutdown();
+            });
+            await r.whenRegistered();
+          }),
         );
+        const started = performance.now();
+        // Dialler i asks every j > i, through its own nsmgr, from where endpoint i runs.
+        const dials = all.map((from, i) => {
+          const o = {
+            to: all.slice(i + 1),
+            nsmgr: sb.nsmgrs[i % sb.nsmgrs.length]!.url,
+            service: sb.service,
+          };
+          return hosts ? hosts.dial(from, o) : dialAll({ from, ...o, timeoutMs: LIMIT_MS });
+        });
+        await withLimit(Promise.all(dials), "the bare requests did not finish");
+        return seconds(started);
+      } finally {
+        await Promise.all(cleanup.map((c) => c()));
       }
-    }
-    await withLimit(Promise.all(calls), "the bare requests did not finish");
-    return seconds(started);
+    });
   } finally {
-    for (const c of clients) c.getChannel().close();
-    await Promise.all(registrations.map((r) => r.stop({ unregister: false })));
-    for (const s of servers) s.forceShutdown();
-    await sb.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -180,15 +175,29 @@ async function withLimit<T>(p: Promise<T>, what: string): Promise<T> {
 }
 
 async function main(): Promise<number> {
+  const k = hostCount();
+  const layout =
+    k > 0
+      ? `this process: registry, prefix server, ${SANDBOX.nodes} nsmgrs; endpoints in ${k} host processes`
+      : `one process: registry, prefix server, ${SANDBOX.nodes} nsmgrs and the endpoints`;
+  console.log(`mesh convergence, ${layout} (bound: same layout)`);
   console.log(
-    `mesh convergence, in-process sandbox: ${SANDBOX.nodes} nsmgrs, in-memory data plane, ` +
-      `registrations ${SANDBOX.registryExpiryMs / 1000} s, tokens ${SANDBOX.lifetimeMs / 1000} s`,
+    `in-memory data plane, registrations ${SANDBOX.registryExpiryMs / 1000} s, tokens ${SANDBOX.lifetimeMs / 1000} s`,
   );
   console.log("   N  links   mesh (s)  bound (s)  ratio  target");
+  const hosts = k > 0 ? await startEndpointHosts(k) : undefined;
+  try {
+    return await measure(hosts);
+  } finally {
+    await hosts?.close();
+  }
+}
+
+async function measure(hosts?: EndpointHosts): Promise<number> {
   let missed = 0;
   for (const n of sizes()) {
-    const bound = await lowerBound(n);
-    const mesh = await meshTime(n);
+    const bound = await lowerBound(n, hosts);
+    const mesh = await meshTime(n, hosts);
     const target = TARGETS_S[n];
     const verdict = target === undefined ? "-" : mesh < target ? `< ${target} s ok` : `< ${target} s MISSED`;
     if (target !== undefined && mesh >= target) missed++;

@@ -1,0 +1,72 @@
+// The lower bound of the mesh benchmark: a NetworkService server that answers every Request at once
+// (no chain, no actors, no data plane), and the Request a peer link would send to it.
+import * as grpc from "@grpc/grpc-js";
+import { type Connection, State } from "../grpc/gen/networkservice/connection.js";
+import {
+  NetworkServiceClient,
+  type NetworkServiceRequest,
+  NetworkServiceService,
+} from "../grpc/gen/networkservice/networkservice.js";
+import { bindServer } from "../util/grpc.js";
+
+export async function startBareEndpoint(name: string, listenOn: string): Promise<grpc.Server> {
+  const server = new grpc.Server();
+  server.addService(NetworkServiceService, {
+    request: (
+      call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
+      cb: grpc.sendUnaryData<Connection>,
+    ) => cb(null, { ...call.request.connection!, networkServiceEndpointName: name, state: State.UP }),
+    close: (_: unknown, cb: grpc.sendUnaryData<object>) => cb(null, {}),
+  } as never);
+  await bindServer(server, listenOn);
+  return server;
+}
+
+export function linkRequest(from: string, to: string, service: string): NetworkServiceRequest {
+  const id = `${from}-${to}`;
+  return {
+    connection: {
+      id,
+      networkService: service,
+      networkServiceEndpointName: to,
+      payload: "IP",
+      state: State.UP,
+      labels: {},
+      context: undefined,
+      mechanism: undefined,
+      path: {
+        index: 0,
+        pathSegments: [{ name: from, id, token: "", expires: new Date(Date.now() + 600_000), metrics: {} }],
+      },
+    },
+    mechanismPreferences: [{ cls: "LOCAL", type: "KERNEL", parameters: {} }],
+  };
+}
+
+/** `from`'s Requests to every one of `to` through its nsmgr on one channel, all in flight together. */
+export async function dialAll(o: {
+  from: string;
+  to: string[];
+  nsmgr: string;
+  service: string;
+  timeoutMs: number;
+}): Promise<void> {
+  const client = new NetworkServiceClient(o.nsmgr, grpc.credentials.createInsecure());
+  try {
+    await Promise.all(
+      o.to.map(
+        (to) =>
+          new Promise((resolve, reject) =>
+            client.request(
+              linkRequest(o.from, to, o.service),
+              new grpc.Metadata(),
+              { deadline: Date.now() + o.timeoutMs },
+              (err, res) => (err ? reject(err) : resolve(res)),
+            ),
+          ),
+      ),
+    );
+  } finally {
+    client.getChannel().close();
+  }
+}

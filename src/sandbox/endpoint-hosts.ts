@@ -1,0 +1,138 @@
+// Endpoint hosts: K child processes that run the sandbox's endpoints, as a cluster runs each endpoint
+// in a process of its own, so that a big mesh can use every core while the registry, the nsmgrs and
+// the prefix server stay in this process. Children die with us: they exit when the IPC channel closes,
+// and an exit handler here kills any that are left.
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { HostCommand, HostedEndpoint, HostMessage } from "./host-protocol.js";
+
+/** Under tsx (tests, benchmarks) the host script is TypeScript too and needs tsx's loader. */
+const TS = import.meta.url.endsWith(".ts");
+const SCRIPT = fileURLToPath(new URL(`./endpoint-host.${TS ? "ts" : "js"}`, import.meta.url));
+
+class Host {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  readonly exited: Promise<void>;
+  /** Endpoints and bare servers placed here. */
+  load = 0;
+
+  constructor(
+    readonly child: ChildProcess,
+    onMeshed: (name: string) => void,
+  ) {
+    child.on("message", (m: HostMessage) => {
+      if ("event" in m) return onMeshed(m.name);
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.ok) p?.resolve(m.value);
+      else p?.reject(new Error(`endpoint host ${child.pid}: ${m.error}`));
+    });
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        for (const p of this.pending.values())
+          p.reject(new Error(`endpoint host ${child.pid} exited (${signal ?? code})`));
+        this.pending.clear();
+        resolve();
+      }),
+    );
+  }
+
+  call<T = void>(command: HostCommand): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error(`endpoint host ${this.child.pid} is gone`));
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ ...command, id });
+    });
+  }
+}
+
+export interface EndpointHosts {
+  /** The hosts' process ids, in host order. */
+  pids: number[];
+  /** Starts an endpoint on the least loaded host with `env` (Sandbox.endpointEnv). */
+  startEndpoint(name: string, env: Record<string, string>, options?: { peers?: number }): Promise<void>;
+  stopEndpoint(name: string, options?: { graceful?: boolean }): Promise<void>;
+  /** Called once per endpoint when it first has the `peers` links up it was started to expect. */
+  onMeshed(listener: (name: string) => void): () => void;
+  summary(): Promise<HostedEndpoint[]>;
+  /** The benchmark's lower bound: a bare NetworkService server, and Requests from a named dialler. */
+  startBareEndpoint(name: string, o: { socket: string; registry: string; service: string }): Promise<void>;
+  dial(from: string, o: { to: string[]; nsmgr: string; service: string }): Promise<void>;
+  /** Stops everything hosted (gracefully); the hosts stay, ready for a next sandbox. */
+  reset(): Promise<void>;
+  /** reset(), then the host processes end. */
+  close(): Promise<void>;
+}
+
+export async function startEndpointHosts(count: number): Promise<EndpointHosts> {
+  const listeners: Array<(name: string) => void> = [];
+  const placed = new Map<string, Host>();
+  const hosts: Host[] = [];
+  const killAll = () => {
+    for (const h of hosts) if (h.child.exitCode === null) h.child.kill("SIGKILL");
+  };
+  process.on("exit", killAll);
+  for (let i = 0; i < count; i++) {
+    const child = fork(SCRIPT, [], {
+      execArgv: TS ? ["--import", import.meta.resolve("tsx")] : [],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    hosts.push(
+      new Host(child, (name) => {
+        for (const l of listeners) l(name);
+      }),
+    );
+  }
+  const place = (name: string) => {
+    const host = hosts.reduce((a, b) => (b.load < a.load ? b : a));
+    host.load++;
+    placed.set(name, host);
+    return host;
+  };
+  const hostOf = (name: string) => {
+    const host = placed.get(name);
+    if (!host) throw new Error(`no hosted ${name}`);
+    return host;
+  };
+  const reset = async () => {
+    placed.clear();
+    for (const h of hosts) h.load = 0;
+    await Promise.all(hosts.map((h) => h.call({ op: "stopAll" })));
+  };
+  return {
+    pids: hosts.map((h) => h.child.pid!),
+    startEndpoint: (name, env, o = {}) => place(name).call({ op: "start", name, env, peers: o.peers }),
+    stopEndpoint: async (name, o = {}) => {
+      const host = hostOf(name);
+      placed.delete(name);
+      host.load--;
+      await host.call({ op: "stop", name, graceful: o.graceful ?? true });
+    },
+    onMeshed: (listener) => {
+      listeners.push(listener);
+      return () => {
+        const i = listeners.indexOf(listener);
+        if (i >= 0) listeners.splice(i, 1);
+      };
+    },
+    summary: async () =>
+      (await Promise.all(hosts.map((h) => h.call<HostedEndpoint[]>({ op: "summary" })))).flat(),
+    startBareEndpoint: (name, o) => place(name).call({ op: "bare", name, ...o }),
+    dial: (from, o) => hostOf(from).call({ op: "dial", from, ...o }),
+    reset,
+    close: async () => {
+      try {
+        await reset().catch(() => undefined);
+        for (const h of hosts) if (h.child.connected) h.child.disconnect();
+        const timer = setTimeout(killAll, 5000);
+        await Promise.all(hosts.map((h) => h.exited));
+        clearTimeout(timer);
+      } finally {
+        killAll();
+        process.off("exit", killAll);
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// The IPC protocol between the sandbox and its endpoint hosts (endpoint-host.ts): each command has an
+// id and gets one reply; "meshed" is pushed when a hosted endpoint first has all the peers it was told
+// to expect. Plain data, so that it crosses process.send() as JSON.
+
+export type HostCommand =
+  /** Start a vl3-nse from the sandbox's NSM_* environment; `peers`: report "meshed" at that many up. */
+  | { op: "start"; name: string; env: Record<string, string>; peers?: number }
+  | { op: "stop"; name: string; graceful: boolean }
+  | { op: "summary" }
+  /** A bare NetworkService server (answers every Request at once) on `socket`, registered as a peer. */
+  | { op: "bare"; name: string; socket: string; registry: string; service: string }
+  /** Requests from `from` to each of `to` through `nsmgr` on one channel, all at once; replies when all answered. */
+  | { op: "dial"; from: string; to: string[]; nsmgr: string; service: string }
+  /** Stops every endpoint (gracefully) and bare server; the host then waits to be disconnected. */
+  | { op: "stopAll" };
+
+export type HostRequest = HostCommand & { id: number };
+
+export type HostMessage =
+  | { id: number; ok: true; value?: unknown }
+  | { id: number; ok: false; error: string }
+  | { event: "meshed"; name: string };
+
+/** What `summary` gives for each hosted endpoint, from its actor tree. */
+export interface HostedEndpoint {
+  name: string;
+  prefix?: string;
+  /** Peer actors, and those of them in an `up` state. */
+  peers: number;
+  peersUp: number;
+  /** Connections served to peers that dialled this endpoint. */
+  servedLinks: number;
+  /** Connections served to NSCs. */
+  clients: number;
+}
