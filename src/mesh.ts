@@ -4,13 +4,23 @@
 import type { Endpoint } from "./actors/endpoint.js";
 import type { Config } from "./config/config.js";
 import { grpcTarget } from "./config/parse.js";
+import { NetworkServiceEndpoint } from "./grpc/gen/registry/registry.js";
 import type { Logger } from "./log.js";
-import { dialsPeer, type PeerWatch, registerEndpoint, watchPeers } from "./registry/client.js";
+import {
+  dialsPeer,
+  endpointRegistryClient,
+  isPeerEndpoint,
+  type PeerWatch,
+  registerEndpoint,
+  watchPeers,
+} from "./registry/client.js";
+import { listEndpoints } from "./registry/list.js";
 import type { RegistrationHandle } from "./registry/register.js";
 
 export interface Mesh {
   registration: RegistrationHandle;
-  isPeer(name: string, service: string): boolean;
+  /** Whether `name` is a registered vL3 peer of `service`: the watch's view, else the registry itself. */
+  isPeer(name: string, service: string): Promise<boolean>;
   stop(options: { unregister: boolean }): Promise<void>;
 }
 
@@ -31,6 +41,19 @@ export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; 
     endpoint.registration = registered;
   });
   const watches = new Map<string, PeerWatch>();
+  const found = (nse: NetworkServiceEndpoint) =>
+    endpoint.peerFound(nse.name, nse.url, dialsPeer(config.name, nse.name) ? "dial" : "accept");
+  // A peer's Request can arrive before our watch has told us of the peer (it registered a moment ago):
+  // then the registry is asked directly, and a peer it confirms is taken on at once.
+  const registry = endpointRegistryClient(target, backoff);
+  const lookUp = async (name: string, service: string): Promise<boolean> => {
+    const query = { ...NetworkServiceEndpoint.fromPartial({ name }) };
+    const nse = (await listEndpoints(registry, query, config.dialTimeoutMs).catch(() => [])).find(
+      (e) => e.name === name && isPeerEndpoint(e, service),
+    );
+    if (nse) found(nse);
+    return nse !== undefined;
+  };
   for (const service of config.serviceNames) {
     // A registry that restarted forgets everyone until they re-register: give peers that long.
     // Re-listing now and then catches an endpoint that re-registered without this service.
@@ -44,10 +67,8 @@ export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; 
       resyncMs: config.registryExpiryMs,
     });
     watch.on("peer", (event) => {
-      if (event.type === "up") {
-        const role = dialsPeer(config.name, event.nse.name) ? "dial" : "accept";
-        endpoint.peerFound(event.nse.name, event.nse.url, role);
-      } else if (![...watches.values()].some((w) => w.isPeer(event.name))) {
+      if (event.type === "up") found(event.nse);
+      else if (![...watches.values()].some((w) => w.isPeer(event.name))) {
         endpoint.peerLost(event.name);
       }
     });
@@ -55,9 +76,10 @@ export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; 
   }
   return {
     registration,
-    isPeer: (name, service) => watches.get(service)?.isPeer(name) ?? false,
+    isPeer: async (name, service) => watches.get(service)?.isPeer(name) || (await lookUp(name, service)),
     stop: async ({ unregister }) => {
       for (const w of watches.values()) w.stop();
+      registry.close();
       await registration.stop({ unregister });
     },
   };

@@ -193,6 +193,11 @@ export class Endpoint implements Observable {
   peerFound(name: string, url: string, role: PeerRole): void {
     this.actor.send({ type: "PEER.FOUND", name, url, role });
     this.tracker.track(this.actor.getSnapshot().context.peers[name]);
+    // The peer may have dialled us before we heard of it: its link is already up.
+    const connections = this.actor.getSnapshot().context.connections;
+    if (role === "accept" && servedLinks(connections, name, { established: true }).length > 0) {
+      this.actor.send({ type: "PEER.LINK", name, up: true });
+    }
   }
 
   peerLost(name: string): void {

@@ -10,19 +10,19 @@ import type { Element } from "./types.js";
 export interface PeerCheck {
   self: string;
   /** True if `name` is registered as a vL3 peer of `service`. */
-  isPeer(name: string, service: string): boolean;
+  isPeer(name: string, service: string): boolean | Promise<boolean>;
 }
 
 export function peerRequests(check: PeerCheck): Element {
   return (next) => ({
-    request: (req, ctx) => {
+    request: async (req, ctx) => {
       const conn = req.connection!;
       const peerOf = conn.labels?.[PEER_REQUEST_LABEL];
       if (peerOf !== undefined) {
         const field = `connection.labels["${PEER_REQUEST_LABEL}"]`;
         if (!peerOf || peerOf === check.self)
           throw new RequestError("INVALID_ARGUMENT", `${field}: "${peerOf}" is not a peer name`);
-        if (!check.isPeer(peerOf, conn.networkService)) {
+        if (!(await check.isPeer(peerOf, conn.networkService))) {
           throw new RequestError(
             "PERMISSION_DENIED",
             `${field}: "${peerOf}" is not a registered vL3 peer of ${conn.networkService}`,
