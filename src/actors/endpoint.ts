@@ -15,6 +15,7 @@ import { endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
+import { KeyedSerial } from "../util/keyed-serial.js";
 import { connectionEffects } from "./connection-effects.js";
 import { ExpiryTimers } from "./expiry.js";
 import type { Vl3Addressing } from "./ip-context.js";
@@ -42,7 +43,8 @@ export class Endpoint implements Observable {
   readonly queue: DataplaneQueue;
   private readonly tracker: ActorTracker;
   private readonly actor: Actor<typeof endpointMachine>;
-  private readonly serial = new Map<string, Promise<unknown>>();
+  /** One request or close at a time per connection id, in arrival order. */
+  private readonly serial = new KeyedSerial();
   private readonly expiry = new ExpiryTimers();
   private addresses?: AddressPool;
   private readonly pool;
@@ -155,7 +157,7 @@ export class Endpoint implements Observable {
 
   /** Serves a Request that the chain has validated and given our path segment. */
   request(kind: ConnectionKind, conn: Connection, lifetimeMs: number, deadline: number): Promise<Connection> {
-    return this.serialize(conn.id, async () => {
+    return this.serial.run(conn.id, async () => {
       this.assertServing();
       let ref = this.connectionRef(conn.id);
       const busy = ref?.getSnapshot();
@@ -181,7 +183,7 @@ export class Endpoint implements Observable {
 
   /** Closes a connection; closing one that is not there is not an error. */
   close(id: string, deadline: number): Promise<void> {
-    return this.serialize(id, async () => {
+    return this.serial.run(id, async () => {
       const ref = this.connectionRef(id);
       if (!ref) return;
       this.actor.send({ type: "CONNECTION.CLOSE", id });
@@ -299,17 +301,5 @@ export class Endpoint implements Observable {
     if (!this.addresses) return;
     const capacity = Number(this.addresses.capacity);
     this.tracker.emit({ type: "ipam", prefix: this.prefix!, used: this.addresses.used, capacity });
-  }
-
-  /** One request or close at a time per connection id, in arrival order. */
-  private serialize<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.serial.get(id) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const tail = next.catch(() => {});
-    this.serial.set(id, tail);
-    void tail.then(() => {
-      if (this.serial.get(id) === tail) this.serial.delete(id);
-    });
-    return next;
   }
 }
