@@ -9,11 +9,17 @@ import { type PeerEvent, type PeerRequestInput, peerMachine } from "../machines/
 import { backoffDelay } from "../util/backoff.js";
 import type { LifecycleSignal } from "./observe.js";
 
+/** What a link's monitor reports: it broke, or the peer asked for a refresh (REFRESH_REQUESTED). */
+export interface PeerLinkWatcher {
+  down(reason: string): void;
+  refresh(): void;
+}
+
 /** How a dialling NSE reaches a peer: a Request, a monitor and a Close through the local nsmgr. */
 export interface PeerLinks {
   request(input: PeerRequestInput): Promise<Connection>;
-  /** Watches the link; calls `down` once when it breaks. Returns a stop function. */
-  monitor(input: { name: string; link: Connection }, down: (reason: string) => void): () => void;
+  /** Watches the link: `down` once when it breaks, `refresh` when the peer asks. Returns a stop function. */
+  monitor(input: { name: string; link: Connection }, watcher: PeerLinkWatcher): () => void;
   close(input: { name: string; link?: Connection }): Promise<void>;
 }
 
@@ -48,7 +54,10 @@ export function peerEffects(deps: PeerEffectsDeps) {
         await deps.queue.set(peerOwner(input.name), items);
       }),
       monitorPeer: fromCallback<PeerEvent, { name: string; link: Connection }>(({ input, sendBack }) =>
-        deps.links.monitor(input, (reason) => sendBack({ type: "LINK_DOWN", reason })),
+        deps.links.monitor(input, {
+          down: (reason) => sendBack({ type: "LINK_DOWN", reason }),
+          refresh: () => sendBack({ type: "REFRESH_REQUESTED" }),
+        }),
       ),
       closePeer: fromPromise(async ({ input }: { input: { name: string; link?: Connection } }) => {
         // Withdraw our routes first: traffic must not follow a link that is going away.

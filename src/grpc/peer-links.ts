@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { peerRequestIpContext, type Vl3Addressing } from "../actors/ip-context.js";
-import type { PeerLinks } from "../actors/peer-effects.js";
+import type { PeerLinks, PeerLinkWatcher } from "../actors/peer-effects.js";
 import type { MechanismType } from "../chain/mechanism.js";
 import type { Logger } from "../log.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
@@ -40,12 +40,12 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
 
   // One monitor stream to the nsmgr for all our links (selected by our name), opened with the first:
   // a stream per link would double the gRPC streams of the mesh. Events go to links by our segment id.
-  const watched = new Map<string, (reason: string) => void>();
+  const watched = new Map<string, PeerLinkWatcher>();
   let shared: grpc.ClientReadableStream<ConnectionEvent> | undefined;
   const fire = (id: string, reason: string) => {
-    const down = watched.get(id);
+    const watcher = watched.get(id);
     watched.delete(id);
-    down?.(reason);
+    watcher?.down(reason);
   };
   const openMonitor = () => {
     const stream = monitor.monitorConnections({
@@ -70,6 +70,8 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
       for (const c of links) {
         if (event.type === ConnectionEventType.DELETE) fire(ourSegment(c)!.id, "peer closed the link");
         else if (c.state === State.DOWN) fire(ourSegment(c)!.id, "link is down");
+        // The peer's side changed (its prefix): re-request to learn its new routes.
+        else if (c.state === State.REFRESH_REQUESTED) watched.get(ourSegment(c)!.id)?.refresh();
       }
     });
     stream.on("error", (err: grpc.ServiceError) =>
@@ -114,12 +116,12 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
         ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb),
       );
     },
-    monitor: ({ link }, down) => {
+    monitor: ({ link }, watcher) => {
       const id = ourSegment(link)?.id ?? "";
-      watched.set(id, down);
+      watched.set(id, watcher);
       shared ??= openMonitor();
       return () => {
-        if (watched.get(id) === down) watched.delete(id);
+        if (watched.get(id) === watcher) watched.delete(id);
       };
     },
     close: async ({ link }) => {

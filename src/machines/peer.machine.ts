@@ -24,6 +24,8 @@ export interface PeerContext extends PeerInput {
 export type PeerEvent =
   | { type: "LINK_UP" }
   | { type: "LINK_DOWN"; reason: string }
+  /** The peer asked (monitor UPDATE with REFRESH_REQUESTED): its side of the link changed. */
+  | { type: "REFRESH_REQUESTED" }
   | { type: "PEER_GONE" }
   | { type: "PREFIX_CHANGED" }
   | { type: "URL_CHANGED"; url: string };
@@ -163,6 +165,7 @@ export const peerMachine = setup({
             input: ({ context }) => ({ name: context.name, link: context.link! }),
           },
           after: { refresh: "refreshing" },
+          on: { REFRESH_REQUESTED: "refreshing" },
         },
         /** Dial side: the same link (same connection id) re-requested before it expires. */
         refreshing: {

@@ -86,6 +86,17 @@ describe("peer machine", () => {
     r.actor.stop();
   });
 
+  it("refreshes the same link when the peer asks (REFRESH_REQUESTED) and reprograms its answer", async () => {
+    const r = run("dial", [conn("link-1"), conn("link-1")]);
+    await until(r.actor, (x) => x.matches({ up: "watching" }));
+    r.actor.send({ type: "REFRESH_REQUESTED" });
+    await until(r.actor, (x) => x.matches({ up: "watching" }) && r.program.calls.length === 2);
+    expect(r.request.calls).toHaveLength(2);
+    // A refresh keeps the link: the second request carries the first answer.
+    expect(r.request.calls[1]?.link?.id).toBe("link-1");
+    r.actor.stop();
+  });
+
   it("accepts: waits for the peer's link, follows it up and down, never dials", async () => {
     const r = run("accept");
     expect(r.actor.getSnapshot().value).toBe("accepting");
