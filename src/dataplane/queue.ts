@@ -51,10 +51,11 @@ export class DataplaneQueue {
     if (this.closed) return Promise.reject(new Error("data-plane queue is closed"));
     return new Promise<void>((resolve, reject) => {
       const previous = this.pending.get(owner);
-      this.pending.set(owner, {
-        items: byKey(items),
-        waiters: [...(previous?.waiters ?? []), { resolve, reject }],
-      });
+      const waiter = { resolve, reject };
+      if (previous) {
+        previous.items = byKey(items);
+        previous.waiters.push(waiter);
+      } else this.pending.set(owner, { items: byKey(items), waiters: [waiter] });
       this.schedule();
     });
   }
@@ -97,11 +98,16 @@ export class DataplaneQueue {
     });
   }
 
-  /** At most one flush waits to start: it takes everything pending when it does. */
+  /**
+   * At most one flush waits to start: it takes everything pending when it does. It starts on the next
+   * turn of the event loop, not at once, so that the changes of every call served in this turn go in
+   * one transaction (an idle p-queue would otherwise run a transaction per change).
+   */
   private schedule(): void {
     if (this.retryTimer || this.flushQueued) return;
     this.flushQueued = true;
-    void this.runner.add(() => {
+    void this.runner.add(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.flushQueued = false;
       return this.flush();
     });
