@@ -1,6 +1,7 @@
 // Waiting on an actor's snapshot with a deadline; errors are gRPC-named so callers can answer with them.
 import type { AnyActorRef, SnapshotFrom } from "xstate";
 import { RequestError } from "../chain/errors.js";
+import { atDeadline } from "./deadlines.js";
 
 /** Resolves with the first snapshot that satisfies `done`, or that is final; rejects at `deadline`. */
 export function settle<A extends AnyActorRef>(
@@ -12,7 +13,7 @@ export function settle<A extends AnyActorRef>(
     const check = (s: SnapshotFrom<A>) => done(s) || (s as { status?: string }).status !== "active";
     const now = actor.getSnapshot() as SnapshotFrom<A>;
     if (check(now)) return resolve(now);
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     const sub = actor.subscribe({
       next: (s: SnapshotFrom<A>) => {
         if (!check(s)) return;
@@ -29,22 +30,20 @@ export function settle<A extends AnyActorRef>(
       },
     });
     const finish = () => {
-      clearTimeout(timer);
+      cancel?.();
       sub.unsubscribe();
     };
     if (Number.isFinite(deadline)) {
-      timer = setTimeout(
-        () => {
-          finish();
-          reject(
-            new RequestError(
-              "DEADLINE_EXCEEDED",
-              "no answer before the deadline; the connection is still being worked on",
-            ),
-          );
-        },
-        Math.max(0, deadline - Date.now()),
-      );
+      cancel = atDeadline(deadline, () => {
+        cancel = undefined;
+        sub.unsubscribe();
+        reject(
+          new RequestError(
+            "DEADLINE_EXCEEDED",
+            "no answer before the deadline; the connection is still being worked on",
+          ),
+        );
+      });
     }
   });
 }
