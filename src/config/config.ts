@@ -145,10 +145,6 @@ export const SETTINGS: readonly Setting[] = [
 /** Settings as they come from a config file, by env name (see file.ts). */
 export type Overrides = Record<string, string>;
 
-export function defaultConfig(): Config {
-  return loadConfig({});
-}
-
 /** Builds the configuration: defaults < file < env. Throws ConfigError naming the bad key. */
 export function loadConfig(env: Record<string, string | undefined>, file: Overrides = {}): Config {
   const config = { extraRoutes: [], prefixSource: "static" } as unknown as Config;

@@ -1,6 +1,4 @@
 // Interface names for links: unique per owner, within Linux's 15-character limit (IFNAMSIZ - 1).
-export const MAX_IFNAME = 15;
-
 /** Murmur3's 32-bit finaliser: spreads every input bit over the output. */
 function mix32(h: number): number {
   let x = h ^ (h >>> 16);

@@ -7,6 +7,7 @@ import type { ConnectionEvents } from "../actors/monitor-events.js";
 import type { NetworkServiceHandler } from "../chain/types.js";
 import { type GrpcUrl, grpcTarget } from "../config/parse.js";
 import type { Logger } from "../log.js";
+import { bindServer } from "../util/grpc.js";
 import { HealthService } from "./gen/grpc/health/v1/health.js";
 import { MonitorConnectionService } from "./gen/networkservice/connection.js";
 import { NetworkServiceService } from "./gen/networkservice/networkservice.js";
@@ -22,7 +23,8 @@ export interface EndpointServer {
   close(options?: { force?: boolean }): Promise<void>;
 }
 
-/** Binds a grpc-js server to each URL; a stale unix socket file is replaced. */
+/** Binds a grpc-js server to each URL (bindServer retries a just-released address); a stale unix
+ * socket file is replaced. Returns the bound URLs, TCP port 0 resolved. */
 export async function bindAll(server: grpc.Server, listenOn: GrpcUrl[]): Promise<string[]> {
   const urls: string[] = [];
   for (const url of listenOn) {
@@ -30,12 +32,8 @@ export async function bindAll(server: grpc.Server, listenOn: GrpcUrl[]): Promise
       mkdirSync(dirname(url.path), { recursive: true });
       rmSync(url.path, { force: true });
     }
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(grpcTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
-    );
-    urls.push(url.kind === "unix" ? `unix://${url.path}` : `tcp://${grpcTarget({ ...url, port })}`);
+    const bound = await bindServer(server, grpcTarget(url));
+    urls.push(url.kind === "unix" ? `unix://${url.path}` : `tcp://${bound}`);
   }
   return urls;
 }
