@@ -1,4 +1,5 @@
 // Interface names for links: unique per owner, within Linux's 15-character limit (IFNAMSIZ - 1).
+
 /** Murmur3's 32-bit finaliser: spreads every input bit over the output. */
 function mix32(h: number): number {
   let x = h ^ (h >>> 16);
