@@ -11,9 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { Mechanism } from "../../src/grpc/gen/networkservice/connection.js";
+import type { Mechanism } from "../../src/grpc/gen/networkservice/connection.js";
 import { NetworkServiceClient } from "../../src/grpc/gen/networkservice/networkservice.js";
 import { closeOn, nscRequest, requestOn } from "../support/endpoint.js";
+import { echoMethod } from "./request-servers.mjs";
 
 const int = (name: string, fallback: number, max: number) =>
   Math.min(Math.max(Number(process.env[name] ?? fallback) || fallback, 1), max);
@@ -25,69 +26,11 @@ const TARGET = 0.6;
 /** The whole run is bounded: children are killed and the bench fails after this. */
 const LIMIT_MS = 300_000;
 
-// A small message, as in the reference measurement: short strings and one map entry.
-const ECHO_METHOD = {
-  path: "/bench.Echo/Echo",
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (m: Mechanism) => Buffer.from(Mechanism.encode(m).finish()),
-  requestDeserialize: (b: Buffer) => Mechanism.decode(b),
-  responseSerialize: (m: Mechanism) => Buffer.from(Mechanism.encode(m).finish()),
-  responseDeserialize: (b: Buffer) => Mechanism.decode(b),
-} as const;
 const ECHO_MESSAGE: Mechanism = {
   cls: "LOCAL",
   type: "KERNEL-0123456789abcdefghijklmnop",
   parameters: { name: "nsc-x" },
 };
-
-// ---- children -------------------------------------------------------------------------------
-
-async function serveEcho(socket: string): Promise<void> {
-  const server = new grpc.Server();
-  server.addService({ Echo: ECHO_METHOD } as grpc.ServiceDefinition, {
-    Echo: (call: grpc.ServerUnaryCall<Mechanism, Mechanism>, cb: grpc.sendUnaryData<Mechanism>) =>
-      cb(null, call.request),
-  });
-  await new Promise<void>((resolve, reject) =>
-    server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (e) =>
-      e ? reject(e) : resolve(),
-    ),
-  );
-  answerCpu();
-  process.send!({ ready: `unix://${socket}` });
-}
-
-/** Children report their CPU time on request: server-side cost per RPC, whatever the machine's load. */
-function answerCpu(): void {
-  process.on("message", (m: { cpu?: boolean }) => {
-    if (m.cpu) {
-      const u = process.cpuUsage();
-      process.send!({ cpuMicros: u.user + u.system });
-    }
-  });
-}
-
-async function serveNse(socket: string): Promise<void> {
-  const { loadConfig } = await import("../../src/config/config.js");
-  const { MemoryDataplane } = await import("../../src/dataplane/memory.js");
-  const { silentLogger } = await import("../../src/log.js");
-  const { startNse } = await import("../../src/nse.js");
-  const config = loadConfig({
-    NSM_NAME: "nse-bench",
-    NSM_SERVICE_NAMES: "vl3-test",
-    NSM_LISTEN_ON: `unix://${socket}`,
-    NSM_DEBUG_LISTEN_ON: "",
-    NSM_PREFIX_POOL: "172.16.0.0/16",
-    NSM_PREFIX_LEN: "20",
-  });
-  const nse = await startNse(config, { log: silentLogger(), dataplane: new MemoryDataplane() });
-  process.on("message", (m: { stop?: boolean }) => {
-    if (m.stop) void nse.stop().then(() => process.exit(0));
-  });
-  answerCpu();
-  process.send!({ ready: nse.url });
-}
 
 // ---- parent -----------------------------------------------------------------------------------
 
@@ -97,8 +40,8 @@ function start(role: "echo" | "nse", socket: string): Promise<{ child: ChildProc
     role === "nse" && process.env.BENCH_CPU_PROF
       ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [];
-  const child = fork(fileURLToPath(import.meta.url), [role, socket], {
-    execArgv: ["--import", "tsx", ...prof],
+  const child = fork(fileURLToPath(new URL("./request-servers.mjs", import.meta.url)), [role, socket], {
+    execArgv: prof,
   });
   return new Promise((resolve, reject) => {
     child.once("message", (m: { ready: string }) => resolve({ child, target: m.ready }));
@@ -160,7 +103,10 @@ async function measure(
 }
 
 async function measureEcho(server: ChildProcess, target: string): Promise<Measured> {
-  const Client = grpc.makeGenericClientConstructor({ Echo: ECHO_METHOD } as grpc.ServiceDefinition, "Echo");
+  const Client = grpc.makeGenericClientConstructor(
+    { Echo: await echoMethod() } as grpc.ServiceDefinition,
+    "Echo",
+  );
   const client = new Client(target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     Echo(m: Mechanism, cb: (e: grpc.ServiceError | null, r: Mechanism) => void): void;
   };
@@ -223,11 +169,7 @@ async function main(): Promise<void> {
   }
 }
 
-const [role, socket] = process.argv.slice(2);
-if (role === "echo") void serveEcho(socket!);
-else if (role === "nse") void serveNse(socket!);
-else
-  main().catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

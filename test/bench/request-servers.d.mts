@@ -1,0 +1,5 @@
+import type { MethodDefinition } from "@grpc/grpc-js";
+import type { Mechanism } from "../../src/grpc/gen/networkservice/connection.js";
+
+/** The echo's method, with the same codec in both directions. */
+export function echoMethod(): Promise<MethodDefinition<Mechanism, Mechanism>>;

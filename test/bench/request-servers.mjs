@@ -1,0 +1,66 @@
+// The two servers of bench:request, each run by plain Node in a forked child process from the
+// compiled dist/ (what the image runs), so neither pays for on-the-fly TypeScript transforms.
+//   node test/bench/request-servers.mjs echo|nse <socket>
+// Each sends {ready: target} when serving, answers {cpu: true} with its CPU time, and exits on {stop: true}.
+import * as grpc from "@grpc/grpc-js";
+
+const dist = (path) => import(new URL(`../../dist/src/${path}`, import.meta.url).href);
+
+/** The echo's method: a small message (short strings and one map entry) encoded both ways. */
+export async function echoMethod() {
+  const { Mechanism } = await dist("grpc/gen/networkservice/connection.js");
+  const codec = {
+    serialize: (m) => Buffer.from(Mechanism.encode(m).finish()),
+    deserialize: (b) => Mechanism.decode(b),
+  };
+  return {
+    path: "/bench.Echo/Echo",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: codec.serialize,
+    requestDeserialize: codec.deserialize,
+    responseSerialize: codec.serialize,
+    responseDeserialize: codec.deserialize,
+  };
+}
+
+async function serveEcho(socket) {
+  const server = new grpc.Server();
+  server.addService({ Echo: await echoMethod() }, { Echo: (call, cb) => cb(null, call.request) });
+  await new Promise((resolve, reject) =>
+    server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (e) =>
+      e ? reject(e) : resolve(),
+    ),
+  );
+  return { target: `unix://${socket}`, stop: async () => server.forceShutdown() };
+}
+
+async function serveNse(socket) {
+  const { loadConfig } = await dist("config/config.js");
+  const { MemoryDataplane } = await dist("dataplane/memory.js");
+  const { silentLogger } = await dist("log.js");
+  const { startNse } = await dist("nse.js");
+  const config = loadConfig({
+    NSM_NAME: "nse-bench",
+    NSM_SERVICE_NAMES: "vl3-test",
+    NSM_LISTEN_ON: `unix://${socket}`,
+    NSM_DEBUG_LISTEN_ON: "",
+    NSM_PREFIX_POOL: "172.16.0.0/16",
+    NSM_PREFIX_LEN: "20",
+  });
+  const nse = await startNse(config, { log: silentLogger(), dataplane: new MemoryDataplane() });
+  return { target: nse.url, stop: () => nse.stop() };
+}
+
+const [role, socket] = process.argv.slice(2);
+if (role === "echo" || role === "nse") {
+  const server = await (role === "echo" ? serveEcho(socket) : serveNse(socket));
+  process.on("message", (m) => {
+    if (m.cpu) {
+      const u = process.cpuUsage();
+      process.send({ cpuMicros: u.user + u.system });
+    }
+    if (m.stop) void server.stop().then(() => process.exit(0));
+  });
+  process.send({ ready: server.target });
+}
