@@ -1,6 +1,6 @@
 // The real effects of a connection actor: IP context from the endpoint's IPAM, programming through
 // the data-plane queue, monitor events. Given to the pure connection machine with `provide`.
-import { fromPromise } from "xstate";
+import type { AnyActorRef } from "xstate";
 import { RequestError } from "../chain/errors.js";
 import { linkItems } from "../dataplane/items.js";
 import { linkInterface } from "../dataplane/names.js";
@@ -8,7 +8,11 @@ import type { DataplaneQueue } from "../dataplane/queue.js";
 import { type Connection, State } from "../grpc/gen/networkservice/connection.js";
 import type { IPContext } from "../grpc/gen/networkservice/connectioncontext.js";
 import { PoolExhaustedError } from "../ipam/errors.js";
-import { type AllocateInput, connectionMachine, type ProgramInput } from "../machines/connection.machine.js";
+import {
+  type AllocateInput,
+  type ConnectionEvent,
+  connectionMachine,
+} from "../machines/connection.machine.js";
 import type { ExpiryTimers } from "./expiry.js";
 import { clientIpContext, peerIpContext, type Vl3Addressing } from "./ip-context.js";
 import type { ConnectionEvents } from "./monitor-events.js";
@@ -53,20 +57,38 @@ export function answerFor(input: AllocateInput, deps: ConnectionEffectsDeps): Co
   };
 }
 
+/** A data-plane answer for an actor that may have been stopped meanwhile (the endpoint aborted). */
+function answer(self: AnyActorRef, event: ConnectionEvent): void {
+  if (self.getSnapshot().status === "active") self.send(event);
+}
+
 export function connectionEffects(deps: ConnectionEffectsDeps) {
   return connectionMachine.provide({
-    actors: {
-      allocate: fromPromise(async ({ input }: { input: AllocateInput }) => answerFor(input, deps)),
-      program: fromPromise(async ({ input }: { input: ProgramInput }) => {
+    actions: {
+      // IPAM is synchronous: the answer is queued for the actor as soon as this step is over.
+      allocate: ({ self }, input) => {
+        let result: ConnectionEvent;
+        try {
+          result = { type: "ALLOCATED", connection: answerFor(input, deps) };
+        } catch (error) {
+          result = { type: "ALLOCATION_FAILED", error };
+        }
+        self.send(result);
+      },
+      program: ({ self }, input) => {
         const pool = deps.addressing().pool.toString();
         const items = linkItems(input.connection, linkInterface(input.kind, input.id), "server", [pool]);
-        await deps.queue.set(input.id, items);
-      }),
-      unprogram: fromPromise(async ({ input }: { input: { id: string; kind: "client" | "peer" } }) => {
-        await deps.queue.remove(input.id);
-      }),
-    },
-    actions: {
+        deps.queue.set(input.id, items).then(
+          () => answer(self, { type: "PROGRAMMED" }),
+          (error) => answer(self, { type: "PROGRAMMING_FAILED", error }),
+        );
+      },
+      unprogram: ({ self }, input) => {
+        deps.queue.remove(input.id).then(
+          () => answer(self, { type: "UNPROGRAMMED" }),
+          (error) => answer(self, { type: "UNPROGRAMMING_FAILED", error }),
+        );
+      },
       notifyUpdate: ({ context }, params) => {
         deps.events.update({
           ...params.connection,

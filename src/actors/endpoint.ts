@@ -11,11 +11,12 @@ import { AddressPool } from "../ipam/address-pool.js";
 import { parseCidr } from "../ipam/cidr.js";
 import type { Logger } from "../log.js";
 import type { ConnectionKind } from "../machines/connection.machine.js";
-import { endpointMachine } from "../machines/endpoint.machine.js";
+import { connectionActorId, endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { KeyedSerial } from "../util/keyed-serial.js";
+import { ConnectionActors } from "./connection-actors.js";
 import { connectionEffects } from "./connection-effects.js";
 import { ExpiryTimers } from "./expiry.js";
 import type { Vl3Addressing } from "./ip-context.js";
@@ -43,6 +44,7 @@ export class Endpoint implements Observable {
   readonly queue: DataplaneQueue;
   private readonly tracker: ActorTracker;
   private readonly actor: Actor<typeof endpointMachine>;
+  private readonly connections: ConnectionActors;
   /** One request or close at a time per connection id, in arrival order. */
   private readonly serial = new KeyedSerial();
   private readonly expiry = new ExpiryTimers();
@@ -61,17 +63,26 @@ export class Endpoint implements Observable {
       log: log.child({ component: "dataplane" }),
       onSignal: (s) => this.tracker.emit(s),
     });
+    const connection = connectionEffects({
+      name: config.name,
+      addressing: () => this.addressing(),
+      queue: this.queue,
+      events: this.events,
+      expiry: this.expiry,
+      onIpamChange: () => this.signalIpam(),
+      onLink: (conn, up) => this.peerLink(conn, up),
+    });
+    this.connections = new ConnectionActors(connection, {
+      onStart: (ref) => this.tracker.track(ref),
+      onEnd: (id, error) => {
+        if (error) log.error({ err: error, connection: id }, "connection actor broke");
+        this.actor.send({ type: "CONNECTION.ENDED", id });
+      },
+      inspect: o.inspect,
+    });
     const machine = endpointMachine.provide({
+      actions: this.connections.actions(),
       actors: {
-        connection: connectionEffects({
-          name: config.name,
-          addressing: () => this.addressing(),
-          queue: this.queue,
-          events: this.events,
-          expiry: this.expiry,
-          onIpamChange: () => this.signalIpam(),
-          onLink: (conn, up) => this.peerLink(conn, up),
-        }),
         peer: peerEffects({
           links: o.peerLinks ?? noPeerLinks,
           queue: this.queue,
@@ -159,16 +170,18 @@ export class Endpoint implements Observable {
   request(kind: ConnectionKind, conn: Connection, lifetimeMs: number, deadline: number): Promise<Connection> {
     return this.serial.run(conn.id, async () => {
       this.assertServing();
-      let ref = this.connectionRef(conn.id);
+      let ref = this.connections.get(conn.id);
       const busy = ref?.getSnapshot();
-      if (ref && (busy?.matches("closing") || busy?.status === "done")) {
+      if (ref && (busy?.matches("closing") || busy?.status !== "active")) {
         await untilDone(ref, deadline);
         ref = undefined;
       }
-      this.actor.send({ type: "CONNECTION.REQUEST", id: conn.id, kind, request: conn, lifetimeMs });
-      ref = this.connectionRef(conn.id);
-      this.tracker.track(ref);
-      if (!ref) throw new RequestError("UNAVAILABLE", "endpoint is not serving");
+      if (ref) ref.send({ type: "REQUEST", request: conn, lifetimeMs });
+      else {
+        const open = { type: "CONNECTION.OPEN", id: conn.id, kind, request: conn, lifetimeMs } as const;
+        ref = this.connections.startedBy(conn.id, () => this.actor.send(open));
+        if (!ref) throw new RequestError("UNAVAILABLE", "endpoint is not serving");
+      }
       const generation = ref.getSnapshot().context.generation;
       const s = await settle(ref, (x) => (x.context.answer?.generation ?? 0) >= generation, deadline);
       const answer = s.context.answer;
@@ -184,9 +197,9 @@ export class Endpoint implements Observable {
   /** Closes a connection; closing one that is not there is not an error. */
   close(id: string, deadline: number): Promise<void> {
     return this.serial.run(id, async () => {
-      const ref = this.connectionRef(id);
+      const ref = this.connections.running(id);
       if (!ref) return;
-      this.actor.send({ type: "CONNECTION.CLOSE", id });
+      ref.send({ type: "CLOSE" });
       await untilDone(ref, deadline);
     });
   }
@@ -196,8 +209,7 @@ export class Endpoint implements Observable {
     this.actor.send({ type: "PEER.FOUND", name, url, role });
     this.tracker.track(this.actor.getSnapshot().context.peers[name]);
     // The peer may have dialled us before we heard of it: its link is already up.
-    const connections = this.actor.getSnapshot().context.connections;
-    if (role === "accept" && servedLinks(connections, name, { established: true }).length > 0) {
+    if (role === "accept" && servedLinks(this.connections.values(), name, { established: true }).length > 0) {
       this.actor.send({ type: "PEER.LINK", name, up: true });
     }
   }
@@ -220,6 +232,7 @@ export class Endpoint implements Observable {
       (e) => this.o.log.warn({ err: e }, "endpoint did not drain in time"),
     );
     this.actor.stop();
+    this.connections.stopAll();
     this.expiry.clear();
     await this.o.prefixSource.stop({ release: options.releasePrefix });
     await this.queue.close();
@@ -231,6 +244,7 @@ export class Endpoint implements Observable {
     this.stopping = true;
     this.unsubscribePrefix?.();
     this.actor.stop();
+    this.connections.stopAll();
     this.expiry.clear();
     await this.o.prefixSource.stop({ release: false });
     await this.queue.close();
@@ -238,7 +252,7 @@ export class Endpoint implements Observable {
   }
 
   tree(): ActorView {
-    return buildTree(this.actor, this.tracker, {
+    return buildTree(this.actor, [...this.connections.values()], this.tracker, {
       name: this.name,
       prefix: this.prefix,
       address: this.selfAddress,
@@ -264,11 +278,9 @@ export class Endpoint implements Observable {
   }
 
   private childRef(id: string): AnyActorRef | undefined {
+    const connection = id.startsWith(connectionActorId("")) ? id.slice(connectionActorId("").length) : "";
+    if (connection) return this.connections.get(connection);
     return (this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
-  }
-
-  private connectionRef(id: string) {
-    return this.actor.getSnapshot().context.connections[id];
   }
 
   private assertServing(): void {
@@ -280,8 +292,9 @@ export class Endpoint implements Observable {
   private peerLink(conn: Connection, up: boolean): void {
     const name = conn.labels[PEER_REQUEST_LABEL];
     if (!name) return;
-    const connections = this.actor.getSnapshot().context.connections;
-    const others = servedLinks(connections, name, { established: up }).filter((id) => id !== conn.id);
+    const others = servedLinks(this.connections.values(), name, { established: up }).filter(
+      (id) => id !== conn.id,
+    );
     if (up) {
       // The peer's new link replaces any older one (it restarted): close those, routes and all.
       for (const id of others) void this.close(id, Date.now() + 10_000).catch(() => {});
@@ -293,7 +306,7 @@ export class Endpoint implements Observable {
 
   private async closeServedLinks(peer: string): Promise<void> {
     const deadline = Date.now() + 10_000;
-    const ids = servedLinks(this.actor.getSnapshot().context.connections, peer);
+    const ids = servedLinks(this.connections.values(), peer);
     await Promise.all(ids.map((id) => this.close(id, deadline)));
   }
 

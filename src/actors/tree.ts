@@ -31,11 +31,12 @@ function view(
 
 export function buildTree(
   actor: Actor<typeof endpointMachine>,
+  connectionRefs: AnyActorRef[],
   tracker: ActorTracker,
   info: { name: string; prefix?: string; address?: string },
 ): ActorView {
   const s = actor.getSnapshot();
-  const connections = Object.values(s.context.connections).map((ref) =>
+  const connections = connectionRefs.map((ref) =>
     view(ref, tracker, ({ context }) => {
       const c = context as ConnectionContext;
       const conn = c.committed ?? c.pending ?? c.request;

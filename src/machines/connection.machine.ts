@@ -1,6 +1,6 @@
 // The lifecycle of one connection served by this NSE: an NSC's, or a dialling peer NSE's.
 // Pure: addresses, programming and notifications are actors/actions the runtime provides.
-import { assign, fromPromise, setup } from "xstate";
+import { assign, setup } from "xstate";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 
 export type ConnectionKind = "client" | "peer";
@@ -43,7 +43,14 @@ export type ConnectionEvent =
   /** The previous path segment's lifetime ran out without a refresh (the runtime's expiry timer). */
   | { type: "EXPIRED" }
   | { type: "PREFIX_CHANGED" }
-  | { type: "DATAPLANE_LOST" };
+  | { type: "DATAPLANE_LOST" }
+  // What the runtime's effects (the allocate, program and unprogram actions) answer, once each.
+  | { type: "ALLOCATED"; connection: Connection }
+  | { type: "ALLOCATION_FAILED"; error: unknown }
+  | { type: "PROGRAMMED" }
+  | { type: "PROGRAMMING_FAILED"; error: unknown }
+  | { type: "UNPROGRAMMED" }
+  | { type: "UNPROGRAMMING_FAILED"; error: unknown };
 
 /** Input of the `allocate` actor: build the IP context for `request` (from IPAM). */
 export interface AllocateInput {
@@ -68,6 +75,17 @@ const allocateInput = ({ context }: { context: ConnectionContext }): AllocateInp
   committed: context.committed,
 });
 
+const programInput = ({ context }: { context: ConnectionContext }): ProgramInput => ({
+  id: context.id,
+  kind: context.kind,
+  connection: context.pending!,
+});
+
+/** The error a failure event carries. */
+const errorOf = ({ event }: { event: ConnectionEvent }) => ({
+  error: "error" in event ? event.error : event,
+});
+
 /** Errors carry a gRPC status name (INVALID_ARGUMENT, RESOURCE_EXHAUSTED...) for the answer. */
 function describe(error: unknown): { code: string; message: string } {
   const e = error as { code?: string; message?: string };
@@ -80,18 +98,12 @@ export const connectionMachine = setup({
     events: {} as ConnectionEvent,
     input: {} as ConnectionInput,
   },
-  actors: {
-    allocate: fromPromise<Connection, AllocateInput>(async () => {
-      throw new Error("allocate is provided by the runtime");
-    }),
-    program: fromPromise<void, ProgramInput>(async () => {
-      throw new Error("program is provided by the runtime");
-    }),
-    unprogram: fromPromise<void, { id: string; kind: ConnectionKind }>(async () => {
-      throw new Error("unprogram is provided by the runtime");
-    }),
-  },
   actions: {
+    // Provided by the runtime, each answered by an event: ALLOCATED or ALLOCATION_FAILED (IPAM),
+    // PROGRAMMED or PROGRAMMING_FAILED, UNPROGRAMMED or UNPROGRAMMING_FAILED (the data plane).
+    allocate: (_, _params: AllocateInput) => {},
+    program: (_, _params: ProgramInput) => {},
+    unprogram: (_, _params: { id: string; kind: ConnectionKind }) => {},
     // Provided by the runtime: monitor events and IPAM release.
     notifyUpdate: (_, _params: { connection: Connection; refreshRequested: boolean }) => {},
     notifyDelete: (_, _params: { connection: Connection }) => {},
@@ -112,6 +124,8 @@ export const connectionMachine = setup({
         answer: { generation: context.generation, ok: false, code, message },
       };
     }),
+    holdPending: assign(({ event }) => (event.type === "ALLOCATED" ? { pending: event.connection } : {})),
+    noteError: assign((_, params: { error: unknown }) => ({ lastError: describe(params.error).message })),
     acceptRequest: assign(({ context, event }) => {
       if (event.type !== "REQUEST") return {};
       return { request: event.request, lifetimeMs: event.lifetimeMs, generation: context.generation + 1 };
@@ -140,35 +154,23 @@ export const connectionMachine = setup({
   initial: "requesting",
   states: {
     requesting: {
-      invoke: {
-        src: "allocate",
-        input: allocateInput,
-        onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
-        onError: {
-          target: "failed",
-          actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
-        },
+      entry: { type: "allocate", params: allocateInput },
+      on: {
+        ALLOCATED: { target: "programming", actions: "holdPending" },
+        ALLOCATION_FAILED: { target: "failed", actions: { type: "answerError", params: errorOf } },
+        CLOSE: "closing",
       },
-      on: { CLOSE: "closing" },
     },
     programming: {
-      invoke: {
-        src: "program",
-        input: ({ context }) => ({ id: context.id, kind: context.kind, connection: context.pending! }),
-        onDone: { target: "up", actions: "answerOk" },
-        onError: [
-          {
-            guard: "isFirstRequest",
-            target: "failed",
-            actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
-          },
-          {
-            target: "closing",
-            actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
-          },
+      entry: { type: "program", params: programInput },
+      on: {
+        PROGRAMMED: { target: "up", actions: "answerOk" },
+        PROGRAMMING_FAILED: [
+          { guard: "isFirstRequest", target: "failed", actions: { type: "answerError", params: errorOf } },
+          { target: "closing", actions: { type: "answerError", params: errorOf } },
         ],
+        CLOSE: "closing",
       },
-      on: { CLOSE: "closing" },
     },
     up: {
       entry: [
@@ -193,24 +195,20 @@ export const connectionMachine = setup({
       },
     },
     refreshing: {
-      invoke: {
-        src: "allocate",
-        input: allocateInput,
-        onDone: [
+      entry: { type: "allocate", params: allocateInput },
+      on: {
+        ALLOCATED: [
           {
-            guard: { type: "unchanged", params: ({ event }) => ({ connection: event.output }) },
+            guard: { type: "unchanged", params: ({ event }) => ({ connection: event.connection }) },
             target: "up",
-            actions: [assign({ pending: ({ event }) => event.output }), "answerOk"],
+            actions: ["holdPending", "answerOk"],
           },
-          { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
+          { target: "programming", actions: "holdPending" },
         ],
         // A refresh that cannot be served leaves the connection as it was; the caller gets the error.
-        onError: {
-          target: "up",
-          actions: { type: "answerError", params: ({ event }) => ({ error: event.error }) },
-        },
+        ALLOCATION_FAILED: { target: "up", actions: { type: "answerError", params: errorOf } },
+        CLOSE: "closing",
       },
-      on: { CLOSE: "closing" },
     },
     healing: {
       initial: "allocating",
@@ -218,52 +216,36 @@ export const connectionMachine = setup({
       on: { CLOSE: "#connection.closing", REQUEST: { actions: "acceptRequest" } },
       states: {
         allocating: {
-          invoke: {
-            src: "allocate",
-            input: allocateInput,
-            onDone: { target: "programming", actions: assign({ pending: ({ event }) => event.output }) },
-            onError: {
+          entry: { type: "allocate", params: allocateInput },
+          on: {
+            ALLOCATED: { target: "programming", actions: "holdPending" },
+            ALLOCATION_FAILED: {
               target: "#connection.closing",
-              actions: assign({ lastError: ({ event }) => describe(event.error).message }),
+              actions: { type: "noteError", params: errorOf },
             },
           },
         },
         programming: {
-          invoke: {
-            src: "program",
-            input: ({ context }) => ({ id: context.id, kind: context.kind, connection: context.pending! }),
-            onDone: {
+          entry: { type: "program", params: programInput },
+          on: {
+            PROGRAMMED: {
               target: "#connection.up",
               // Tell the NSC to re-request: its addresses or routes changed under it.
-              actions: [
-                assign(({ context }) => ({
-                  committed: context.pending,
-                  pending: undefined,
-                  refreshRequested: true,
-                })),
-                "answerOk",
-              ],
+              actions: [assign({ refreshRequested: true }), "answerOk"],
             },
-            onError: {
-              target: "waiting",
-              actions: assign({ lastError: ({ event }) => describe(event.error).message }),
-            },
+            PROGRAMMING_FAILED: { target: "waiting", actions: { type: "noteError", params: errorOf } },
           },
         },
         waiting: { after: { healRetry: "allocating" } },
       },
     },
     closing: {
-      invoke: {
-        src: "unprogram",
-        input: ({ context }) => ({ id: context.id, kind: context.kind }),
-        onDone: "closed",
-        onError: {
-          target: "closed",
-          actions: assign({ lastError: ({ event }) => describe(event.error).message }),
-        },
+      entry: { type: "unprogram", params: ({ context }) => ({ id: context.id, kind: context.kind }) },
+      on: {
+        UNPROGRAMMED: "closed",
+        UNPROGRAMMING_FAILED: { target: "closed", actions: { type: "noteError", params: errorOf } },
+        CLOSE: {},
       },
-      on: { CLOSE: {} },
     },
     closed: {
       type: "final",

@@ -1,9 +1,12 @@
-// The endpoint supervisor: spawns one connection actor per connection id and one peer actor per
-// remote vL3 NSE, routes events to them, and drains them all on shutdown. Pure: the start-up work
-// (prefix, data-plane resync) and each child's effects are provided by the runtime.
+// The endpoint supervisor: starts one connection actor per connection id and one peer actor per
+// remote vL3 NSE, tells them about prefix and data-plane changes, and drains them all on shutdown.
+// Pure: the start-up work (prefix, data-plane resync) and each child's effects are provided by the
+// runtime. Connection actors are started and told through runtime actions and counted here, not
+// kept as this machine's children: XState copies a machine's children on every spawn and stop, which
+// made each Request cost time in proportion to the connections held (1,000 held: seven times slower).
 import { type ActorRefFrom, assign, enqueueActions, fromPromise, sendTo, setup, stopChild } from "xstate";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
-import { type ConnectionKind, connectionMachine } from "./connection.machine.js";
+import type { ConnectionEvent, ConnectionInput, ConnectionKind } from "./connection.machine.js";
 import { type PeerRole, peerMachine } from "./peer.machine.js";
 
 export interface EndpointInput {
@@ -12,15 +15,18 @@ export interface EndpointInput {
 }
 
 export interface EndpointContext extends EndpointInput {
-  connections: Record<string, ActorRefFrom<typeof connectionMachine>>;
+  /** How many connection actors are running (started and not yet closed or failed). */
+  connections: number;
   peers: Record<string, ActorRefFrom<typeof peerMachine>>;
   prefix?: string;
   lastError?: string;
 }
 
 export type EndpointEvent =
-  | { type: "CONNECTION.REQUEST"; id: string; kind: ConnectionKind; request: Connection; lifetimeMs: number }
-  | { type: "CONNECTION.CLOSE"; id: string }
+  /** A request for a connection id that has no actor yet (the runtime routes the others to theirs). */
+  | { type: "CONNECTION.OPEN"; id: string; kind: ConnectionKind; request: Connection; lifetimeMs: number }
+  /** A connection actor reached closed or failed, or broke. */
+  | { type: "CONNECTION.ENDED"; id: string }
   | { type: "PEER.FOUND"; name: string; url: string; role: PeerRole }
   | { type: "PEER.LOST"; name: string }
   | { type: "PEER.LINK"; name: string; up: boolean; reason?: string }
@@ -31,12 +37,17 @@ export type EndpointEvent =
 export const connectionActorId = (id: string) => `connection/${id}`;
 export const peerActorId = (name: string) => `peer/${name}`;
 
-const CHILD_PREFIX = "xstate.done.actor.";
+const DONE = "xstate.done.actor.";
+
+/** The name of a peer actor's done event. */
+function endedPeer(type: string): string | undefined {
+  const prefix = DONE + peerActorId("");
+  return type.startsWith(prefix) ? type.slice(prefix.length) : undefined;
+}
 
 /**
- * A copy of a record of children by id, with `key` set to `value` (or removed). The copy has a null
- * prototype, which keeps V8 from making a hidden class per new key (ids are unique): with spread
- * copies, each spawn and stop cost grew steeply with the number of connections held.
+ * A copy of a record of children by name, with `key` set to `value` (or removed). The copy has a null
+ * prototype, which keeps V8 from making a hidden class per new key.
  */
 function withEntry<T>(record: Record<string, T>, key: string, value?: T): Record<string, T> {
   const copy: Record<string, T> = Object.create(null);
@@ -52,48 +63,43 @@ export const endpointMachine = setup({
     input: {} as EndpointInput,
   },
   actors: {
-    connection: connectionMachine,
     peer: peerMachine,
     /** Claims the prefix and resyncs the data plane; resolves with the prefix. */
     start: fromPromise<string, { name: string }>(async () => {
       throw new Error("start is provided by the runtime");
     }),
   },
-  guards: {
-    hasConnection: ({ context, event }) => "id" in event && context.connections[event.id] !== undefined,
-    hasPeer: ({ context, event }) => "name" in event && context.peers[event.name] !== undefined,
-    childDone: ({ event }) => (event.type as string).startsWith(CHILD_PREFIX),
-    drained: ({ context }) =>
-      Object.keys(context.connections).length === 0 && Object.keys(context.peers).length === 0,
-  },
   actions: {
-    // Drops the reference and the finished child itself, so long-lived endpoints do not accumulate them.
-    // The child's id names its entry (connection/<id>, peer/<name>): no scan of every child.
-    forgetChild: enqueueActions(({ context, event, enqueue }) => {
-      const childId = (event.type as string).slice(CHILD_PREFIX.length);
-      const connection = childId.slice(connectionActorId("").length);
-      const peer = childId.slice(peerActorId("").length);
-      if (context.connections[connection]?.id === childId) {
-        enqueue.assign({ connections: withEntry(context.connections, connection) });
-      } else if (context.peers[peer]?.id === childId) {
-        enqueue.assign({ peers: withEntry(context.peers, peer) });
-      }
-      enqueue(stopChild(childId));
-    }),
-    broadcast: enqueueActions(({ context, enqueue }, params: { toConnections: object; toPeers: object }) => {
-      for (const ref of Object.values(context.connections))
-        enqueue.sendTo(ref, params.toConnections as never);
-      for (const ref of Object.values(context.peers)) enqueue.sendTo(ref, params.toPeers as never);
-    }),
+    // Provided by the runtime, which holds the connection actors by id and sends CONNECTION.ENDED
+    // when one ends: start one (the connection machine), send an event to every one, stop them all.
+    startConnection: (_, _params: { input: ConnectionInput }) => {},
+    tellConnections: (_, _params: { event: ConnectionEvent }) => {},
+    stopConnections: () => {},
+  },
+  guards: {
+    hasPeer: ({ context, event }) => "name" in event && context.peers[event.name] !== undefined,
+    peerEnded: ({ event }) => endedPeer(event.type) !== undefined,
+    drained: ({ context }) => context.connections === 0 && Object.keys(context.peers).length === 0,
   },
 }).createMachine({
   id: "endpoint",
-  // Null prototypes: an id such as "constructor" names nothing until it is spawned.
-  context: ({ input }) => ({ ...input, connections: Object.create(null), peers: Object.create(null) }),
+  // A null prototype: a name such as "constructor" names no peer until it is spawned.
+  context: ({ input }) => ({ ...input, connections: 0, peers: Object.create(null) }),
   initial: "starting",
   on: {
-    // A child that reached a final state (closed, failed) is forgotten.
-    "*": { guard: "childDone", actions: "forgetChild" },
+    // Only actors it started end: the count never goes below zero.
+    "CONNECTION.ENDED": {
+      guard: ({ context }) => context.connections > 0,
+      actions: assign({ connections: ({ context }) => context.connections - 1 }),
+    },
+    "*": {
+      // Drops a peer actor that finished, reference and child, so long-lived endpoints keep none.
+      guard: "peerEnded",
+      actions: [
+        assign({ peers: ({ context, event }) => withEntry(context.peers, endedPeer(event.type)!) }),
+        stopChild(({ event }) => peerActorId(endedPeer(event.type)!)),
+      ],
+    },
   },
   states: {
     starting: {
@@ -112,40 +118,21 @@ export const endpointMachine = setup({
     },
     serving: {
       on: {
-        "CONNECTION.REQUEST": [
-          {
-            guard: "hasConnection",
-            actions: sendTo(
-              ({ context, event }) => context.connections[event.id]!,
-              ({ event }) => ({
-                type: "REQUEST" as const,
-                request: event.request,
-                lifetimeMs: event.lifetimeMs,
+        "CONNECTION.OPEN": {
+          actions: [
+            {
+              type: "startConnection",
+              params: ({ event }) => ({
+                input: {
+                  id: event.id,
+                  kind: event.kind,
+                  request: event.request,
+                  lifetimeMs: event.lifetimeMs,
+                },
               }),
-            ),
-          },
-          {
-            actions: assign({
-              connections: ({ context, event, spawn }) =>
-                withEntry(
-                  context.connections,
-                  event.id,
-                  spawn("connection", {
-                    id: connectionActorId(event.id),
-                    input: {
-                      id: event.id,
-                      kind: event.kind,
-                      request: event.request,
-                      lifetimeMs: event.lifetimeMs,
-                    },
-                  }),
-                ),
-            }),
-          },
-        ],
-        "CONNECTION.CLOSE": {
-          guard: "hasConnection",
-          actions: sendTo(({ context, event }) => context.connections[event.id]!, { type: "CLOSE" }),
+            },
+            assign({ connections: ({ context }) => context.connections + 1 }),
+          ],
         },
         "PEER.FOUND": [
           {
@@ -186,43 +173,43 @@ export const endpointMachine = setup({
         "PREFIX.CHANGED": {
           actions: [
             assign({ prefix: ({ event }) => event.prefix }),
-            {
-              type: "broadcast",
-              params: { toConnections: { type: "PREFIX_CHANGED" }, toPeers: { type: "PREFIX_CHANGED" } },
-            },
+            { type: "tellConnections", params: { event: { type: "PREFIX_CHANGED" } } },
+            enqueueActions(({ context, enqueue }) => {
+              for (const ref of Object.values(context.peers)) enqueue.sendTo(ref, { type: "PREFIX_CHANGED" });
+            }),
           ],
         },
         "DATAPLANE.LOST": {
-          actions: {
-            type: "broadcast",
-            params: {
-              toConnections: { type: "DATAPLANE_LOST" },
-              toPeers: { type: "LINK_DOWN", reason: "data plane lost" },
-            },
-          },
+          actions: [
+            { type: "tellConnections", params: { event: { type: "DATAPLANE_LOST" } } },
+            enqueueActions(({ context, enqueue }) => {
+              for (const ref of Object.values(context.peers))
+                enqueue.sendTo(ref, { type: "LINK_DOWN", reason: "data plane lost" });
+            }),
+          ],
         },
         STOP: "draining",
       },
     },
     /** Close every connection and peer link (withdrawing their state), then stop. */
     draining: {
-      entry: {
-        type: "broadcast",
-        params: { toConnections: { type: "CLOSE" }, toPeers: { type: "PEER_GONE" } },
-      },
+      entry: [
+        { type: "tellConnections", params: { event: { type: "CLOSE" } } },
+        enqueueActions(({ context, enqueue }) => {
+          for (const ref of Object.values(context.peers)) enqueue.sendTo(ref, { type: "PEER_GONE" });
+        }),
+      ],
       always: { guard: "drained", target: "stopped" },
-      on: {
-        // Nothing new while draining; the runtime answers callers with UNAVAILABLE.
-        "CONNECTION.REQUEST": {},
-      },
+      // Nothing new while draining (CONNECTION.OPEN is not taken); the runtime answers UNAVAILABLE.
     },
     stopped: {
       type: "final",
-      entry: enqueueActions(({ context, enqueue }) => {
-        for (const ref of [...Object.values(context.connections), ...Object.values(context.peers)]) {
-          enqueue(stopChild(ref));
-        }
-      }),
+      entry: [
+        "stopConnections",
+        enqueueActions(({ context, enqueue }) => {
+          for (const ref of Object.values(context.peers)) enqueue(stopChild(ref));
+        }),
+      ],
     },
   },
 });

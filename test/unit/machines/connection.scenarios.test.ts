@@ -4,13 +4,8 @@ import { describe, expect, it } from "vitest";
 import { createActor } from "xstate";
 import { ExpiryTimers } from "../../../src/actors/expiry.js";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
-import {
-  type AllocateInput,
-  type ConnectionKind,
-  connectionMachine,
-  type ProgramInput,
-} from "../../../src/machines/connection.machine.js";
-import { coded, conn, scripted, until } from "./fixtures.js";
+import { connectionMachine } from "../../../src/machines/connection.machine.js";
+import { coded, conn, connectionEffectsOf, until } from "./fixtures.js";
 
 interface Script {
   allocate?: Array<Connection | Error>;
@@ -19,16 +14,14 @@ interface Script {
 }
 
 function run(s: Script = {}) {
-  const allocate = scripted<AllocateInput, Connection>(s.allocate ?? [conn("c1")]);
-  const program = scripted<ProgramInput, void>(s.program ?? [undefined]);
-  const unprogram = scripted<{ id: string; kind: ConnectionKind }, void>([undefined]);
+  const effects = connectionEffectsOf(s);
   const updates: Array<{ connection: Connection; refreshRequested: boolean }> = [];
   const deletes: Connection[] = [];
   const releases: string[] = [];
   const expiry = new ExpiryTimers();
   const machine = connectionMachine.provide({
-    actors: { allocate: allocate.logic, program: program.logic, unprogram: unprogram.logic },
     actions: {
+      ...effects.actions,
       notifyUpdate: (_, p) => void updates.push(p),
       notifyDelete: (_, p) => void deletes.push(p.connection),
       releaseAddresses: (_, p) => void releases.push(p.id),
@@ -42,6 +35,7 @@ function run(s: Script = {}) {
     input: { id: "c1", kind: "client", request: conn("c1"), lifetimeMs: s.lifetimeMs ?? 60_000 },
   });
   actor.start();
+  const { allocate, program, unprogram } = effects;
   return { actor, allocate, program, unprogram, updates, deletes, releases };
 }
 

@@ -1,23 +1,35 @@
-// The endpoint supervisor run as an actor with fake children effects: one child per connection id,
-// finished children forgotten, events routed, everything drained on STOP.
+// The endpoint supervisor run as an actor with fake children effects: one connection actor per id
+// (held by the runtime's ConnectionActors), finished children forgotten, everything drained on STOP.
 import { describe, expect, it } from "vitest";
 import { type AnyActorRef, createActor, fromCallback, fromPromise } from "xstate";
+import { ConnectionActors } from "../../../src/actors/connection-actors.js";
 import { connectionMachine } from "../../../src/machines/connection.machine.js";
 import { endpointMachine } from "../../../src/machines/endpoint.machine.js";
 import { peerMachine } from "../../../src/machines/peer.machine.js";
 import { conn, until } from "./fixtures.js";
 
+/** Answers an effect after a microtask, as the real ones do. */
+const later = (self: AnyActorRef, event: { type: string }) =>
+  queueMicrotask(() => self.getSnapshot().status === "active" && self.send(event as never));
+
 function run(start: () => Promise<string> = async () => "172.16.0.0/24") {
   const programmed = new Set<string>();
   const allocations: string[] = [];
   const connection = connectionMachine.provide({
-    actors: {
-      allocate: fromPromise(async ({ input }) => {
+    actions: {
+      allocate: ({ self }, input) => {
+        if (input.id === "boom") throw new Error("allocate broke");
         allocations.push(input.id);
-        return conn(input.id);
-      }),
-      program: fromPromise(async ({ input }) => void programmed.add(input.id)),
-      unprogram: fromPromise(async ({ input }) => void programmed.delete(input.id)),
+        later(self, { type: "ALLOCATED", connection: conn(input.id) } as never);
+      },
+      program: ({ self }, input) => {
+        programmed.add(input.id);
+        later(self, { type: "PROGRAMMED" });
+      },
+      unprogram: ({ self }, input) => {
+        programmed.delete(input.id);
+        later(self, { type: "UNPROGRAMMED" });
+      },
     },
   });
   const peer = peerMachine.provide({
@@ -28,17 +40,39 @@ function run(start: () => Promise<string> = async () => "172.16.0.0/24") {
       closePeer: fromPromise(async () => {}),
     },
   });
-  const machine = endpointMachine.provide({ actors: { connection, peer, start: fromPromise(start) } });
+  const ended: Array<{ id: string; error?: unknown }> = [];
+  const connections = new ConnectionActors(connection, {
+    onEnd: (id, error) => {
+      ended.push({ id, error });
+      actor.send({ type: "CONNECTION.ENDED", id });
+    },
+  });
+  const machine = endpointMachine.provide({
+    actions: connections.actions(),
+    actors: { peer, start: fromPromise(start) },
+  });
   const actor = createActor(machine, { input: { name: "nse-a", backoff: { initialMs: 1, maxMs: 2 } } });
   actor.start();
-  return { actor, programmed, allocations };
+  return { actor, connections, programmed, allocations, ended };
 }
 
-type Endpoint = ReturnType<typeof run>["actor"];
-const request = (a: Endpoint, id: string) =>
-  a.send({ type: "CONNECTION.REQUEST", id, kind: "client", request: conn(id), lifetimeMs: 60_000 });
-const children = (a: Endpoint) => Object.keys(a.getSnapshot().children).sort();
-const child = (a: Endpoint, id: string) => a.getSnapshot().context.connections[id] as AnyActorRef;
+type Run = ReturnType<typeof run>;
+const request = (r: Run, id: string) => {
+  const ref = r.connections.get(id);
+  if (ref) ref.send({ type: "REQUEST", request: conn(id), lifetimeMs: 60_000 });
+  else {
+    const open = {
+      type: "CONNECTION.OPEN",
+      id,
+      kind: "client",
+      request: conn(id),
+      lifetimeMs: 60_000,
+    } as const;
+    r.connections.startedBy(id, () => r.actor.send(open));
+  }
+};
+const ids = (r: Run) => [...r.connections.values()].map((ref) => ref.id).sort();
+const child = (r: Run, id: string) => r.connections.get(id) as AnyActorRef;
 
 describe("endpoint machine", () => {
   it("serves once the start-up work resolves, with the prefix", async () => {
@@ -57,15 +91,16 @@ describe("endpoint machine", () => {
     expect(s.context.lastError).toBe("no prefix");
   });
 
-  it("spawns one child per connection id and routes a repeated id to it", async () => {
+  it("starts one connection actor per id and counts it", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
-    request(r.actor, "a");
-    request(r.actor, "b");
-    await until(child(r.actor, "a"), (x) => x.matches("up"));
-    request(r.actor, "a");
-    await until(child(r.actor, "a"), (x) => x.context.answer?.generation === 2);
-    expect(children(r.actor)).toEqual(["connection/a", "connection/b"]);
+    request(r, "a");
+    request(r, "b");
+    await until(child(r, "a"), (x) => x.matches("up"));
+    request(r, "a");
+    await until(child(r, "a"), (x) => x.context.answer?.generation === 2);
+    expect(ids(r)).toEqual(["connection/a", "connection/b"]);
+    expect(r.actor.getSnapshot().context.connections).toBe(2);
     expect(r.allocations.filter((id) => id === "a")).toHaveLength(2);
     r.actor.stop();
   });
@@ -73,38 +108,38 @@ describe("endpoint machine", () => {
   it("forgets a child that finished (closed or failed), so the id can start afresh", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
-    request(r.actor, "a");
-    const first = child(r.actor, "a");
+    request(r, "a");
+    const first = child(r, "a");
     await until(first, (x) => x.matches("up"));
-    r.actor.send({ type: "CONNECTION.CLOSE", id: "a" });
-    await until(r.actor, (x) => x.context.connections.a === undefined);
-    expect(children(r.actor)).toEqual([]);
+    first.send({ type: "CLOSE" });
+    await until(r.actor, (x) => x.context.connections === 0);
+    expect(ids(r)).toEqual([]);
     expect(r.programmed.has("a")).toBe(false);
-    request(r.actor, "a");
-    expect(child(r.actor, "a")).not.toBe(first);
+    request(r, "a");
+    expect(child(r, "a")).not.toBe(first);
     r.actor.stop();
   });
 
   it("takes ids that are also names of Object.prototype members as connection ids", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
-    for (const id of ["constructor", "toString", "__proto__"]) request(r.actor, id);
-    expect(children(r.actor)).toEqual([
-      "connection/__proto__",
-      "connection/constructor",
-      "connection/toString",
-    ]);
-    await until(child(r.actor, "constructor"), (x) => x.matches("up"));
-    r.actor.send({ type: "CONNECTION.CLOSE", id: "constructor" });
-    await until(r.actor, (x) => x.context.connections.constructor === undefined);
-    expect(children(r.actor)).toEqual(["connection/__proto__", "connection/toString"]);
+    for (const id of ["constructor", "toString", "__proto__"]) request(r, id);
+    expect(ids(r)).toEqual(["connection/__proto__", "connection/constructor", "connection/toString"]);
+    await until(child(r, "constructor"), (x) => x.matches("up"));
+    child(r, "constructor").send({ type: "CLOSE" });
+    await until(r.actor, (x) => x.context.connections === 2);
+    expect(ids(r)).toEqual(["connection/__proto__", "connection/toString"]);
     r.actor.stop();
   });
 
-  it("ignores a CLOSE of an unknown id", async () => {
+  it("forgets a connection actor that broke (an effect threw), and counts it out", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
-    r.actor.send({ type: "CONNECTION.CLOSE", id: "nobody" });
+    request(r, "a");
+    request(r, "boom");
+    expect(r.ended).toEqual([{ id: "boom", error: new Error("allocate broke") }]);
+    expect(ids(r)).toEqual(["connection/a"]);
+    expect(r.actor.getSnapshot().context.connections).toBe(1);
     expect(r.actor.getSnapshot().value).toBe("serving");
     r.actor.stop();
   });
@@ -115,7 +150,7 @@ describe("endpoint machine", () => {
     r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "accept" });
     r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:2", role: "accept" });
     const peer = r.actor.getSnapshot().context.peers["nse-b"]!;
-    expect(children(r.actor)).toEqual(["peer/nse-b"]);
+    expect(Object.keys(r.actor.getSnapshot().children)).toEqual(["peer/nse-b"]);
     expect(peer.getSnapshot().context.url).toBe("tcp://127.0.0.1:2");
     r.actor.send({ type: "PEER.LINK", name: "nse-b", up: true });
     expect(peer.getSnapshot().matches("up")).toBe(true);
@@ -127,33 +162,33 @@ describe("endpoint machine", () => {
   it("tells every connection about a prefix change", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
-    request(r.actor, "a");
-    request(r.actor, "b");
-    await until(child(r.actor, "b"), (x) => x.matches("up"));
-    await until(child(r.actor, "a"), (x) => x.matches("up"));
+    request(r, "a");
+    request(r, "b");
+    await until(child(r, "b"), (x) => x.matches("up"));
+    await until(child(r, "a"), (x) => x.matches("up"));
     r.actor.send({ type: "PREFIX.CHANGED", prefix: "172.16.1.0/24" });
     expect(r.actor.getSnapshot().context.prefix).toBe("172.16.1.0/24");
     // Each child heals: allocates again (in the new prefix) and comes back up.
     const allocated = (id: string) => r.allocations.filter((v) => v === id).length;
-    for (const id of ["a", "b"])
-      await until(child(r.actor, id), (x) => x.matches("up") && allocated(id) === 2);
+    for (const id of ["a", "b"]) await until(child(r, id), (x) => x.matches("up") && allocated(id) === 2);
     r.actor.stop();
   });
 
   it("drains on STOP: closes every child, takes nothing new, then stops", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
-    for (const id of ["a", "b", "c"]) request(r.actor, id);
+    for (const id of ["a", "b", "c"]) request(r, id);
     r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "dial" });
-    await until(child(r.actor, "c"), (x) => x.matches("up"));
+    await until(child(r, "c"), (x) => x.matches("up"));
     r.actor.send({ type: "STOP" });
     expect(r.actor.getSnapshot().value).toBe("draining");
-    request(r.actor, "d");
-    expect(r.actor.getSnapshot().context.connections.d).toBeUndefined();
+    request(r, "d");
+    expect(r.connections.get("d")).toBeUndefined();
     const s = await until(r.actor, (x) => x.status === "done");
     expect(s.value).toBe("stopped");
     expect(r.programmed.size).toBe(0);
-    expect(Object.keys(s.context.connections)).toEqual([]);
+    expect(s.context.connections).toBe(0);
+    expect(r.connections.size).toBe(0);
     expect(Object.keys(s.context.peers)).toEqual([]);
   });
 });

@@ -2,6 +2,11 @@
 import { type AnyActorRef, type EventObject, fromCallback, fromPromise, type SnapshotFrom } from "xstate";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
 import { Connection as ConnectionMsg } from "../../../src/grpc/gen/networkservice/connection.js";
+import type {
+  AllocateInput,
+  ConnectionKind,
+  ProgramInput,
+} from "../../../src/machines/connection.machine.js";
 
 /** A connection whose IP context carries `src` as the NSC's address. */
 export function conn(id: string, src = "172.16.0.2/32"): Connection {
@@ -23,6 +28,57 @@ export function scripted<I, O>(outcomes: Array<O | Error>) {
     return outcome as O;
   });
   return { logic, calls };
+}
+
+/**
+ * A runtime effect of the connection machine (an action answered later by an event), whose outcomes
+ * are scripted per call (last one repeats); calls are recorded. Answers after a microtask, as the
+ * data plane does, and only to an actor still running.
+ */
+export function answering<I, O>(
+  outcomes: Array<O | Error>,
+  ok: (output: O) => EventObject,
+  failed: (error: Error) => EventObject,
+) {
+  const calls: I[] = [];
+  const action = ({ self }: { self: AnyActorRef }, input: I) => {
+    calls.push(input);
+    const outcome = outcomes[Math.min(calls.length - 1, outcomes.length - 1)];
+    queueMicrotask(() => {
+      if (self.getSnapshot().status !== "active") return;
+      self.send(outcome instanceof Error ? failed(outcome) : ok(outcome as O));
+    });
+  };
+  return { action, calls };
+}
+
+/** The connection machine's three effects, scripted. */
+export function connectionEffectsOf(s: {
+  allocate?: Array<Connection | Error>;
+  program?: Array<undefined | Error>;
+  unprogram?: Array<undefined | Error>;
+}) {
+  const allocate = answering<AllocateInput, Connection>(
+    s.allocate ?? [conn("c1")],
+    (connection) => ({ type: "ALLOCATED", connection }),
+    (error) => ({ type: "ALLOCATION_FAILED", error }),
+  );
+  const program = answering<ProgramInput, undefined>(
+    s.program ?? [undefined],
+    () => ({ type: "PROGRAMMED" }),
+    (error) => ({ type: "PROGRAMMING_FAILED", error }),
+  );
+  const unprogram = answering<{ id: string; kind: ConnectionKind }, undefined>(
+    s.unprogram ?? [undefined],
+    () => ({ type: "UNPROGRAMMED" }),
+    (error) => ({ type: "UNPROGRAMMING_FAILED", error }),
+  );
+  return {
+    allocate,
+    program,
+    unprogram,
+    actions: { allocate: allocate.action, program: program.action, unprogram: unprogram.action },
+  };
 }
 
 /** A callback actor that records its inputs and whether it was stopped. */
