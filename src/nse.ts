@@ -6,6 +6,7 @@ import { Endpoint } from "./actors/endpoint.js";
 import type { Observable } from "./actors/observe.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
 import { endpointHandler } from "./chain/endpoint.js";
+import { measure } from "./chain/measure.js";
 import { type MechanismType, mechanisms } from "./chain/mechanism.js";
 import { peerRequests } from "./chain/peer.js";
 import { chain } from "./chain/types.js";
@@ -145,6 +146,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   let mesh: Mesh | undefined;
   const handler = chain(
     [
+      measure((s) => endpoint.signal(s)),
       validate(config.serviceNames),
       updatepath({ name: config.name, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
       peerRequests({ self: config.name, isPeer: (name, service) => mesh?.isPeer(name, service) ?? false }),
