@@ -1,7 +1,7 @@
 // The two servers of bench:request, each run by plain Node in a forked child process from the
 // compiled dist/ (what the image runs), so neither pays for on-the-fly TypeScript transforms.
 //   node test/bench/request-servers.mjs echo|nse <socket>
-// Each sends {ready: target} when serving, answers {cpu: true} with its CPU time, and exits on {stop: true}.
+// Each sends {ready: target, debug?: url} when serving, answers {cpu: true} with its CPU time, and exits on {stop: true}.
 import * as grpc from "@grpc/grpc-js";
 
 const dist = (path) => import(new URL(`../../dist/src/${path}`, import.meta.url).href);
@@ -44,12 +44,13 @@ async function serveNse(socket) {
     NSM_NAME: "nse-bench",
     NSM_SERVICE_NAMES: "vl3-test",
     NSM_LISTEN_ON: `unix://${socket}`,
-    NSM_DEBUG_LISTEN_ON: "",
+    // The debug server (and so the metrics each call updates) on, as by default; any free port.
+    NSM_DEBUG_LISTEN_ON: "tcp://127.0.0.1:0",
     NSM_PREFIX_POOL: "172.16.0.0/16",
     NSM_PREFIX_LEN: "20",
   });
   const nse = await startNse(config, { log: silentLogger(), dataplane: new MemoryDataplane() });
-  return { target: nse.url, stop: () => nse.stop() };
+  return { target: nse.url, debug: nse.debugUrl, stop: () => nse.stop() };
 }
 
 const [role, socket] = process.argv.slice(2);
@@ -62,5 +63,5 @@ if (role === "echo" || role === "nse") {
     }
     if (m.stop) void server.stop().then(() => process.exit(0));
   });
-  process.send({ ready: server.target });
+  process.send({ ready: server.target, debug: server.debug });
 }

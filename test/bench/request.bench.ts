@@ -3,7 +3,8 @@
 // server, measured in the same run, over the same kind of socket (unix). Each server runs in a
 // forked child process of its own, so client and server do not share a JS thread. A pair is two
 // RPCs: the comparison is pairs/s x 2 against echo calls/s.
-// Run: npm run bench:request   (BENCH_PAIRS, BENCH_ECHO, BENCH_CONCURRENCY to change the sizes;
+// The two are measured in alternating rounds, so that both meet the machine's load as it varies.
+// Run: npm run bench:request   (BENCH_PAIRS, BENCH_ECHO, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_WARMUP: sizes;
 // BENCH_CPU_PROF=<dir> writes a CPU profile of the NSE child there)
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,7 +22,9 @@ const int = (name: string, fallback: number, max: number) =>
 const PAIRS = int("BENCH_PAIRS", 10_000, 200_000);
 const ECHO = int("BENCH_ECHO", 20_000, 400_000);
 const CONCURRENCY = int("BENCH_CONCURRENCY", 64, 1024);
-const WARMUP = 500;
+const ROUNDS = int("BENCH_ROUNDS", 4, 20);
+/** Echo calls in the warm-up (and a quarter of that in pairs): V8 keeps speeding grpc-js up for ~20,000 calls. */
+const WARMUP = int("BENCH_WARMUP", 24_000, 400_000);
 const TARGET = 0.6;
 /** The whole run is bounded: children are killed and the bench fails after this. */
 const LIMIT_MS = 300_000;
@@ -34,7 +37,14 @@ const ECHO_MESSAGE: Mechanism = {
 
 // ---- parent -----------------------------------------------------------------------------------
 
-function start(role: "echo" | "nse", socket: string): Promise<{ child: ChildProcess; target: string }> {
+interface Server {
+  child: ChildProcess;
+  target: string;
+  /** The NSE's debug server (its /metrics), which runs during the bench as it does by default. */
+  debug?: string;
+}
+
+function start(role: "echo" | "nse", socket: string): Promise<Server> {
   // BENCH_CPU_PROF=<dir> profiles the NSE child (node --cpu-prof), to find its hot spots.
   const prof =
     role === "nse" && process.env.BENCH_CPU_PROF
@@ -44,7 +54,9 @@ function start(role: "echo" | "nse", socket: string): Promise<{ child: ChildProc
     execArgv: prof,
   });
   return new Promise((resolve, reject) => {
-    child.once("message", (m: { ready: string }) => resolve({ child, target: m.ready }));
+    child.once("message", (m: { ready: string; debug?: string }) =>
+      resolve({ child, target: m.ready, debug: m.debug }),
+    );
     child.once("exit", (code) => reject(new Error(`${role} server exited (${code}) before it was ready`)));
   });
 }
@@ -72,60 +84,74 @@ async function drive(count: number, op: (i: number) => Promise<unknown>): Promis
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-interface Measured {
-  /** Operations per second (echo calls, or Request+Close pairs). */
-  rate: number;
-  /** CPU time the server process spent per RPC (user + system), in microseconds. */
-  cpuPerRpc: number;
-  /** The same for this process, the client. */
-  clientCpuPerRpc: number;
+/** One side of the comparison: a server, an operation of `rpcs` RPCs on it, and its client to close. */
+interface Subject {
+  server: ChildProcess;
+  rpcs: number;
+  op(i: number): Promise<unknown>;
+  close(): void;
 }
 
-/** Warms up, then times `count` operations of `rpcs` RPCs each, and the server's CPU time meanwhile. */
-async function measure(
-  server: ChildProcess,
-  count: number,
-  rpcs: number,
-  op: (i: number) => Promise<unknown>,
-) {
-  await drive(WARMUP / rpcs, op);
-  const cpu = await cpuOf(server);
+/** What a round or the whole run measured of one subject. */
+interface Tally {
+  ops: number;
+  seconds: number;
+  /** CPU time (user + system) of the server process and of this process, the client, in microseconds. */
+  serverCpu: number;
+  clientCpu: number;
+}
+
+const empty = (): Tally => ({ ops: 0, seconds: 0, serverCpu: 0, clientCpu: 0 });
+const add = (a: Tally, b: Tally): Tally => ({
+  ops: a.ops + b.ops,
+  seconds: a.seconds + b.seconds,
+  serverCpu: a.serverCpu + b.serverCpu,
+  clientCpu: a.clientCpu + b.clientCpu,
+});
+const rate = (t: Tally) => t.ops / t.seconds;
+const perRpc = (t: Tally, rpcs: number, micros: number) => micros / (t.ops * rpcs);
+
+/** Times `count` operations of `subject` (numbered from `first`), and the CPU both processes spent. */
+async function round(subject: Subject, count: number, first: number): Promise<Tally> {
+  const cpu = await cpuOf(subject.server);
   const mine = process.cpuUsage();
-  const seconds = await drive(count, (i) => op(WARMUP + i));
-  const used = (await cpuOf(server)) - cpu;
+  const seconds = await drive(count, (i) => subject.op(first + i));
+  const serverCpu = (await cpuOf(subject.server)) - cpu;
   const client = process.cpuUsage(mine);
-  const perRpc = (micros: number) => micros / (count * rpcs);
-  return {
-    rate: count / seconds,
-    cpuPerRpc: perRpc(used),
-    clientCpuPerRpc: perRpc(client.user + client.system),
-  } satisfies Measured;
+  return { ops: count, seconds, serverCpu, clientCpu: client.user + client.system };
 }
 
-async function measureEcho(server: ChildProcess, target: string): Promise<Measured> {
+async function echoSubject(server: ChildProcess, target: string): Promise<Subject> {
   const Client = grpc.makeGenericClientConstructor(
     { Echo: await echoMethod() } as grpc.ServiceDefinition,
     "Echo",
   );
   const client = new Client(target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    Echo(m: Mechanism, cb: (e: grpc.ServiceError | null, r: Mechanism) => void): void;
+    Echo(
+      m: Mechanism,
+      md: grpc.Metadata,
+      o: grpc.CallOptions,
+      cb: (e: grpc.ServiceError | null, r: Mechanism) => void,
+    ): void;
   };
-  const echo = () =>
-    new Promise<void>((resolve, reject) => client.Echo(ECHO_MESSAGE, (e) => (e ? reject(e) : resolve())));
-  const m = await measure(server, ECHO, 1, echo);
-  client.close();
-  return m;
+  const op = () =>
+    new Promise<void>((resolve, reject) =>
+      // With a deadline, as every NSM call (and each call of the pairs) has one: both sides pay for it.
+      client.Echo(ECHO_MESSAGE, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+  return { server, rpcs: 1, op, close: () => client.close() };
 }
 
 /** Request+Close pairs as NSCs behind an nsmgr send them (a path segment, kernel mechanism). */
-async function measurePairs(server: ChildProcess, target: string): Promise<Measured> {
+function pairSubject(server: ChildProcess, target: string): Subject {
   const client = new NetworkServiceClient(target, grpc.credentials.createInsecure());
-  const m = await measure(server, PAIRS, 2, async (i) => {
+  const op = async (i: number) => {
     const conn = await requestOn(client, nscRequest({ name: `nsc-${i}` }));
     await closeOn(client, conn);
-  });
-  client.getChannel().close();
-  return m;
+  };
+  return { server, rpcs: 2, op, close: () => client.getChannel().close() };
 }
 
 async function main(): Promise<void> {
@@ -143,22 +169,52 @@ async function main(): Promise<void> {
     children.push(nse.child);
     console.log(
       `bench:request: ${CONCURRENCY} in flight, unix sockets, each server in a forked child process;` +
-        ` ${WARMUP} warm-up RPCs each`,
+        ` a warm-up round (${WARMUP} echo calls, ${WARMUP / 4} pairs), then ${ROUNDS} measured rounds of each, alternating`,
     );
-    const e = await measureEcho(echo.child, echo.target);
+    const subjects = {
+      echo: await echoSubject(echo.child, echo.target),
+      nse: pairSubject(nse.child, nse.target),
+    };
+    const perRound = { echo: Math.ceil(ECHO / ROUNDS), nse: Math.ceil(PAIRS / ROUNDS) };
+    // Round 0 warms both up and is not counted. Rounds alternate, so both meet the machine's load as it varies.
+    let e = empty();
+    let p = empty();
+    let sent = 0;
+    for (let r = 0; r <= ROUNDS; r++) {
+      const er = await round(subjects.echo, r === 0 ? WARMUP : perRound.echo, 0);
+      const pr = await round(subjects.nse, r === 0 ? WARMUP / 4 : perRound.nse, sent);
+      sent += pr.ops;
+      if (r > 0) {
+        e = add(e, er);
+        p = add(p, pr);
+      }
+      console.log(
+        `  ${r === 0 ? "warm-up" : `round ${r}`}: echo ${rate(er).toFixed(0)} calls/s,` +
+          ` vl3-nse ${rate(pr).toFixed(0)} pairs/s, ratio ${((rate(pr) * 2) / rate(er)).toFixed(2)}`,
+      );
+    }
+    subjects.echo.close();
+    subjects.nse.close();
+    const cpu = (t: Tally, rpcs: number) =>
+      `CPU ${perRpc(t, rpcs, t.serverCpu).toFixed(0)} us/RPC in the server, ${perRpc(t, rpcs, t.clientCpu).toFixed(0)} in the client`;
     console.log(
-      `bare grpc-js unary echo:     ${ECHO} calls in ${(ECHO / e.rate).toFixed(2)} s = ${e.rate.toFixed(0)} calls/s;` +
-        ` CPU ${e.cpuPerRpc.toFixed(0)} us/RPC in the server, ${e.clientCpuPerRpc.toFixed(0)} in the client`,
+      `bare grpc-js unary echo:     ${e.ops} calls in ${e.seconds.toFixed(2)} s = ${rate(e).toFixed(0)} calls/s; ${cpu(e, 1)}`,
     );
-    const p = await measurePairs(nse.child, nse.target);
     console.log(
-      `vl3-nse Request+Close pairs: ${PAIRS} pairs in ${(PAIRS / p.rate).toFixed(2)} s = ${p.rate.toFixed(0)} pairs/s` +
-        ` = ${(p.rate * 2).toFixed(0)} RPC/s (a pair is 2 RPCs); CPU ${p.cpuPerRpc.toFixed(0)} us/RPC in the server, ${p.clientCpuPerRpc.toFixed(0)} in the client`,
+      `vl3-nse Request+Close pairs: ${p.ops} pairs in ${p.seconds.toFixed(2)} s = ${rate(p).toFixed(0)} pairs/s` +
+        ` = ${(rate(p) * 2).toFixed(0)} RPC/s (a pair is 2 RPCs); ${cpu(p, 2)}`,
     );
-    const ratio = (p.rate * 2) / e.rate;
+    // The metrics were live: every Request of the run (warm-up included) was counted.
+    const metrics = await fetch(`${nse.debug}/metrics`).then((r) => r.text());
+    const counted = [...metrics.matchAll(/^vl3_requests_total\{[^}]*\} (\d+)/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
+    console.log(`NSE /metrics counted ${counted} Requests (${sent} sent)`);
+    const ratio = (rate(p) * 2) / rate(e);
     console.log(
       `ratio (pairs/s x 2) / (echo calls/s) = ${ratio.toFixed(2)}; target >= ${TARGET} -> ${ratio >= TARGET ? "met" : "NOT met"}` +
-        ` (server CPU per RPC: echo/vl3-nse = ${(e.cpuPerRpc / p.cpuPerRpc).toFixed(2)})`,
+        ` (server CPU per RPC: echo/vl3-nse = ${(perRpc(e, 1, e.serverCpu) / perRpc(p, 2, p.serverCpu)).toFixed(2)})`,
     );
     nse.child.send({ stop: true });
     await new Promise((r) => nse.child.once("exit", r));
