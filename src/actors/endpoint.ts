@@ -51,6 +51,7 @@ export class Endpoint implements Observable {
   private addresses?: AddressPool;
   private readonly pool;
   private stopping = false;
+  private ipamSignalQueued = false;
   private registered = false;
   private resynced = false;
   private unsubscribePrefix?: () => void;
@@ -310,9 +311,15 @@ export class Endpoint implements Observable {
     await Promise.all(ids.map((id) => this.close(id, deadline)));
   }
 
+  /** IPAM usage (for metrics): once per event-loop turn at most, however many addresses changed in it. */
   private signalIpam(): void {
-    if (!this.addresses) return;
-    const capacity = Number(this.addresses.capacity);
-    this.tracker.emit({ type: "ipam", prefix: this.prefix!, used: this.addresses.used, capacity });
+    if (this.ipamSignalQueued) return;
+    this.ipamSignalQueued = true;
+    setImmediate(() => {
+      this.ipamSignalQueued = false;
+      if (!this.addresses) return;
+      const capacity = Number(this.addresses.capacity);
+      this.tracker.emit({ type: "ipam", prefix: this.prefix!, used: this.addresses.used, capacity });
+    });
   }
 }

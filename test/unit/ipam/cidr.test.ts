@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  bigIntToAddress,
   CidrError,
   firstOutside,
   inRanges,
@@ -110,5 +111,20 @@ describe("ranges", () => {
       false,
     ]);
     expect(inRanges(5n, [])).toBe(false);
+  });
+});
+
+describe("bigIntToAddress: integers back to the text ipaddr.js writes", () => {
+  it.each([
+    ["0.0.0.0", 4],
+    ["10.0.0.1", 4],
+    ["172.16.255.254", 4],
+    ["255.255.255.255", 4],
+    ["::", 6],
+    ["fd00:16:1::5", 6],
+    ["::ffff:102:304", 6],
+  ] as const)("%s", (text, family) => {
+    const { value } = parseAddress(text);
+    expect(bigIntToAddress(value, family)).toBe(text);
   });
 });
