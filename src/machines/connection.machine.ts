@@ -1,5 +1,8 @@
 // The lifecycle of one connection served by this NSE: an NSC's, or a dialling peer NSE's.
-// Pure: addresses, programming and notifications are actors/actions the runtime provides.
+// Pure: addresses, programming and notifications are actions the runtime provides. Each effect is
+// answered by an event that only the state waiting for it takes; no state can be re-entered while
+// an answer is still due (the only way out of a waiting state is closing, which ignores them), so a
+// late answer is never taken for a newer request's.
 import { assign, setup } from "xstate";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 
@@ -28,6 +31,8 @@ export interface ConnectionContext {
   lastError?: string;
   /** Set by healing: the next UPDATE tells the NSC to re-request (state REFRESH_REQUESTED). */
   refreshRequested?: boolean;
+  /** The prefix changed or the data plane was lost while a change was in flight: heal once up. */
+  healDue?: boolean;
 }
 
 export interface ConnectionInput {
@@ -52,7 +57,7 @@ export type ConnectionEvent =
   | { type: "UNPROGRAMMED" }
   | { type: "UNPROGRAMMING_FAILED"; error: unknown };
 
-/** Input of the `allocate` actor: build the IP context for `request` (from IPAM). */
+/** Params of the `allocate` action: build the IP context for `request` (from IPAM). */
 export interface AllocateInput {
   id: string;
   kind: ConnectionKind;
@@ -60,14 +65,14 @@ export interface AllocateInput {
   committed?: Connection;
 }
 
-/** Input of the `program` actor: make the data plane carry `connection`. */
+/** Params of the `program` action: make the data plane carry `connection`. */
 export interface ProgramInput {
   id: string;
   kind: ConnectionKind;
   connection: Connection;
 }
 
-/** What the `allocate` actor is given: the latest request and what is in place now. */
+/** What `allocate` is given: the latest request and what is in place now. */
 const allocateInput = ({ context }: { context: ConnectionContext }): AllocateInput => ({
   id: context.id,
   kind: context.kind,
@@ -133,6 +138,7 @@ export const connectionMachine = setup({
   },
   guards: {
     isFirstRequest: ({ context }) => context.committed === undefined,
+    healDue: ({ context }) => !!context.healDue,
     unchanged: ({ context }, params: { connection: Connection }) =>
       context.committed !== undefined &&
       JSON.stringify(context.committed.context) === JSON.stringify(params.connection.context) &&
@@ -152,6 +158,11 @@ export const connectionMachine = setup({
     generation: 1,
   }),
   initial: "requesting",
+  // A prefix change or data-plane loss while a change is in flight is not dropped: once up, heal.
+  on: {
+    PREFIX_CHANGED: { actions: assign({ healDue: true }) },
+    DATAPLANE_LOST: { actions: assign({ healDue: true }) },
+  },
   states: {
     requesting: {
       entry: { type: "allocate", params: allocateInput },
@@ -186,6 +197,7 @@ export const connectionMachine = setup({
         { type: "armExpiry", params: ({ context }) => ({ ms: context.lifetimeMs }) },
       ],
       exit: "disarmExpiry",
+      always: { guard: "healDue", target: "healing" },
       on: {
         EXPIRED: "closing",
         REQUEST: { target: "refreshing", actions: "acceptRequest" },
@@ -212,6 +224,7 @@ export const connectionMachine = setup({
     },
     healing: {
       initial: "allocating",
+      entry: assign({ healDue: false }),
       // A request while healing is answered when healing is done, with the healed connection.
       on: { CLOSE: "#connection.closing", REQUEST: { actions: "acceptRequest" } },
       states: {

@@ -3,6 +3,7 @@
 // the timers, is fed as events.
 import { getShortestPaths } from "@xstate/graph";
 import { describe, expect, it } from "vitest";
+import { transition } from "xstate";
 import { connectionMachine as machine } from "../../../src/machines/connection.machine.js";
 import { coded, conn } from "./fixtures.js";
 import { activeIds, actorEvents, stateIds } from "./graph.js";
@@ -28,12 +29,13 @@ const events = [
 // The context grows (generation) on every request: states are told apart by what guards read.
 const serializeState = (s: {
   value: unknown;
-  context: { committed?: unknown; refreshRequested?: boolean };
+  context: { committed?: unknown; refreshRequested?: boolean; healDue?: boolean };
 }) =>
   JSON.stringify({
     value: s.value,
     committed: s.context.committed !== undefined,
     refresh: !!s.context.refreshRequested,
+    healDue: !!s.context.healDue,
   });
 
 describe("connection machine graph", () => {
@@ -69,6 +71,13 @@ describe("connection machine graph", () => {
       serializeState: serializeState as never,
     }).filter((p) => p.state.value === "closed");
     expect(expiry.some((p) => types(p).includes("EXPIRED"))).toBe(true);
+  });
+
+  it("heals (does not drop) a prefix change that came while programming, once up", () => {
+    const due = paths.find((p) => p.state.matches("programming") && p.state.context.healDue);
+    expect(due?.steps.at(-1)?.event.type).toBe("PREFIX_CHANGED");
+    const [next] = transition(machine, due!.state, { type: "PROGRAMMED" });
+    expect(next.value).toEqual({ healing: "allocating" });
   });
 
   it("has closed and failed as its only final states", () => {

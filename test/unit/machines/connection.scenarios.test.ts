@@ -165,6 +165,20 @@ describe("connection machine", () => {
     expect(r.program.calls.map((c) => c.connection)).toEqual([conn("c1"), healed]);
   });
 
+  it("heals once up when the prefix changed while the first request was being programmed", async () => {
+    const healed = conn("c1", "172.16.1.2/32");
+    const r = run({ allocate: [conn("c1"), healed] });
+    await settled(r.actor, "programming");
+    r.actor.send({ type: "PREFIX_CHANGED" });
+    const s = await until(r.actor, (x) => x.matches("up") && x.context.committed === healed);
+    expect(s.context.answer).toMatchObject({ generation: 1, ok: true });
+    expect(r.updates).toEqual([
+      { connection: conn("c1"), refreshRequested: false },
+      { connection: healed, refreshRequested: true },
+    ]);
+    expect(s.context.healDue).toBe(false);
+  });
+
   it("retries healing while programming fails, then comes up", async () => {
     const r = run({ program: [undefined, new Error("flaky"), new Error("flaky"), undefined] });
     await settled(r.actor, "up");
