@@ -12,8 +12,11 @@ export type ConnectionRef = ActorRefFrom<ConnectionLogic>;
 export interface ConnectionActorsOptions {
   /** Sees each actor before it starts. */
   onStart?(ref: ConnectionRef): void;
-  /** An actor ended: reached closed or failed, or broke (`error`). Not called for those stopped. */
-  onEnd?(id: string, error?: unknown): void;
+  /**
+   * An actor ended: reached closed or failed, or broke (`error`: one of its effects threw, or it could
+   * not be started). Not called for those stopped.
+   */
+  onEnd?(id: string, error?: unknown, ref?: ConnectionRef): void;
   /** Forwards inspection events (the Stately inspector). */
   inspect?: (event: InspectionEvent) => void;
 }
@@ -24,6 +27,8 @@ export class ConnectionActors {
   private readonly byId = new Map<string, ConnectionRef>();
   /** Starts the endpoint machine asked for: done once its step is over, never inside its action. */
   private readonly pending: ConnectionInput[] = [];
+  /** After stopAll nothing starts any more. */
+  private closed = false;
 
   /** `logic`: the connection machine with its effects. */
   constructor(
@@ -55,7 +60,10 @@ export class ConnectionActors {
    */
   startedBy(id: string, ask: () => void): ConnectionRef | undefined {
     ask();
-    return this.flush().find((ref) => ref.getSnapshot().context.id === id);
+    const started = this.flush();
+    const failed = started.failed.get(id);
+    if (failed !== undefined) throw failed;
+    return started.refs.find((ref) => ref.getSnapshot().context.id === id);
   }
 
   /** Sends `event` to every running actor, once the endpoint's step is over. */
@@ -68,6 +76,8 @@ export class ConnectionActors {
 
   /** Stops every actor where it stands (nothing is closed or announced). */
   stopAll(): void {
+    this.closed = true;
+    this.pending.length = 0;
     const refs = [...this.byId.values()];
     this.byId.clear();
     for (const ref of refs) ref.stop();
@@ -85,8 +95,20 @@ export class ConnectionActors {
     };
   }
 
-  private flush(): ConnectionRef[] {
-    return this.pending.splice(0).map((input) => this.start(input));
+  /** Starts what is pending; one that cannot be started is reported ended, so it is counted out. */
+  private flush(): { refs: ConnectionRef[]; failed: Map<string, unknown> } {
+    const refs: ConnectionRef[] = [];
+    const failed = new Map<string, unknown>();
+    for (const input of this.pending.splice(0)) {
+      if (this.closed) break;
+      try {
+        refs.push(this.start(input));
+      } catch (error) {
+        failed.set(input.id, error);
+        this.o.onEnd?.(input.id, error);
+      }
+    }
+    return { refs, failed };
   }
 
   /** XState runs a new actor's first steps as it is created: never inside another actor's action. */
@@ -99,7 +121,7 @@ export class ConnectionActors {
     const ended = (error?: unknown) => {
       if (this.byId.get(input.id) !== ref) return; // stopped, or replaced
       this.byId.delete(input.id);
-      this.o.onEnd?.(input.id, error);
+      this.o.onEnd?.(input.id, error, ref);
     };
     ref.subscribe({ complete: () => ended(), error: (e) => ended(e) });
     ref.start();

@@ -10,7 +10,9 @@ import type { IPContext } from "../grpc/gen/networkservice/connectioncontext.js"
 import { PoolExhaustedError } from "../ipam/errors.js";
 import {
   type AllocateInput,
+  type ConnectionContext,
   type ConnectionEvent,
+  type ConnectionKind,
   connectionMachine,
 } from "../machines/connection.machine.js";
 import type { ExpiryTimers } from "./expiry.js";
@@ -62,6 +64,26 @@ function answer(self: AnyActorRef, event: ConnectionEvent): void {
   if (self.getSnapshot().status === "active") self.send(event);
 }
 
+function announceDelete(deps: ConnectionEffectsDeps, kind: ConnectionKind, connection: Connection): void {
+  deps.events.delete({ ...connection, state: State.DOWN });
+  if (kind === "peer") deps.onLink(connection, false);
+}
+
+function releaseAddresses(deps: ConnectionEffectsDeps, id: string): void {
+  if (deps.addressing().addresses.release(id)) deps.onIpamChange();
+}
+
+/**
+ * What a connection actor that broke (one of its effects threw) leaves behind, withdrawn as closing
+ * would have: expiry timer, data-plane items, addresses, and the DELETE for a connection announced up.
+ */
+export function withdrawBroken(deps: ConnectionEffectsDeps, context: ConnectionContext): Promise<void> {
+  deps.expiry.disarm(context.id);
+  releaseAddresses(deps, context.id);
+  if (context.committed) announceDelete(deps, context.kind, context.committed);
+  return deps.queue.remove(context.id);
+}
+
 export function connectionEffects(deps: ConnectionEffectsDeps) {
   return connectionMachine.provide({
     actions: {
@@ -96,16 +118,11 @@ export function connectionEffects(deps: ConnectionEffectsDeps) {
         });
         if (context.kind === "peer") deps.onLink(params.connection, true);
       },
-      notifyDelete: ({ context }, params) => {
-        deps.events.delete({ ...params.connection, state: State.DOWN });
-        if (context.kind === "peer") deps.onLink(params.connection, false);
-      },
+      notifyDelete: ({ context }, params) => announceDelete(deps, context.kind, params.connection),
       armExpiry: ({ context, self }, params) =>
         deps.expiry.arm(context.id, params.ms, () => self.send({ type: "EXPIRED" })),
       disarmExpiry: ({ context }) => deps.expiry.disarm(context.id),
-      releaseAddresses: (_, params) => {
-        if (deps.addressing().addresses.release(params.id)) deps.onIpamChange();
-      },
+      releaseAddresses: (_, params) => releaseAddresses(deps, params.id),
     },
   });
 }

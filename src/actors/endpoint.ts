@@ -17,7 +17,7 @@ import type { PrefixSource } from "../prefix/types.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { KeyedSerial } from "../util/keyed-serial.js";
 import { ConnectionActors } from "./connection-actors.js";
-import { connectionEffects } from "./connection-effects.js";
+import { type ConnectionEffectsDeps, connectionEffects, withdrawBroken } from "./connection-effects.js";
 import { ExpiryTimers } from "./expiry.js";
 import type { Vl3Addressing } from "./ip-context.js";
 import { ConnectionEvents } from "./monitor-events.js";
@@ -64,7 +64,7 @@ export class Endpoint implements Observable {
       log: log.child({ component: "dataplane" }),
       onSignal: (s) => this.tracker.emit(s),
     });
-    const connection = connectionEffects({
+    const effects: ConnectionEffectsDeps = {
       name: config.name,
       addressing: () => this.addressing(),
       queue: this.queue,
@@ -72,11 +72,18 @@ export class Endpoint implements Observable {
       expiry: this.expiry,
       onIpamChange: () => this.signalIpam(),
       onLink: (conn, up) => this.peerLink(conn, up),
-    });
-    this.connections = new ConnectionActors(connection, {
+    };
+    this.connections = new ConnectionActors(connectionEffects(effects), {
       onStart: (ref) => this.tracker.track(ref),
-      onEnd: (id, error) => {
-        if (error) log.error({ err: error, connection: id }, "connection actor broke");
+      onEnd: (id, error, ref) => {
+        if (error) {
+          log.error({ err: error, connection: id }, "connection actor broke; withdrawing what it held");
+          if (ref) {
+            withdrawBroken(effects, ref.getSnapshot().context).catch((err) =>
+              log.warn({ err, connection: id }, "could not withdraw a broken connection's data-plane state"),
+            );
+          }
+        }
         this.actor.send({ type: "CONNECTION.ENDED", id });
       },
       inspect: o.inspect,

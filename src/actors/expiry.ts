@@ -1,6 +1,6 @@
 // The connections' expiry timers, owned by the runtime and keyed by connection id. Not XState
-// delayed events: each time any actor of a system stops (every promise actor, every connection),
-// XState scans every scheduled event of the whole system, and each up connection holds one.
+// delayed events: one place clears them all when the endpoint stops or aborts (an actor stopped at
+// once runs no exit actions), and, unref'd, they never keep the process alive.
 
 export class ExpiryTimers {
   private readonly timers = new Map<string, NodeJS.Timeout>();

@@ -5,8 +5,9 @@ import { ConnectionActors } from "../../../src/actors/connection-actors.js";
 import { connectionMachine } from "../../../src/machines/connection.machine.js";
 import { conn, connectionEffectsOf, until } from "../machines/fixtures.js";
 
+// Allocation answers at once, as the runtime's IPAM does.
 function actors(allocate = [conn("c1")] as Array<ReturnType<typeof conn> | Error>) {
-  const effects = connectionEffectsOf({ allocate });
+  const effects = connectionEffectsOf({ allocate, syncAllocate: true });
   const ended: Array<{ id: string; error?: unknown }> = [];
   const started: string[] = [];
   const a = new ConnectionActors(connectionMachine.provide({ actions: effects.actions }), {
@@ -27,7 +28,8 @@ describe("ConnectionActors", () => {
     expect(ref?.id).toBe("connection/c1");
     expect(t.started).toEqual(["connection/c1"]);
     expect(t.a.running("c1")).toBe(ref);
-    expect(ref?.getSnapshot().value).toBe("requesting");
+    // Allocated at once; the data plane answers later.
+    expect(ref?.getSnapshot().value).toBe("programming");
     t.a.stopAll();
   });
 
@@ -46,15 +48,34 @@ describe("ConnectionActors", () => {
     t.a.stopAll();
   });
 
-  it("reports and drops an actor that ended, and starts the id afresh", async () => {
+  it("returns an actor that ended before startedBy returned, already reported and dropped", () => {
     const t = actors([new Error("no address")]);
     const ref = t.a.startedBy("c1", t.ask("c1"))!;
-    await until(ref, (s) => s.status === "done");
     expect(ref.getSnapshot().value).toBe("failed");
     expect(t.ended).toEqual([{ id: "c1", error: undefined }]);
     expect(t.a.get("c1")).toBeUndefined();
-    expect(t.a.startedBy("c1", t.ask("c1"))).not.toBe(ref);
+    const again = t.a.startedBy("c1", t.ask("c1"));
+    expect(again).toBeDefined();
+    expect(again).not.toBe(ref);
     t.a.stopAll();
+  });
+
+  it("reports a start that cannot be made as ended with its error, and throws it to the asker", () => {
+    const t = actors();
+    t.a.startedBy("c1", t.ask("c1"));
+    expect(() => t.a.startedBy("c1", t.ask("c1"))).toThrow(/already has a running actor/);
+    expect(t.ended).toEqual([{ id: "c1", error: expect.any(Error) }]);
+    expect(t.a.size).toBe(1);
+    t.a.stopAll();
+  });
+
+  it("starts nothing asked for after stopAll", async () => {
+    const t = actors();
+    t.ask("c1")();
+    t.a.stopAll();
+    await Promise.resolve();
+    expect(t.a.size).toBe(0);
+    expect(t.started).toEqual([]);
   });
 
   it("tells running actors after the current step, and stops all without reporting them", async () => {

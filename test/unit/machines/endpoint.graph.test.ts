@@ -2,7 +2,7 @@
 // actors it starts are runtime actions, and their ends are fed as the events the runtime sends.
 import { getShortestPaths } from "@xstate/graph";
 import { describe, expect, it } from "vitest";
-import { fromPromise } from "xstate";
+import { fromPromise, transition } from "xstate";
 import { endpointMachine } from "../../../src/machines/endpoint.machine.js";
 import { conn } from "./fixtures.js";
 import { activeIds, actorEvents, stateIds } from "./graph.js";
@@ -64,11 +64,25 @@ describe("endpoint machine graph", () => {
     expect(Object.keys(busiest!.state.children)).toEqual(["peer/nse-b"]);
   });
 
-  it("opens no connection unless serving", () => {
-    const opened = paths.filter((p) => p.steps.at(-1)?.event.type === "CONNECTION.OPEN");
-    for (const p of opened) expect(p.state.value).toBe("serving");
-    const refused = paths.filter((p) => p.state.value !== "serving" && p.state.context.connections > 0);
-    expect(refused.every((p) => p.steps.some((s) => s.state.value === "serving"))).toBe(true);
+  it("opens a connection only while serving", () => {
+    const open = {
+      type: "CONNECTION.OPEN",
+      id: "c9",
+      kind: "client",
+      request: conn("c9"),
+      lifetimeMs: 1,
+    } as const;
+    const values = new Set<string>();
+    for (const p of paths) {
+      if (p.state.status !== "active") continue;
+      const [next, actions] = transition(machine, p.state, open);
+      const started = actions.some((a) => a.type === "startConnection");
+      const serving = p.state.matches("serving");
+      expect(started).toBe(serving);
+      expect(next.context.connections).toBe(p.state.context.connections + (serving ? 1 : 0));
+      values.add(JSON.stringify(p.state.value));
+    }
+    expect(values).toEqual(new Set(['"starting"', '"serving"', '"draining"']));
   });
 
   it("keeps the prefix it started with and the one it changed to", () => {

@@ -141,6 +141,10 @@ describe("endpoint machine", () => {
     expect(ids(r)).toEqual(["connection/a"]);
     expect(r.actor.getSnapshot().context.connections).toBe(1);
     expect(r.actor.getSnapshot().value).toBe("serving");
+    // The id can be asked for again (and breaks again): the count does not drift.
+    request(r, "boom");
+    expect(r.ended.map((e) => e.id)).toEqual(["boom", "boom"]);
+    expect(r.actor.getSnapshot().context.connections).toBe(1);
     r.actor.stop();
   });
 

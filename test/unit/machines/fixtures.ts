@@ -31,37 +31,42 @@ export function scripted<I, O>(outcomes: Array<O | Error>) {
 }
 
 /**
- * A runtime effect of the connection machine (an action answered later by an event), whose outcomes
- * are scripted per call (last one repeats); calls are recorded. Answers after a microtask, as the
- * data plane does, and only to an actor still running.
+ * A runtime effect of the connection machine (an action answered by an event), whose outcomes are
+ * scripted per call (last one repeats); calls are recorded. Answers after a microtask, as the data
+ * plane does (only to an actor still running), or at once with `sync`, as the runtime's IPAM does.
  */
 export function answering<I, O>(
   outcomes: Array<O | Error>,
   ok: (output: O) => EventObject,
   failed: (error: Error) => EventObject,
+  sync = false,
 ) {
   const calls: I[] = [];
   const action = ({ self }: { self: AnyActorRef }, input: I) => {
     calls.push(input);
     const outcome = outcomes[Math.min(calls.length - 1, outcomes.length - 1)];
-    queueMicrotask(() => {
+    const reply = () => {
       if (self.getSnapshot().status !== "active") return;
       self.send(outcome instanceof Error ? failed(outcome) : ok(outcome as O));
-    });
+    };
+    if (sync) reply();
+    else queueMicrotask(reply);
   };
   return { action, calls };
 }
 
-/** The connection machine's three effects, scripted. */
+/** The connection machine's three effects, scripted; `syncAllocate` answers as the runtime's IPAM does. */
 export function connectionEffectsOf(s: {
   allocate?: Array<Connection | Error>;
   program?: Array<undefined | Error>;
   unprogram?: Array<undefined | Error>;
+  syncAllocate?: boolean;
 }) {
   const allocate = answering<AllocateInput, Connection>(
     s.allocate ?? [conn("c1")],
     (connection) => ({ type: "ALLOCATED", connection }),
     (error) => ({ type: "ALLOCATION_FAILED", error }),
+    s.syncAllocate,
   );
   const program = answering<ProgramInput, undefined>(
     s.program ?? [undefined],
