@@ -2,6 +2,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { NetworkServiceHandler } from "../chain/types.js";
 import type { Logger } from "../log.js";
+import { attempt } from "../util/attempt.js";
 import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
 import { deadlineOf, toServiceError } from "./status.js";
 
@@ -12,7 +13,7 @@ export function networkServiceServer(
 ): NetworkServiceServer {
   const answer = <T>(work: () => Promise<T>, cb: grpc.sendUnaryData<T>, what: string) => {
     // An element that throws instead of rejecting still answers with its own status (not UNKNOWN).
-    new Promise<T>((resolve) => resolve(work())).then(
+    attempt(work).then(
       (value) => cb(null, value),
       (error) => {
         const e = toServiceError(error);
