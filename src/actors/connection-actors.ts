@@ -60,10 +60,7 @@ export class ConnectionActors {
    */
   startedBy(id: string, ask: () => void): ConnectionRef | undefined {
     ask();
-    const started = this.flush();
-    const failed = started.failed.get(id);
-    if (failed !== undefined) throw failed;
-    return started.refs.find((ref) => ref.getSnapshot().context.id === id);
+    return this.flush(id);
   }
 
   /** Sends `event` to every running actor, once the endpoint's step is over. */
@@ -95,20 +92,25 @@ export class ConnectionActors {
     };
   }
 
-  /** Starts what is pending; one that cannot be started is reported ended, so it is counted out. */
-  private flush(): { refs: ConnectionRef[]; failed: Map<string, unknown> } {
-    const refs: ConnectionRef[] = [];
-    const failed = new Map<string, unknown>();
+  /**
+   * Starts what is pending and returns the actor of `id` among them; one that cannot be started is
+   * reported ended (so it is counted out), and if it is `id`'s, its error is thrown.
+   */
+  private flush(id?: string): ConnectionRef | undefined {
+    let wanted: ConnectionRef | undefined;
+    let failure: { error: unknown } | undefined;
     for (const input of this.pending.splice(0)) {
       if (this.closed) break;
       try {
-        refs.push(this.start(input));
+        const ref = this.start(input);
+        if (input.id === id) wanted = ref;
       } catch (error) {
-        failed.set(input.id, error);
         this.o.onEnd?.(input.id, error);
+        if (input.id === id) failure = { error };
       }
     }
-    return { refs, failed };
+    if (failure) throw failure.error;
+    return wanted;
   }
 
   /** XState runs a new actor's first steps as it is created: never inside another actor's action. */
