@@ -22,7 +22,8 @@ type Snapshot = { value?: unknown; status?: string };
 
 export class ActorTracker {
   /** Keyed by actor id; `ref` tells a finished actor's entry from that of a new one with its id. */
-  private readonly states = new Map<string, { ref: AnyActorRef; state: string; since: Date }>();
+  /** `since` is epoch ms: a Date made for every transition of every actor would be garbage nearly always. */
+  private readonly states = new Map<string, { ref: AnyActorRef; state: string; since: number }>();
   private readonly tracked = new WeakSet<AnyActorRef>();
   private readonly listeners = new Set<(signal: LifecycleSignal) => void>();
 
@@ -48,11 +49,15 @@ export class ActorTracker {
     // A finished actor leaves the tree; keep nothing of it.
     if (snapshot.status === "done") {
       if (previous?.ref === ref) this.states.delete(id);
-    } else this.states.set(id, { ref, state, since: new Date() });
+    } else if (previous?.ref === ref) {
+      previous.state = state;
+      previous.since = Date.now();
+    } else this.states.set(id, { ref, state, since: Date.now() });
   }
 
   since(id: string): Date | undefined {
-    return this.states.get(id)?.since;
+    const since = this.states.get(id)?.since;
+    return since === undefined ? undefined : new Date(since);
   }
 
   forget(id: string): void {
