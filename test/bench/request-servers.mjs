@@ -1,7 +1,8 @@
 // The two servers of bench:request, each run by plain Node in a forked child process from the
 // compiled dist/ (what the image runs), so neither pays for on-the-fly TypeScript transforms.
 //   node test/bench/request-servers.mjs echo|nse <socket>
-// Each sends {ready: target, debug?: url} when serving, answers {cpu: true} with its CPU time, and exits on {stop: true}.
+// Each sends {ready: target, debug?: url} when serving, answers {cpu: true} with its CPU time and
+// event-loop times, and exits on {stop: true}.
 import * as grpc from "@grpc/grpc-js";
 
 const dist = (path) => import(new URL(`../../dist/src/${path}`, import.meta.url).href);
@@ -59,9 +60,13 @@ if (role === "echo" || role === "nse") {
   process.on("message", (m) => {
     if (m.cpu) {
       const u = process.cpuUsage();
-      process.send({ cpuMicros: u.user + u.system });
+      // How busy the event loop was (cumulative): the parent tells a round's share from two samples.
+      const { active, idle } = performance.eventLoopUtilization();
+      process.send({ cpuMicros: u.user + u.system, loopActive: active, loopIdle: idle });
     }
     if (m.stop) void server.stop().then(() => process.exit(0));
   });
+  // The parent gone (killed, crashed): nothing would ever stop this server otherwise.
+  process.on("disconnect", () => process.exit(0));
   process.send({ ready: server.target, debug: server.debug });
 }

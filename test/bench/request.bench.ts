@@ -7,34 +7,44 @@
 // each of several loads (calls in flight). A server's rate is the best it reached over those loads: a
 // server whose calls take longer needs more of them in flight to be kept busy, and the echo's rate is
 // set by its client at any load. Every load's figures are printed too.
-// Run: npm run bench:request   (BENCH_PAIRS, BENCH_ECHO, BENCH_ROUNDS, BENCH_WARMUP: sizes per load;
-// BENCH_CONCURRENCY: the loads, e.g. "64,128,256"; BENCH_CPU_PROF=<dir> writes a CPU profile of the NSE child there)
-import { type ChildProcess, fork } from "node:child_process";
+// The loads are interleaved (64, 128, 256, then 256, 128, 64, ...) and the server that goes first
+// alternates, so that drift of the machine and what is left of the warm-up fall on all of them alike.
+// Run: npm run bench:request   (BENCH_PAIRS, BENCH_ECHO, BENCH_ROUNDS: sizes per load; BENCH_WARMUP:
+// RPCs of warm-up; BENCH_CONCURRENCY: the loads, e.g. "64,128,256"; BENCH_CPU_PROF=<dir> writes a
+// CPU profile of the NSE child there). Bad values stop it with a message naming the variable.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import type { Mechanism } from "../../src/grpc/gen/networkservice/connection.js";
 import { NetworkServiceClient } from "../../src/grpc/gen/networkservice/networkservice.js";
 import { closeOn, nscRequest, requestOn } from "../support/endpoint.js";
+import {
+  add,
+  describe,
+  empty,
+  loads,
+  rate,
+  round,
+  type Server,
+  type Subject,
+  setting,
+  startServer,
+  type Tally,
+} from "./request-rounds.js";
 import { echoMethod } from "./request-servers.mjs";
 
-const int = (name: string, fallback: number, max: number) =>
-  Math.min(Math.max(Number(process.env[name] ?? fallback) || fallback, 1), max);
-const PAIRS = int("BENCH_PAIRS", 10_000, 200_000);
-const ECHO = int("BENCH_ECHO", 20_000, 400_000);
-/** Calls in flight, one measurement per load. */
-const LOADS = (process.env.BENCH_CONCURRENCY ?? "64,128,256")
-  .split(",")
-  .map((n) => Math.min(Math.max(Number(n) || 64, 1), 1024));
-const ROUNDS = int("BENCH_ROUNDS", 4, 20);
-/** RPCs in the warm-up of each (echo calls, and half as many pairs): V8 keeps speeding both up for ~20,000 calls. */
-const WARMUP = int("BENCH_WARMUP", 24_000, 400_000);
+const PAIRS = setting("BENCH_PAIRS", 10_000, 200_000);
+const ECHO = setting("BENCH_ECHO", 20_000, 400_000);
+const LOADS = loads("BENCH_CONCURRENCY", [64, 128, 256], 1024, 8);
+const ROUNDS = setting("BENCH_ROUNDS", 4, 20);
+/** RPCs in the warm-up of each (echo calls, and half as many pairs): the endpoint's CPU per RPC falls for ~30,000. */
+const WARMUP = setting("BENCH_WARMUP", 32_000, 400_000);
 const WARMUP_PAIRS = Math.ceil(WARMUP / 2);
 const TARGET = 0.6;
-/** The whole run is bounded: children are killed and the bench fails after this. */
-const LIMIT_MS = 300_000;
+/** The whole run is bounded: a minute, plus four times what it takes at 4,000 echo calls and 1,000 pairs a second. */
+const LIMIT_MS =
+  60_000 + 4_000 * (WARMUP / 4_000 + WARMUP_PAIRS / 1_000 + LOADS.length * (ECHO / 4_000 + PAIRS / 1_000));
 
 const ECHO_MESSAGE: Mechanism = {
   cls: "LOCAL",
@@ -42,101 +52,12 @@ const ECHO_MESSAGE: Mechanism = {
   parameters: { name: "nsc-x" },
 };
 
-// ---- parent -----------------------------------------------------------------------------------
-
-interface Server {
-  child: ChildProcess;
-  target: string;
-  /** The NSE's debug server (its /metrics), which runs during the bench as it does by default. */
-  debug?: string;
-}
-
-function start(role: "echo" | "nse", socket: string): Promise<Server> {
-  // BENCH_CPU_PROF=<dir> profiles the NSE child (node --cpu-prof), to find its hot spots.
-  const prof =
-    role === "nse" && process.env.BENCH_CPU_PROF
-      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : [];
-  const child = fork(fileURLToPath(new URL("./request-servers.mjs", import.meta.url)), [role, socket], {
-    execArgv: prof,
-  });
-  return new Promise((resolve, reject) => {
-    child.once("message", (m: { ready: string; debug?: string }) =>
-      resolve({ child, target: m.ready, debug: m.debug }),
-    );
-    child.once("exit", (code) => reject(new Error(`${role} server exited (${code}) before it was ready`)));
-  });
-}
-
-function cpuOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const on = (m: { cpuMicros?: number }) => {
-      if (m.cpuMicros === undefined) return;
-      child.off("message", on);
-      resolve(m.cpuMicros);
-    };
-    child.on("message", on);
-    child.send({ cpu: true });
-  });
-}
-
-/** Runs `count` operations, `inFlight` at a time; resolves with the elapsed seconds. */
-async function drive(count: number, inFlight: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = process.hrtime.bigint();
-  const worker = async () => {
-    while (next < count) await op(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-/** One side of the comparison: a server, an operation of `rpcs` RPCs on it, and its client to close. */
-interface Subject {
-  server: ChildProcess;
-  rpcs: number;
-  op(i: number): Promise<unknown>;
-  close(): void;
-}
-
-/** What a round or the whole run measured of one subject. */
-interface Tally {
-  ops: number;
-  seconds: number;
-  /** CPU time (user + system) of the server process and of this process, the client, in microseconds. */
-  serverCpu: number;
-  clientCpu: number;
-}
-
-const empty = (): Tally => ({ ops: 0, seconds: 0, serverCpu: 0, clientCpu: 0 });
-const add = (a: Tally, b: Tally): Tally => ({
-  ops: a.ops + b.ops,
-  seconds: a.seconds + b.seconds,
-  serverCpu: a.serverCpu + b.serverCpu,
-  clientCpu: a.clientCpu + b.clientCpu,
-});
-const rate = (t: Tally) => t.ops / t.seconds;
-const perRpc = (t: Tally, rpcs: number, micros: number) => micros / (t.ops * rpcs);
-/** CPU per RPC of the server and of the client (this process). */
-const cpu = (t: Tally, rpcs: number) =>
-  `CPU/RPC ${perRpc(t, rpcs, t.serverCpu).toFixed(0)} us server, ${perRpc(t, rpcs, t.clientCpu).toFixed(0)} us client`;
-
-/** Times `count` operations of `subject` (numbered from `first`), `inFlight` at a time, and the CPU both processes spent. */
-async function round(subject: Subject, count: number, inFlight: number, first: number): Promise<Tally> {
-  const cpu = await cpuOf(subject.server);
-  const mine = process.cpuUsage();
-  const seconds = await drive(count, inFlight, (i) => subject.op(first + i));
-  const serverCpu = (await cpuOf(subject.server)) - cpu;
-  const client = process.cpuUsage(mine);
-  return { ops: count, seconds, serverCpu, clientCpu: client.user + client.system };
-}
-
-async function echoSubject(server: ChildProcess, target: string): Promise<Subject> {
+async function echoSubject(server: Server): Promise<Subject> {
   const Client = grpc.makeGenericClientConstructor(
     { Echo: await echoMethod() } as grpc.ServiceDefinition,
     "Echo",
   );
-  const client = new Client(target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const client = new Client(server.target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     Echo(
       m: Mechanism,
       md: grpc.Metadata,
@@ -151,91 +72,106 @@ async function echoSubject(server: ChildProcess, target: string): Promise<Subjec
         e ? reject(e) : resolve(),
       ),
     );
-  return { server, rpcs: 1, op, close: () => client.close() };
+  return { name: "echo", server: server.child, rpcs: 1, op, close: () => client.close() };
 }
 
 /** Request+Close pairs as NSCs behind an nsmgr send them (a path segment, kernel mechanism). */
-function pairSubject(server: ChildProcess, target: string): Subject {
-  const client = new NetworkServiceClient(target, grpc.credentials.createInsecure());
+function pairSubject(server: Server): Subject {
+  const client = new NetworkServiceClient(server.target, grpc.credentials.createInsecure());
   const op = async (i: number) => {
     const conn = await requestOn(client, nscRequest({ name: `nsc-${i}` }));
     await closeOn(client, conn);
   };
-  return { server, rpcs: 2, op, close: () => client.getChannel().close() };
+  return { name: "vl3-nse", server: server.child, rpcs: 2, op, close: () => client.getChannel().close() };
+}
+
+/** Every Request the NSE's /metrics counted (the metrics are live during the bench, as by default). */
+async function countedRequests(debugUrl: string): Promise<number> {
+  const metrics = await fetch(`${debugUrl}/metrics`).then((r) => r.text());
+  return [...metrics.matchAll(/^vl3_requests_total\{[^}]*\} (\d+)/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "vl3-bench-"));
-  const children: ChildProcess[] = [];
+  const servers: Server[] = [];
+  const subjects: Subject[] = [];
   const limit = setTimeout(() => {
-    console.error(`bench:request did not finish in ${LIMIT_MS / 1000} s`);
-    for (const c of children) c.kill("SIGKILL");
+    console.error(`bench:request did not finish in ${(LIMIT_MS / 1000).toFixed(0)} s`);
+    for (const s of servers) s.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
     process.exit(1);
   }, LIMIT_MS);
   try {
-    const echo = await start("echo", join(dir, "echo.sock"));
-    children.push(echo.child);
-    const nse = await start("nse", join(dir, "nse.sock"));
-    children.push(nse.child);
+    const echo = await startServer("echo", join(dir, "echo.sock"));
+    servers.push(echo);
+    // BENCH_CPU_PROF=<dir> profiles the NSE child (node --cpu-prof), to find its hot spots.
+    const prof = process.env.BENCH_CPU_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [];
+    const nse = await startServer("nse", join(dir, "nse.sock"), prof);
+    servers.push(nse);
+    const e = await echoSubject(echo);
+    const p = pairSubject(nse);
+    subjects.push(e, p);
     console.log(
-      `bench:request: unix sockets, each server in a forked child process; a warm-up round (${WARMUP} echo calls,` +
-        ` ${WARMUP_PAIRS} pairs), then at each load (${LOADS.join(", ")} calls in flight) ${ROUNDS} measured rounds of each, alternating`,
+      `bench:request: unix sockets, each server in a forked child process; a warm-up of ${WARMUP} RPCs each` +
+        ` (${WARMUP} echo calls, ${WARMUP_PAIRS} pairs), then ${ROUNDS} rounds of each at each load` +
+        ` (${LOADS.join(", ")} calls in flight), interleaved`,
     );
-    const subjects = {
-      echo: await echoSubject(echo.child, echo.target),
-      nse: pairSubject(nse.child, nse.target),
-    };
-    const perRound = { echo: Math.ceil(ECHO / ROUNDS), nse: Math.ceil(PAIRS / ROUNDS) };
-    // Not counted: V8 keeps speeding grpc-js up for the first ~20,000 calls.
-    await round(subjects.echo, WARMUP, LOADS[0]!, 0);
-    let sent = (await round(subjects.nse, WARMUP_PAIRS, LOADS[0]!, 0)).ops;
-    const measured: Array<{ load: number; echo: Tally; nse: Tally }> = [];
-    for (const load of LOADS) {
-      let e = empty();
-      let p = empty();
-      // Rounds alternate, so that both meet the machine's load as it varies.
-      for (let r = 0; r < ROUNDS; r++) {
-        e = add(e, await round(subjects.echo, perRound.echo, load, 0));
-        const pr = await round(subjects.nse, perRound.nse, load, sent);
-        sent += pr.ops;
-        p = add(p, pr);
+    // Not counted: V8 keeps speeding both up for the first tens of thousands of calls.
+    await round(e, WARMUP, LOADS[0]!, 0);
+    let sent = (await round(p, WARMUP_PAIRS, LOADS[0]!, 0)).ops;
+    const tallies = new Map(LOADS.map((load) => [load, { echo: empty(), nse: empty() }]));
+    let nseFirst = false;
+    for (let pass = 0; pass < ROUNDS; pass++) {
+      for (const load of pass % 2 === 0 ? LOADS : [...LOADS].reverse()) {
+        const t = tallies.get(load)!;
+        for (const s of nseFirst ? [p, e] : [e, p]) {
+          const size = s === p ? Math.ceil(PAIRS / ROUNDS) : Math.ceil(ECHO / ROUNDS);
+          const r = await round(s, size, load, s === p ? sent : 0);
+          if (s === p) {
+            sent += r.ops;
+            t.nse = add(t.nse, r);
+          } else t.echo = add(t.echo, r);
+        }
+        nseFirst = !nseFirst;
       }
-      measured.push({ load, echo: e, nse: p });
+    }
+    for (const [load, t] of tallies) {
       console.log(
-        `  ${String(load).padStart(4)} in flight: echo ${rate(e).toFixed(0)} calls/s (${cpu(e, 1)});` +
-          ` vl3-nse ${rate(p).toFixed(0)} pairs/s = ${(rate(p) * 2).toFixed(0)} RPC/s (${cpu(p, 2)});` +
-          ` ratio ${((rate(p) * 2) / rate(e)).toFixed(2)}`,
+        `  ${String(load).padStart(4)} in flight: echo ${rate(t.echo).toFixed(0)} calls/s (${describe(t.echo, 1)})\n` +
+          `                vl3-nse ${rate(t.nse).toFixed(0)} pairs/s = ${(rate(t.nse) * 2).toFixed(0)} RPC/s (${describe(t.nse, 2)});` +
+          ` ratio ${((rate(t.nse) * 2) / rate(t.echo)).toFixed(2)}`,
       );
     }
-    subjects.echo.close();
-    subjects.nse.close();
-    const best = (pick: (m: (typeof measured)[number]) => Tally) =>
-      measured.reduce((a, b) => (rate(pick(b)) > rate(pick(a)) ? b : a));
-    const bestEcho = best((m) => m.echo);
-    const bestNse = best((m) => m.nse);
+    const best = (pick: (t: { echo: Tally; nse: Tally }) => Tally) =>
+      [...tallies].reduce((a, b) => (rate(pick(b[1])) > rate(pick(a[1])) ? b : a));
+    const [echoLoad, bestEcho] = best((t) => t.echo);
+    const [nseLoad, bestNse] = best((t) => t.nse);
     console.log(
-      `bare grpc-js unary echo:     best ${rate(bestEcho.echo).toFixed(0)} calls/s (${bestEcho.load} in flight)`,
+      `bare grpc-js unary echo:     best ${rate(bestEcho.echo).toFixed(0)} calls/s (${echoLoad} in flight)`,
     );
     console.log(
       `vl3-nse Request+Close pairs: best ${rate(bestNse.nse).toFixed(0)} pairs/s = ${(rate(bestNse.nse) * 2).toFixed(0)} RPC/s` +
-        ` (${bestNse.load} in flight; a pair is 2 RPCs)`,
+        ` (${nseLoad} in flight; a pair is 2 RPCs)`,
     );
-    // The metrics were live: every Request of the run (warm-up included) was counted.
-    const metrics = await fetch(`${nse.debug}/metrics`).then((r) => r.text());
-    const counted = [...metrics.matchAll(/^vl3_requests_total\{[^}]*\} (\d+)/gm)].reduce(
-      (sum, m) => sum + Number(m[1]),
-      0,
-    );
+    const counted = await countedRequests(nse.debug!);
     console.log(`NSE /metrics counted ${counted} Requests (${sent} sent)`);
     const ratio = (rate(bestNse.nse) * 2) / rate(bestEcho.echo);
     console.log(
       `ratio of the best rates (pairs/s x 2) / (echo calls/s) = ${ratio.toFixed(2)}; target >= ${TARGET} -> ${ratio >= TARGET ? "met" : "NOT met"}`,
     );
+    // The metrics must have seen every Request; a target not met is reported, not an error.
+    if (counted !== sent) throw new Error(`/metrics counted ${counted} Requests, ${sent} were sent`);
     nse.child.send({ stop: true });
     await new Promise((r) => nse.child.once("exit", r));
   } finally {
+    for (const s of subjects) s.close();
+    for (const s of servers) if (s.child.exitCode === null) s.child.kill();
     clearTimeout(limit);
-    for (const c of children) if (c.exitCode === null) c.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
