@@ -70,12 +70,12 @@ function usageOf(child: ChildProcess): Promise<Usage> {
   });
 }
 
-/** One side of the comparison: a server, an operation of `rpcs` RPCs on it, and its client to close. */
+/** One side of the comparison: a server, an operation of `rpcs` RPCs on it (which numbers its own calls), and its client to close. */
 export interface Subject {
   name: string;
   server: ChildProcess;
   rpcs: number;
-  op(i: number): Promise<unknown>;
+  op(): Promise<unknown>;
   close(): void;
 }
 
@@ -112,33 +112,28 @@ export const add = (a: Tally, b: Tally): Tally => ({
 export const rate = (t: Tally) => t.ops / t.seconds;
 
 /** CPU per RPC of the server and the client, and the share of time the server's event loop was busy. */
-export function describe(t: Tally, rpcs: number): string {
+export function usageSummary(t: Tally, rpcs: number): string {
   const perRpc = (micros: number) => (micros / (t.ops * rpcs)).toFixed(0);
   const busy = t.loopActive / (t.loopActive + t.loopIdle);
   return `CPU/RPC ${perRpc(t.serverCpu)} us server, ${perRpc(t.clientCpu)} us client; server loop busy ${(busy * 100).toFixed(0)}%`;
 }
 
 /** Runs `count` operations, `inFlight` at a time; resolves with the elapsed seconds. */
-async function drive(count: number, inFlight: number, op: (i: number) => Promise<unknown>): Promise<number> {
+async function drive(count: number, inFlight: number, op: () => Promise<unknown>): Promise<number> {
   let next = 0;
   const started = process.hrtime.bigint();
   const worker = async () => {
-    while (next < count) await op(next++);
+    while (next++ < count) await op();
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** Times `count` operations of `subject` (numbered from `first`), `inFlight` at a time, and what both processes spent. */
-export async function round(
-  subject: Subject,
-  count: number,
-  inFlight: number,
-  first: number,
-): Promise<Tally> {
+/** Times `count` operations of `subject`, `inFlight` at a time, and what both processes spent. */
+export async function round(subject: Subject, count: number, inFlight: number): Promise<Tally> {
   const before = await usageOf(subject.server);
   const mine = process.cpuUsage();
-  const seconds = await drive(count, inFlight, (i) => subject.op(first + i));
+  const seconds = await drive(count, inFlight, () => subject.op());
   const after = await usageOf(subject.server);
   const client = process.cpuUsage(mine);
   return {

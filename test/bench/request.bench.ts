@@ -21,7 +21,6 @@ import { NetworkServiceClient } from "../../src/grpc/gen/networkservice/networks
 import { closeOn, nscRequest, requestOn } from "../support/endpoint.js";
 import {
   add,
-  describe,
   empty,
   loads,
   rate,
@@ -31,6 +30,7 @@ import {
   setting,
   startServer,
   type Tally,
+  usageSummary,
 } from "./request-rounds.js";
 import { echoMethod } from "./request-servers.mjs";
 
@@ -75,14 +75,24 @@ async function echoSubject(server: Server): Promise<Subject> {
   return { name: "echo", server: server.child, rpcs: 1, op, close: () => client.close() };
 }
 
-/** Request+Close pairs as NSCs behind an nsmgr send them (a path segment, kernel mechanism). */
-function pairSubject(server: Server): Subject {
+/** Request+Close pairs as NSCs behind an nsmgr send them (a path segment, kernel mechanism), each NSC new. */
+function pairSubject(server: Server): Subject & { readonly sent: number } {
   const client = new NetworkServiceClient(server.target, grpc.credentials.createInsecure());
-  const op = async (i: number) => {
-    const conn = await requestOn(client, nscRequest({ name: `nsc-${i}` }));
+  let sent = 0;
+  const op = async () => {
+    const conn = await requestOn(client, nscRequest({ name: `nsc-${sent++}` }));
     await closeOn(client, conn);
   };
-  return { name: "vl3-nse", server: server.child, rpcs: 2, op, close: () => client.getChannel().close() };
+  return {
+    name: "vl3-nse",
+    server: server.child,
+    rpcs: 2,
+    op,
+    close: () => client.getChannel().close(),
+    get sent() {
+      return sent;
+    },
+  };
 }
 
 /** Every Request the NSE's /metrics counted (the metrics are live during the bench, as by default). */
@@ -122,28 +132,24 @@ async function main(): Promise<void> {
         ` (${LOADS.join(", ")} calls in flight), interleaved`,
     );
     // Not counted: V8 keeps speeding both up for the first tens of thousands of calls.
-    await round(e, WARMUP, LOADS[0]!, 0);
-    let sent = (await round(p, WARMUP_PAIRS, LOADS[0]!, 0)).ops;
+    await round(e, WARMUP, LOADS[0]!);
+    await round(p, WARMUP_PAIRS, LOADS[0]!);
     const tallies = new Map(LOADS.map((load) => [load, { echo: empty(), nse: empty() }]));
+    const perRound = { echo: Math.ceil(ECHO / ROUNDS), nse: Math.ceil(PAIRS / ROUNDS) };
     let nseFirst = false;
     for (let pass = 0; pass < ROUNDS; pass++) {
       for (const load of pass % 2 === 0 ? LOADS : [...LOADS].reverse()) {
         const t = tallies.get(load)!;
-        for (const s of nseFirst ? [p, e] : [e, p]) {
-          const size = s === p ? Math.ceil(PAIRS / ROUNDS) : Math.ceil(ECHO / ROUNDS);
-          const r = await round(s, size, load, s === p ? sent : 0);
-          if (s === p) {
-            sent += r.ops;
-            t.nse = add(t.nse, r);
-          } else t.echo = add(t.echo, r);
+        for (const side of nseFirst ? (["nse", "echo"] as const) : (["echo", "nse"] as const)) {
+          t[side] = add(t[side], await round(side === "nse" ? p : e, perRound[side], load));
         }
         nseFirst = !nseFirst;
       }
     }
     for (const [load, t] of tallies) {
       console.log(
-        `  ${String(load).padStart(4)} in flight: echo ${rate(t.echo).toFixed(0)} calls/s (${describe(t.echo, 1)})\n` +
-          `                vl3-nse ${rate(t.nse).toFixed(0)} pairs/s = ${(rate(t.nse) * 2).toFixed(0)} RPC/s (${describe(t.nse, 2)});` +
+        `  ${String(load).padStart(4)} in flight: echo ${rate(t.echo).toFixed(0)} calls/s (${usageSummary(t.echo, e.rpcs)})\n` +
+          `                vl3-nse ${rate(t.nse).toFixed(0)} pairs/s = ${(rate(t.nse) * 2).toFixed(0)} RPC/s (${usageSummary(t.nse, p.rpcs)});` +
           ` ratio ${((rate(t.nse) * 2) / rate(t.echo)).toFixed(2)}`,
       );
     }
@@ -159,6 +165,7 @@ async function main(): Promise<void> {
         ` (${nseLoad} in flight; a pair is 2 RPCs)`,
     );
     const counted = await countedRequests(nse.debug!);
+    const sent = p.sent;
     console.log(`NSE /metrics counted ${counted} Requests (${sent} sent)`);
     const ratio = (rate(bestNse.nse) * 2) / rate(bestEcho.echo);
     console.log(
