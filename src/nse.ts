@@ -8,6 +8,7 @@ import type { PeerLinks } from "./actors/peer-effects.js";
 import { endpointHandler } from "./chain/endpoint.js";
 import { measure } from "./chain/measure.js";
 import { type MechanismType, mechanisms } from "./chain/mechanism.js";
+import { owner } from "./chain/owner.js";
 import { peerRequests } from "./chain/peer.js";
 import { chain } from "./chain/types.js";
 import { updatepath } from "./chain/updatepath.js";
@@ -148,6 +149,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     [
       measure((s) => endpoint.signal(s)),
       validate(config.serviceNames),
+      owner({ name: config.name }),
       updatepath({ name: config.name, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
       peerRequests({ self: config.name, isPeer: (name, service) => mesh?.isPeer(name, service) ?? false }),
       mechanisms(MECHANISMS[config.dataplane], (id, ctx) =>

@@ -3,6 +3,7 @@
 // what the gRPC servers, the registry watch and the debug server talk to.
 import { type Actor, type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
 import { RequestError } from "../chain/errors.js";
+import { checkOwner, type Owner } from "../chain/owner.js";
 import type { Config } from "../config/config.js";
 import { DataplaneQueue } from "../dataplane/queue.js";
 import type { Dataplane } from "../dataplane/types.js";
@@ -174,19 +175,37 @@ export class Endpoint implements Observable {
     this.signalIpam();
   }
 
-  /** Serves a Request that the chain has validated and given our path segment. */
-  request(kind: ConnectionKind, conn: Connection, lifetimeMs: number, deadline: number): Promise<Connection> {
+  /**
+   * Serves a Request that the chain has validated and given our path segment. Only the `owner` of an
+   * existing connection may refresh it; the check runs in the connection's lane, so racing callers
+   * cannot both pass.
+   */
+  request(
+    kind: ConnectionKind,
+    conn: Connection,
+    lifetimeMs: number,
+    deadline: number,
+    owner: Owner,
+  ): Promise<Connection> {
     return this.serial.run(conn.id, async () => {
       this.assertServing();
       let ref = this.connections.get(conn.id);
       const busy = ref?.getSnapshot();
+      checkOwner(busy?.status === "active" ? busy.context.owner : undefined, owner, conn.id);
       if (ref && (busy?.matches("closing") || busy?.status !== "active")) {
         await untilDone(ref, deadline);
         ref = undefined;
       }
       if (ref) ref.send({ type: "REQUEST", request: conn, lifetimeMs });
       else {
-        const open = { type: "CONNECTION.OPEN", id: conn.id, kind, request: conn, lifetimeMs } as const;
+        const open = {
+          type: "CONNECTION.OPEN",
+          id: conn.id,
+          kind,
+          owner,
+          request: conn,
+          lifetimeMs,
+        } as const;
         ref = this.connections.startedBy(conn.id, () => this.actor.send(open));
         if (!ref) throw new RequestError("UNAVAILABLE", "endpoint is not serving");
       }
@@ -202,11 +221,15 @@ export class Endpoint implements Observable {
     });
   }
 
-  /** Closes a connection; closing one that is not there is not an error. */
-  close(id: string, deadline: number): Promise<void> {
+  /**
+   * Closes a connection; closing one that is not there is not an error. A caller's Close names its
+   * `owner`, checked as for a Request; the endpoint's own closes (replaced peer links) pass none.
+   */
+  close(id: string, deadline: number, owner?: Owner): Promise<void> {
     return this.serial.run(id, async () => {
       const ref = this.connections.running(id);
       if (!ref) return;
+      if (owner) checkOwner(ref.getSnapshot().context.owner, owner, id);
       ref.send({ type: "CLOSE" });
       await untilDone(ref, deadline);
     });

@@ -1,12 +1,19 @@
 // The last element: hands the request to the endpoint actor, which answers when the connection is
 // up (or failed).
 import type { Endpoint } from "../actors/endpoint.js";
+import { ANONYMOUS } from "./owner.js";
 import type { NetworkServiceHandler } from "./types.js";
 
 export function endpointHandler(endpoint: Endpoint): NetworkServiceHandler {
   return {
     request: (req, ctx) =>
-      endpoint.request(ctx.peerOf ? "peer" : "client", req.connection!, ctx.lifetimeMs ?? 0, ctx.deadline),
-    close: (conn, ctx) => endpoint.close(conn.id, ctx.deadline),
+      endpoint.request(
+        ctx.peerOf ? "peer" : "client",
+        req.connection!,
+        ctx.lifetimeMs ?? 0,
+        ctx.deadline,
+        ctx.owner ?? ANONYMOUS,
+      ),
+    close: (conn, ctx) => endpoint.close(conn.id, ctx.deadline, ctx.owner ?? ANONYMOUS),
   };
 }

@@ -2,6 +2,7 @@
 // next. The last element is the endpoint runtime.
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
+import type { Owner } from "./owner.js";
 
 /** Per-call facts the elements share (deadline, who called, what the chain found out). */
 export interface CallContext {
@@ -11,6 +12,16 @@ export interface CallContext {
   peerOf?: string;
   /** Set by updatepath: how long this connection lives without a refresh. */
   lifetimeMs?: number;
+  /**
+   * The caller's verified SPIFFE ID, set by the gRPC layer from the TLS peer when mTLS is on
+   * (issue 11); undefined without it. The owner element copies it into `owner`.
+   */
+  identity?: string;
+  /**
+   * Set by the owner element: who calls (first path segment, plus `identity`). The endpoint lets
+   * only a connection's owner refresh or close it (src/chain/owner.ts).
+   */
+  owner?: Owner;
 }
 
 export interface NetworkServiceHandler {

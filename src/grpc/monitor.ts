@@ -1,6 +1,7 @@
 // connection.MonitorConnection: INITIAL_STATE_TRANSFER of the connections that match the scope
 // selector, then UPDATE and DELETE events for them, until the caller cancels.
 import type { ConnectionEvents } from "../actors/monitor-events.js";
+import { selectorNamesCaller } from "../chain/owner.js";
 import {
   type Connection,
   ConnectionEventType,
@@ -38,8 +39,12 @@ export function monitorServer(
   return {
     monitorConnections: (call) => {
       const selector = call.request;
+      // A caller that does not say whose connections it wants is shown none (src/chain/owner.ts).
+      const allowed = selectorNamesCaller(selector);
       const pick = (list: Connection[]) =>
-        Object.fromEntries(list.filter((c) => matchesSelector(c, selector)).map((c) => [c.id, c]));
+        allowed
+          ? Object.fromEntries(list.filter((c) => matchesSelector(c, selector)).map((c) => [c.id, c]))
+          : {};
       // Subscribe first so that nothing falls between the snapshot and the first event.
       const buffered: Array<{ type: ConnectionEventType; connections: Record<string, Connection> }> = [];
       let live = false;

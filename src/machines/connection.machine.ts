@@ -4,6 +4,7 @@
 // an answer is still due (the only way out of a waiting state is closing, which ignores them), so a
 // late answer is never taken for a newer request's.
 import { assign, setup } from "xstate";
+import type { Owner } from "../chain/owner.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 
 export type ConnectionKind = "client" | "peer";
@@ -19,6 +20,8 @@ export interface Answer {
 export interface ConnectionContext {
   id: string;
   kind: ConnectionKind;
+  /** The client that created the connection: only it may refresh or close it. */
+  owner: Owner;
   /** The latest request (path already updated), and how long it lives without a refresh. */
   request: Connection;
   lifetimeMs: number;
@@ -38,6 +41,8 @@ export interface ConnectionContext {
 export interface ConnectionInput {
   id: string;
   kind: ConnectionKind;
+  /** Absent: a bare client's (anonymous) connection. */
+  owner?: Owner;
   request: Connection;
   lifetimeMs: number;
 }
@@ -153,6 +158,7 @@ export const connectionMachine = setup({
   context: ({ input }) => ({
     id: input.id,
     kind: input.kind,
+    owner: input.owner ?? { name: "", id: "" },
     request: input.request,
     lifetimeMs: input.lifetimeMs,
     generation: 1,

@@ -5,6 +5,7 @@
 // kept as this machine's children: XState copies a machine's children on every spawn and stop, which
 // made each Request cost time in proportion to the connections held (1,000 held: seven times slower).
 import { type ActorRefFrom, assign, enqueueActions, fromPromise, sendTo, setup, stopChild } from "xstate";
+import type { Owner } from "../chain/owner.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { ConnectionEvent, ConnectionInput, ConnectionKind } from "./connection.machine.js";
 import { type PeerRole, peerMachine } from "./peer.machine.js";
@@ -24,7 +25,14 @@ export interface EndpointContext extends EndpointInput {
 
 export type EndpointEvent =
   /** A request for a connection id that has no actor yet (the runtime routes the others to theirs). */
-  | { type: "CONNECTION.OPEN"; id: string; kind: ConnectionKind; request: Connection; lifetimeMs: number }
+  | {
+      type: "CONNECTION.OPEN";
+      id: string;
+      kind: ConnectionKind;
+      owner?: Owner;
+      request: Connection;
+      lifetimeMs: number;
+    }
   /** A connection actor reached closed or failed, or broke. */
   | { type: "CONNECTION.ENDED"; id: string }
   | { type: "PEER.FOUND"; name: string; url: string; role: PeerRole }
@@ -126,6 +134,7 @@ export const endpointMachine = setup({
                 input: {
                   id: event.id,
                   kind: event.kind,
+                  owner: event.owner,
                   request: event.request,
                   lifetimeMs: event.lifetimeMs,
                 },

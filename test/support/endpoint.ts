@@ -183,6 +183,11 @@ export interface MonitorStream {
   cancel(): void;
 }
 
+/** A selector by the NSE's own segment name (as nsmgr and vl3lb ask): every connection it serves. */
+export function byEndpoint(name = "nse-test"): Partial<MonitorScopeSelector> {
+  return { pathSegments: [{ name, id: "", token: "", expires: undefined, metrics: {} }] };
+}
+
 export function watch(
   client: MonitorConnectionClient,
   selector: Partial<MonitorScopeSelector> = {},

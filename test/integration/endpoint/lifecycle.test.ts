@@ -6,6 +6,7 @@ import { HealthCheckResponse_ServingStatus as Serving } from "../../../src/grpc/
 import { State, ConnectionEventType as T } from "../../../src/grpc/gen/networkservice/connection.js";
 import type { PrefixSource } from "../../../src/prefix/types.js";
 import {
+  byEndpoint,
   codeOf,
   type MonitorStream,
   nscRequest,
@@ -100,7 +101,7 @@ describe("endpoint lifecycle", () => {
     const prefix = new MovablePrefix("172.16.0.0/24");
     t = await startTestNse({ prefixSource: prefix });
     const conn = await t.request(nscRequest({ name: "nsc-a" }));
-    m = watch(t.monitor);
+    m = watch(t.monitor, byEndpoint());
     await m.next((e) => e.type === T.INITIAL_STATE_TRANSFER, "initial state");
     prefix.move("172.16.5.0/24");
     const healed = await m.next(
@@ -121,7 +122,7 @@ describe("endpoint lifecycle", () => {
     t = await startTestNse();
     const conns = [];
     for (let i = 0; i < 5; i++) conns.push(await t.request(nscRequest({ name: `nsc-${i}` })));
-    m = watch(t.monitor);
+    m = watch(t.monitor, byEndpoint());
     await m.next((e) => e.type === T.INITIAL_STATE_TRANSFER, "initial state");
     const socket = t.target.slice("unix://".length);
     expect(existsSync(socket)).toBe(true);

@@ -6,6 +6,7 @@ import {
   ConnectionEventType as T,
 } from "../../../src/grpc/gen/networkservice/connection.js";
 import {
+  byEndpoint,
   type MonitorStream,
   nscRequest,
   refreshOf,
@@ -24,7 +25,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-function open(selector: Parameters<typeof watch>[1] = {}): MonitorStream {
+function open(selector: Parameters<typeof watch>[1] = byEndpoint()): MonitorStream {
   const s = watch(t!.monitor, selector);
   streams.push(s);
   return s;
@@ -92,7 +93,7 @@ describe("MonitorConnections", () => {
 
   it("selects by network service", async () => {
     t = await startTestNse({ env: { NSM_SERVICE_NAMES: `${SERVICE},vl3-other` } });
-    const m = open({ networkServices: ["vl3-other"] });
+    const m = open({ ...byEndpoint(), networkServices: ["vl3-other"] });
     await m.next((e) => e.type === T.INITIAL_STATE_TRANSFER, "initial state");
     const mine = await t.request(nscRequest({ name: "nsc-a" }));
     const req = nscRequest({ name: "nsc-b" });

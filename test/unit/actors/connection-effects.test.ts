@@ -34,6 +34,7 @@ function parts() {
 const context = (committed?: ReturnType<typeof conn>): ConnectionContext => ({
   id: "c1",
   kind: "client",
+  owner: { name: "nsc-1", id: "c1" },
   request: conn("c1"),
   lifetimeMs: 60_000,
   generation: 1,
