@@ -1,13 +1,22 @@
-// The live actor tree as plain data (for /debug/actors and `vl3-nse status`).
+// The live actor tree as plain data (for /debug/actors and `vl3-nse status`). A connection a peer
+// dialled to us names that peer (`subject.peer`), and a peer actor that accepts shows the addresses
+// and prefix its served link carries, so the views draw peer links as such, never as clients.
 import type { Actor, AnyActorRef } from "xstate";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { ConnectionContext } from "../machines/connection.machine.js";
 import type { endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerContext } from "../machines/peer.machine.js";
+import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import type { ActorView } from "./observe.js";
 import { type ActorTracker, stateString } from "./tracker.js";
 
 const ipOf = (c?: Connection) => c?.context?.ipContext;
+const HOST_ROUTE = /\/(32|128)$/;
+
+/** The peer's prefix among a link's routes: the one that is not a host route. */
+function prefixOf(routes: string[]): string | undefined {
+  return routes.find((r) => !HOST_ROUTE.test(r));
+}
 
 function view(
   ref: AnyActorRef,
@@ -46,6 +55,8 @@ export function buildTree(
         networkService: conn.networkService,
       };
       if (conn.labels.podName) subject.nsc = conn.labels.podName;
+      const peer = c.kind === "peer" ? conn.labels[PEER_REQUEST_LABEL] : undefined;
+      if (peer) subject.peer = peer;
       if (conn.mechanism?.type) subject.mechanism = conn.mechanism.type;
       return {
         subject,
@@ -55,16 +66,29 @@ export function buildTree(
       };
     }),
   );
+  // The link each peer dialled to us (the newest that is up, else any): what an accepting peer shows.
+  const served = new Map<string, ActorView>();
+  for (const c of connections) {
+    const peer = c.subject.peer;
+    if (peer && (!served.has(peer) || c.state === "up")) served.set(peer, c);
+  }
   const peers = Object.values(s.context.peers).map((ref) =>
     view(ref, tracker, ({ context }) => {
       const p = context as PeerContext;
       const ip = ipOf(p.link);
-      return {
-        subject: { peer: p.name, url: p.url, role: p.role, attempt: String(p.attempt) },
-        addresses: ip?.dstIpAddrs ?? [],
-        routes: (ip?.srcRoutes ?? []).map((r) => r.prefix),
-        lastError: p.lastError,
+      const link = served.get(p.name);
+      const addresses = ip ? ip.dstIpAddrs : (link?.addresses ?? []);
+      const routes = ip ? ip.srcRoutes.map((r) => r.prefix) : (link?.routes ?? []);
+      const subject: Record<string, string> = {
+        peer: p.name,
+        url: p.url,
+        role: p.role,
+        attempt: String(p.attempt),
       };
+      const prefix = prefixOf(routes);
+      if (prefix) subject.prefix = prefix;
+      if (link) subject.servedLink = link.subject.connection ?? link.id;
+      return { subject, addresses, routes, lastError: p.lastError };
     }),
   );
   const subject: Record<string, string> = { name: info.name };

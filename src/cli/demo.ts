@@ -2,7 +2,9 @@
 // nsmgrs) with N vl3-nse endpoints and M clients; shows progress while the mesh converges, then
 // the endpoints, the clients and the time it took.
 import type { ActorView } from "../actors/observe.js";
-import { createLogger } from "../log.js";
+import { meshObservable } from "../debug/mesh.js";
+import { type DebugServer, startDebugServer } from "../debug/server.js";
+import { createLogger, type Logger } from "../log.js";
 import { type Sandbox, startSandbox } from "../sandbox/index.js";
 import { SandboxKernel } from "../sandbox/kernel.js";
 import { table } from "../util/table.js";
@@ -122,13 +124,27 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     );
     if (kernel && ok) await pingAll(sb, kernel);
     if (o.stay) {
-      out("\nrunning; Ctrl-C to stop");
+      const debug = await serveMesh(sb, log);
+      out(`\ndebug page for the whole mesh: ${debug.url}/debug/ui`);
+      out("running; Ctrl-C to stop");
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await debug.close();
     }
     return ok ? 0 : 1;
   } finally {
     await sb.stop();
   }
+}
+
+/** One debug server for every endpoint of the sandbox: on 127.0.0.1:9090, or any free port if taken. */
+async function serveMesh(sb: Sandbox, log: Logger): Promise<DebugServer> {
+  const endpoints = () =>
+    [...sb.endpoints.values()]
+      .sort((a, b) => a.config.name.localeCompare(b.config.name, undefined, { numeric: true }))
+      .map((e) => e.endpoint);
+  const mesh = meshObservable(endpoints);
+  const options = { observable: mesh, trees: () => mesh.trees(), log };
+  return startDebugServer({ ...options, port: 9090 }).catch(() => startDebugServer({ ...options, port: 0 }));
 }
 
 async function pingAll(sb: Sandbox, kernel: SandboxKernel): Promise<void> {

@@ -1,13 +1,16 @@
 // The Stately inspector bridge (NSM_INSPECT=true, development only): an HTTP+WebSocket server on
-// `port` whose page iframes stately.ai/inspect, fed by a WebSocket inspector in this process.
-// @statelyai/inspect is loaded with import() so nothing of it (or of ws) loads when inspection is off.
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { createServer, type Socket } from "node:net";
+// `port` whose page iframes stately.ai/inspect. Inspection events are turned into Stately's messages
+// in this process and relayed to every browser; a browser that connects later is first sent every
+// live actor's registration and current snapshot, so every machine can be drawn whatever came before
+// (the stock bridge replays only its last 200 messages). @statelyai/inspect and ws are loaded with
+// import() so nothing of them loads when inspection is off.
+import { createServer } from "node:http";
 import type { InspectionEvent } from "xstate";
 import type { Logger } from "../log.js";
+import { bridgePage, LiveActors } from "./inspect-live.js";
 
 export interface InspectorOptions {
-  /** A fixed port: the bridge page hard-codes ws://localhost:<port>, so 0 can't work. */
+  /** A fixed port: the bridge page connects to ws://localhost:<port>, so 0 can't work. */
   port: number;
   log: Logger;
 }
@@ -17,42 +20,47 @@ export interface Inspector {
   inspect: (event: InspectionEvent) => void;
   /** What the person opens (through a port-forward for a pod). */
   url: string;
-  /** Close the inspector's socket, the bridge and every browser connection to it. */
+  /** Actors live now, as a browser connecting now is sent them (for tests and /debug). */
+  live(): number;
+  /** Close the bridge and every browser connection to it. */
   stop(): Promise<void>;
 }
-
-/** The WebSocket inside @statelyai/inspect's adapter (isomorphic-ws, i.e. `ws` in Node). */
-interface AdapterSocket {
-  readyState: number;
-  onerror: ((event: unknown) => void) | null;
-  once(event: "close", listener: () => void): void;
-}
-
-const CLOSED = 3;
-const STOP_WAIT_MS = 2000;
 
 export async function startInspector(options: InspectorOptions): Promise<Inspector> {
   const { port, log } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new Error(`inspector port ${port} is not 1-65535`);
-  // The bridge's HTTP server has no 'error' listener, so a taken port would crash the process.
-  await assertPortFree(port);
+  const { createInspector } = await import("@statelyai/inspect");
+  const { WebSocketServer, WebSocket } = await import("ws");
 
-  // ws v8 leaves upgraded sockets open when its server closes, and a connected browser would then
-  // keep this process alive: remember every socket accepted on the bridge's port to end them.
-  const accepted = new Set<Socket>();
-  const onSocket = (message: unknown) => {
-    const socket = (message as { socket: Socket }).socket;
-    if (socket.localPort !== port) return;
-    accepted.add(socket);
-    socket.once("close", () => accepted.delete(socket));
-  };
-  subscribe("net.server.socket", onSocket);
+  const page = bridgePage(port);
+  const http = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+    res.end(page);
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `inspector port ${port} is not available (${err.code ?? err.message}); set NSM_INSPECT_PORT`,
+        ),
+      ),
+    );
+    http.listen(port, () => resolve());
+  });
+  http.on("error", (err) => log.warn({ err }, "inspector bridge error"));
+  const wss = new WebSocketServer({ server: http });
+  const live = new LiveActors();
+  wss.on("connection", (socket) => {
+    for (const message of live.replay()) socket.send(message);
+  });
 
-  const { createInspectorServer } = await import("@statelyai/inspect/server");
-  const { createWebSocketInspector } = await import("@statelyai/inspect");
-  const bridge = createInspectorServer({ port, autoOpen: false });
-  const client = createWebSocketInspector({ url: `ws://localhost:${port}` });
+  const inspector = createInspector({
+    send: (event) => {
+      const message = live.note(event as never);
+      for (const client of wss.clients) if (client.readyState === WebSocket.OPEN) client.send(message);
+    },
+  });
   const url = `http://localhost:${port}`;
   log.info({ url }, "Stately inspector bridge listening; open it in a browser with internet access");
 
@@ -60,48 +68,18 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   return {
     url,
     inspect: (event) => {
-      if (!stopped) client.inspect.next?.(event);
+      if (!stopped) inspector.inspect.next?.(event);
     },
+    live: () => live.size,
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      const socket = (client.adapter as unknown as { ws?: AdapterSocket }).ws;
-      // Closing a socket that is still connecting fires 'error', and the adapter answers errors with
-      // an un-unref'd 5 s timer that reconnects, forever once the bridge is gone. Swallow that one.
-      if (socket) socket.onerror = () => {};
-      const closed = socket && socket.readyState !== CLOSED ? onceClosed(socket) : Promise.resolve();
-      client.stop();
+      for (const client of wss.clients) client.terminate();
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      wss.close();
+      http.closeAllConnections();
       await closed;
-      bridge.stop();
-      for (const s of accepted) s.destroy();
-      unsubscribe("net.server.socket", onSocket);
       log.info("Stately inspector stopped");
     },
   };
-}
-
-function onceClosed(socket: AdapterSocket): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, STOP_WAIT_MS);
-    timer.unref();
-    socket.once("close", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** Bind the port the way the bridge will (all interfaces) and let go, or fail with a clear message. */
-function assertPortFree(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          `inspector port ${port} is not available (${err.code ?? err.message}); set NSM_INSPECT_PORT`,
-        ),
-      ),
-    );
-    probe.listen(port, () => probe.close(() => resolve()));
-  });
 }

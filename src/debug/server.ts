@@ -2,7 +2,7 @@
 // node:http only; it binds loopback unless told otherwise, since the tree shows clients' addresses.
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Observable } from "../actors/observe.js";
+import type { ActorView, Observable } from "../actors/observe.js";
 import type { Logger } from "../log.js";
 import { createMetrics } from "./metrics.js";
 import { findActor } from "./tree.js";
@@ -14,6 +14,8 @@ export interface DebugServerOptions {
   /** 0 picks a free port (see `url`). */
   port: number;
   observable: Observable;
+  /** Every endpoint's tree for /debug/mesh (a sandbox's, see mesh.ts); default: this endpoint's alone. */
+  trees?: () => ActorView[];
   log: Logger;
 }
 
@@ -28,6 +30,7 @@ export const ROUTES = [
   "/debug/actors",
   "/debug/actors/<id>",
   "/debug/actors/<id>?snapshot=1",
+  "/debug/mesh",
   "/debug/ui",
   "/metrics",
   "/healthz",
@@ -45,6 +48,7 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
   const { observable, log } = options;
   const host = options.host ?? "127.0.0.1";
   const metrics = createMetrics(observable);
+  const trees = options.trees ?? (() => [observable.tree()]);
   const page: Reply = {
     status: 200,
     body: uiPage(),
@@ -55,6 +59,7 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
   const route = (path: string): ((url: URL) => Reply | Promise<Reply>) | undefined => {
     if (path === "/debug/actors" || path === ACTORS_PREFIX) return () => json(200, observable.tree());
     if (path.startsWith(ACTORS_PREFIX)) return (url) => actor(observable, path, url);
+    if (path === "/debug/mesh") return () => json(200, { endpoints: trees() });
     if (path === "/debug/ui") return () => page;
     if (path === "/metrics")
       return async () => ({ status: 200, body: await metrics.text(), type: metrics.contentType });

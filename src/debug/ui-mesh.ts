@@ -1,8 +1,7 @@
-// The browser side of /debug/ui, part 1: state tones, SVG helpers and the mesh drawing. Plain
-// ES2020 in a string (the page must be self-contained), written without template literals so it
-// can sit inside one. Data goes in through textContent/attributes only: it comes from the network.
-export const UI_MESH_SCRIPT = String.raw`
-"use strict";
+// The browser side of /debug/ui, part 1: state tones, SVG helpers and the mesh drawing (from
+// meshModel in ui-model.ts). Plain ES2020 in a string (the page must be self-contained), written
+// without template literals. Data goes in through textContent/attributes only: it comes from the network.
+export const UI_MESH_SCRIPT = `
 const SVG = "http://www.w3.org/2000/svg";
 const W = 900, H = 620, CX = 450, CY = 310, PEER_R = 215, CLIENT_R = 112;
 const TONES = {
@@ -34,21 +33,7 @@ function el(name, attrs, text) {
   return node;
 }
 
-function shortId(view) {
-  const slash = view.id.indexOf("/");
-  return view.subject && view.subject.name ? view.subject.name : slash >= 0 ? view.id.slice(slash + 1) : view.id;
-}
-
 function clip(text, max) { return text.length > max ? text.slice(0, max - 1) + "…" : text; }
-
-function describe(view) {
-  const lines = [view.id + " (" + view.machine + ")", "state: " + view.state, "since: " + view.since];
-  for (const key in view.subject || {}) lines.push(key + ": " + view.subject[key]);
-  if (view.addresses.length) lines.push("addresses: " + view.addresses.join(", "));
-  if (view.routes.length) lines.push("routes: " + view.routes.join(", "));
-  if (view.lastError) lines.push("last error: " + view.lastError);
-  return lines.join("\n");
-}
 
 // Text block beside a node, placed outward from the centre so it never sits on the link.
 function label(g, x, y, angle, gap, lines) {
@@ -68,29 +53,28 @@ function label(g, x, y, angle, gap, lines) {
   });
 }
 
-// Small client (NSC connection) node hung off an endpoint node at (ownerX, ownerY); labelled with
-// its address unless the owner lists the addresses itself.
-function clientNode(g, view, x, y, angle, ownerX, ownerY, labelled) {
+// Small client (NSC connection) node hung off its endpoint at (ownerX, ownerY), labelled with its address.
+function clientNode(g, view, x, y, angle, ownerX, ownerY) {
   const t = tone(view.state);
   g.appendChild(el("line", { x1: ownerX, y1: ownerY, x2: x, y2: y, stroke: TONES[t].color, "stroke-width": 1.5,
     "stroke-opacity": 0.7, class: "client-link " + t, "data-client": view.id, "data-state": view.state }));
   const node = el("g", { class: "client", "data-id": view.id, "data-state": view.state });
   node.appendChild(el("title", {}, describe(view)));
   node.appendChild(el("circle", { cx: x, cy: y, r: 8, fill: "#0d1526", stroke: TONES[t].color, "stroke-width": 2.5 }));
-  const addr = view.addresses.length ? view.addresses.join(" ") : shortId(view);
   node.appendChild(el("circle", { cx: x, cy: y, r: 3, fill: TONES[t].color }));
   g.appendChild(node);
-  if (labelled) label(node, x, y, angle, 8, [{ text: clip(addr, 34), cls: "addr" }]);
+  label(node, x, y, angle, 8, [{ text: clip(view.addresses.join(" ") || nameOf(view), 34), cls: "addr" }]);
 }
 
-// Angles for n clients, spread through the gaps between the peer links so nothing overlaps them.
-function gapAngles(peerAngles, n) {
+// Angles for n clients, spread through the gaps between an endpoint's links so nothing overlaps them.
+function gapAngles(linkAngles, n) {
   if (n === 0) return [];
-  if (peerAngles.length === 0) return Array.from({ length: n }, function (_, i) {
+  if (linkAngles.length === 0) return Array.from({ length: n }, function (_, i) {
     return { angle: -Math.PI / 2 + (i + 0.5) * 2 * Math.PI / n, crowded: n > 4, k: i };
   });
-  const gaps = peerAngles.map(function (a, i) {
-    const next = i + 1 < peerAngles.length ? peerAngles[i + 1] : peerAngles[0] + 2 * Math.PI;
+  const sorted = linkAngles.slice().sort(function (a, b) { return a - b; });
+  const gaps = sorted.map(function (a, i) {
+    const next = i + 1 < sorted.length ? sorted[i + 1] : sorted[0] + 2 * Math.PI;
     return { from: a, size: next - a, members: 0 };
   });
   for (let i = 0; i < n; i++) gaps.reduce(function (best, g) { return g.size / (g.members + 1) > best.size / (best.members + 1) ? g : best; }).members++;
@@ -100,54 +84,76 @@ function gapAngles(peerAngles, n) {
   return out;
 }
 
-function drawMesh(tree) {
+// Where each node goes: one endpoint in the middle with its peers around it; several (a sandbox) on a
+// ring, with peers none of them runs on an outer ring.
+function place(model) {
+  const local = [], remote = [];
+  model.nodes.forEach(function (n) { (n.local ? local : remote).push(n); });
+  const ring = function (list, r, offset) {
+    list.forEach(function (n, i) {
+      const a = -Math.PI / 2 + offset + (i * 2 * Math.PI) / list.length;
+      n.x = CX + r * Math.cos(a); n.y = CY + r * Math.sin(a); n.angle = a;
+    });
+  };
+  if (local.length === 1) { local[0].x = CX; local[0].y = CY; local[0].angle = -Math.PI / 2; }
+  else ring(local, Math.max(190, local.length * 50), 0);
+  ring(remote, local.length === 1 ? PEER_R : Math.max(190, local.length * 50) + 190, local.length > 1 ? Math.PI / local.length : 0);
+  return { local: local, remote: remote };
+}
+
+function endpointNode(nodes, n, single) {
+  const v = n.view, t = tone(v.state), r = single ? 50 : 38;
+  const g = el("g", { class: "endpoint" + (single ? " self" : ""), "data-id": single ? v.id : nameOf(v), "data-state": v.state });
+  g.appendChild(el("title", {}, describe(v)));
+  g.appendChild(el("circle", { cx: n.x, cy: n.y, r: r + 10, fill: TONES[t].color, "fill-opacity": 0.12 }));
+  g.appendChild(el("circle", { cx: n.x, cy: n.y, r: r, fill: "#111a2e", stroke: TONES[t].color, "stroke-width": 3 }));
+  g.appendChild(el("text", { x: n.x, y: n.y - 4, "text-anchor": "middle", class: "name" }, clip(n.name, 14)));
+  g.appendChild(el("text", { x: n.x, y: n.y + 13, "text-anchor": "middle", class: "muted" }, v.state));
+  if (!single && n.prefix) g.appendChild(el("text", { x: n.x, y: n.y + r + 24, "text-anchor": "middle", class: "addr" }, n.prefix));
+  nodes.appendChild(g);
+}
+
+function peerNode(nodes, n) {
+  const v = n.view, t = tone(v.state);
+  const g = el("g", { class: "peer", "data-id": v.id, "data-state": v.state });
+  g.appendChild(el("title", {}, describe(v)));
+  g.appendChild(el("circle", { cx: n.x, cy: n.y, r: 30, fill: "#0d1526", stroke: TONES[t].color, "stroke-width": 3 }));
+  g.appendChild(el("text", { x: n.x, y: n.y + 4, "text-anchor": "middle", class: "muted" }, "NSE"));
+  const lines = [{ text: clip(n.name, 28), cls: "name" }, { text: v.state, cls: "state", fill: TONES[t].color }];
+  if (n.prefix) lines.push({ text: n.prefix, cls: "addr" });
+  label(g, n.x, n.y, n.angle, 30, lines);
+  nodes.appendChild(g);
+}
+
+function drawMesh(trees) {
   const svg = document.getElementById("graph");
   svg.replaceChildren();
-  const peers = tree.children.filter(function (c) { return c.kind === "peer"; });
-  const clients = tree.children.filter(function (c) { return c.kind === "connection"; });
-  const peerAngles = peers.map(function (_, i) { return -Math.PI / 2 + (i * 2 * Math.PI) / peers.length; });
+  const model = meshModel(trees), spots = place(model), single = spots.local.length === 1;
   const links = el("g", { id: "links" }), nodes = el("g", { id: "nodes" });
   svg.append(links, nodes);
-
-  peers.forEach(function (peer, i) {
-    const a = peerAngles[i], x = CX + PEER_R * Math.cos(a), y = CY + PEER_R * Math.sin(a), t = tone(peer.state);
-    links.appendChild(el("line", { x1: CX, y1: CY, x2: x, y2: y, stroke: TONES[t].color, "stroke-width": 4,
+  model.links.forEach(function (link) {
+    const a = model.nodes.get(link.a), b = model.nodes.get(link.b), t = tone(link.state);
+    const line = el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: TONES[t].color, "stroke-width": 4,
       "stroke-linecap": "round", "stroke-dasharray": t === "idle" ? "8 7" : "none", class: "link " + t,
-      "data-peer": peer.id, "data-state": peer.state, "data-tone": t }));
-    const g = el("g", { class: "peer", "data-id": peer.id, "data-state": peer.state });
-    g.appendChild(el("title", {}, describe(peer)));
-    g.appendChild(el("circle", { cx: x, cy: y, r: 30, fill: "#0d1526", stroke: TONES[t].color, "stroke-width": 3 }));
-    g.appendChild(el("text", { x: x, y: y + 4, "text-anchor": "middle", class: "muted" }, "NSE"));
-    const lines = [{ text: clip(shortId(peer), 28), cls: "name" }, { text: peer.state, cls: "state", fill: TONES[t].color }];
-    if (peer.routes.length) lines.push({ text: clip(peer.routes.join(" "), 36), cls: "addr" });
-    // A peer's own clients (if the runtime knows them) fan out behind it; their addresses join its label.
-    const kids = peer.children.filter(function (c) { return c.kind === "connection"; });
-    kids.forEach(function (kid, k) {
-      const ka = a + (k - (kids.length - 1) / 2) * 0.5, kx = x + 50 * Math.cos(ka), ky = y + 50 * Math.sin(ka);
-      clientNode(nodes, kid, kx, ky, ka, x, y, false);
+      "data-peer": link.peerId, "data-link": link.key, "data-state": link.state, "data-tone": t });
+    line.appendChild(el("title", {}, describeLink(link)));
+    links.appendChild(line);
+  });
+  for (const n of spots.remote) peerNode(nodes, n);
+  for (const n of spots.local) {
+    const angles = n.neighbours.map(function (name) { const o = model.nodes.get(name); return Math.atan2(o.y - n.y, o.x - n.x); });
+    const reach = single ? CLIENT_R : 78;
+    // Neighbours in a crowded gap alternate between two rings so their labels don't collide.
+    gapAngles(angles, n.clients.length).forEach(function (spot, i) {
+      const r = spot.crowded && spot.k % 2 === 0 ? reach + 44 : reach, a = spot.angle;
+      clientNode(nodes, n.clients[i], n.x + r * Math.cos(a), n.y + r * Math.sin(a), a, n.x, n.y);
     });
-    const kidAddresses = kids.map(function (kid) { return kid.addresses.join(" ") || shortId(kid); });
-    if (kids.length) lines.push({ text: clip(kidAddresses.slice(0, 3).join(" ") + (kids.length > 3 ? " …" : ""), 48), cls: "addr muted" });
-    label(g, x, y, a, kids.length ? 62 : 30, lines);
-    nodes.appendChild(g);
-  });
-
-  // Neighbours in a crowded gap alternate between two rings so their labels don't collide.
-  gapAngles(peerAngles, clients.length).forEach(function (spot, i) {
-    const r = spot.crowded && spot.k % 2 === 0 ? CLIENT_R + 48 : CLIENT_R, a = spot.angle;
-    clientNode(nodes, clients[i], CX + r * Math.cos(a), CY + r * Math.sin(a), a, CX, CY, true);
-  });
-
-  const t = tone(tree.state), me = el("g", { class: "self", "data-id": tree.id, "data-state": tree.state });
-  me.appendChild(el("title", {}, describe(tree)));
-  me.appendChild(el("circle", { cx: CX, cy: CY, r: 60, fill: TONES[t].color, "fill-opacity": 0.12 }));
-  me.appendChild(el("circle", { cx: CX, cy: CY, r: 50, fill: "#111a2e", stroke: TONES[t].color, "stroke-width": 3 }));
-  me.appendChild(el("text", { x: CX, y: CY - 4, "text-anchor": "middle", class: "name" }, clip(shortId(tree), 14)));
-  me.appendChild(el("text", { x: CX, y: CY + 13, "text-anchor": "middle", class: "muted" }, tree.state));
-  nodes.appendChild(me);
-  if (peers.length === 0)
+    endpointNode(nodes, n, single);
+  }
+  if (model.links.size === 0)
     svg.appendChild(el("text", { x: CX, y: CY + 90, "text-anchor": "middle", class: "muted" }, "no peer endpoints yet"));
   fit(svg);
+  return model;
 }
 
 // Zoom to what was drawn, keeping the panel's aspect ratio (so the page doesn't jump) and a

@@ -1,5 +1,6 @@
 // The browser side of /debug/ui, part 2: the actor table, summary, legend and the polling loop.
-// Runs after UI_MESH_SCRIPT in the same <script>; same rules (no template literals, no innerHTML).
+// Runs after the model and mesh parts in the same <script>; same rules (no template literals, no
+// innerHTML). It polls /debug/mesh: this endpoint's tree, or every endpoint's in a sandbox.
 export const UI_MAIN_SCRIPT = `
 function html(name, attrs, text) {
   const node = document.createElement(name);
@@ -26,10 +27,14 @@ function flatten(view, depth, out) {
   return out;
 }
 
-function drawTable(tree, now) {
-  const rows = flatten(tree, 0, []).map(function (item) {
+function drawTable(trees, now) {
+  const all = [];
+  for (const tree of trees) flatten(tree, 0, all);
+  const rows = all.map(function (item) {
     const v = item.view, t = tone(v.state), tr = html("tr", { "data-id": v.id, class: v.lastError ? "err" : "" });
-    const idCell = html("td", { class: "mono", style: "padding-left:" + (10 + item.depth * 18) + "px" }, v.id);
+    // In a sandbox every endpoint's root is "endpoint": its name tells them apart.
+    const id = trees.length > 1 && item.depth === 0 ? v.id + " " + nameOf(v) : v.id;
+    const idCell = html("td", { class: "mono", style: "padding-left:" + (10 + item.depth * 18) + "px" }, id);
     const badge = html("span", { class: "badge tone-" + t });
     badge.append(html("span", { class: "dot" }), html("span", {}, v.state));
     const state = html("td", { class: "state" });
@@ -42,18 +47,23 @@ function drawTable(tree, now) {
   document.getElementById("actor-rows").replaceChildren(...rows);
 }
 
-function drawSummary(tree) {
-  const peers = tree.children.filter(function (c) { return c.kind === "peer"; });
-  const up = peers.filter(function (p) { return tone(p.state) === "up"; }).length;
-  document.getElementById("count-peers").textContent = up + " / " + peers.length;
-  document.getElementById("count-clients").textContent =
-    String(tree.children.filter(function (c) { return c.kind === "connection"; }).length);
+// Peer links (each counted once, whoever serves it) and NSC connections; a served peer link is no NSC.
+function drawSummary(model) {
+  const trees = model.trees, tree = trees[0], single = trees.length === 1, links = [...model.links.values()];
+  const up = links.filter(function (l) { return tone(l.state) === "up"; }).length;
+  document.getElementById("count-peers").textContent = up + " / " + links.length;
+  document.getElementById("count-peers-label").textContent = single ? "peers up / known" : "peer links up / known";
+  let clients = 0;
+  for (const t of trees) clients += t.children.filter(isClient).length;
+  document.getElementById("count-clients").textContent = String(clients);
   const s = tree.subject || {};
-  document.getElementById("prefix").textContent = s.prefix || tree.routes.join(" ") || "–";
-  document.getElementById("endpoint-name").textContent = s.name || tree.id;
+  document.getElementById("prefix").textContent = single ? s.prefix || tree.routes.join(" ") || "–" : String(trees.length);
+  document.getElementById("prefix-label").textContent = single ? "prefix" : "endpoints";
+  document.getElementById("endpoint-name").textContent = single ? s.name || tree.id : "sandbox mesh";
+  const worst = trees.map(function (t) { return t.state; }).find(function (st) { return tone(st) !== "up"; }) || tree.state;
   const pill = document.getElementById("endpoint-state");
-  pill.className = "pill tone-" + tone(tree.state);
-  pill.lastChild.textContent = tree.state;
+  pill.className = "pill tone-" + tone(worst);
+  pill.lastChild.textContent = single ? tree.state : trees.length + " endpoints " + (tone(worst) === "up" ? "serving" : worst);
 }
 
 function drawLegend() {
@@ -66,7 +76,7 @@ function drawLegend() {
   });
   const client = html("li"), sw = el("svg", { width: 34, height: 18 });
   sw.appendChild(el("circle", { cx: 17, cy: 9, r: 7, fill: "#0d1526", stroke: "#94a3b8", "stroke-width": 2.5 }));
-  client.append(sw, html("strong", {}, "NSC"), html("span", {}, "client connection, with its address"));
+  client.append(sw, html("strong", {}, "NSC"), html("span", {}, "client connection, with its address; a peer's link is drawn as a peer link"));
   document.getElementById("legend").replaceChildren(...items, client);
 }
 
@@ -85,11 +95,12 @@ let refreshes = 0;
 async function poll() {
   const banner = document.getElementById("banner");
   try {
-    const answers = await Promise.all([fetch("actors", { cache: "no-store" }), fetchReadiness()]);
-    if (!answers[0].ok) throw new Error("GET /debug/actors answered " + answers[0].status);
-    const tree = await answers[0].json(), now = Date.now();
+    const answers = await Promise.all([fetch("mesh", { cache: "no-store" }), fetchReadiness()]);
+    if (!answers[0].ok) throw new Error("GET /debug/mesh answered " + answers[0].status);
+    const trees = (await answers[0].json()).endpoints, now = Date.now();
     // Everything is drawn from one round of answers, then the refresh is counted (tests wait on it).
-    drawMesh(tree); drawTable(tree, now); drawSummary(tree); drawReadiness(answers[1]);
+    const model = drawMesh(trees);
+    drawTable(trees, now); drawSummary(model); drawReadiness(answers[1]);
     banner.className = "";
     refreshes++;
     document.body.dataset.refreshes = String(refreshes);

@@ -1,6 +1,7 @@
 // /debug/ui: one self-contained HTML page (inline CSS, JS and SVG; no external resources, since
 // neither the pod nor the person's port-forward has to reach the internet). It polls the tree.
 import { UI_MESH_SCRIPT } from "./ui-mesh.js";
+import { UI_MODEL_SCRIPT } from "./ui-model.js";
 import { UI_MAIN_SCRIPT } from "./ui-script.js";
 
 const STYLE = `
@@ -71,14 +72,14 @@ const BODY = `
 </header>
 <div id="banner" role="alert"></div>
 <main>
-  <section class="panel" id="mesh"><h2>Mesh, as this endpoint sees it</h2><svg id="graph"
+  <section class="panel" id="mesh"><h2>Mesh, as the endpoints see it</h2><svg id="graph"
     viewBox="0 0 900 620" role="img" aria-label="vL3 mesh"></svg></section>
   <aside class="panel">
     <h2>Summary</h2>
     <div class="cards">
-      <div class="card"><b id="count-peers">–</b><span>peers up / known</span></div>
+      <div class="card"><b id="count-peers">–</b><span id="count-peers-label">peers up / known</span></div>
       <div class="card"><b id="count-clients">–</b><span>NSC connections</span></div>
-      <div class="card" style="grid-column: 1 / -1"><b id="prefix" class="mono">–</b><span>prefix</span></div>
+      <div class="card" style="grid-column: 1 / -1"><b id="prefix" class="mono">–</b><span id="prefix-label">prefix</span></div>
     </div>
     <h2>Legend</h2>
     <ul class="legend" id="legend"></ul>
@@ -103,7 +104,7 @@ export function uiPage(): string {
 <title>vL3 NSE · debug</title>
 <style>${STYLE}</style>
 </head>
-<body>${BODY}<script>${UI_MESH_SCRIPT}${UI_MAIN_SCRIPT}</script>
+<body>${BODY}<script>${UI_MODEL_SCRIPT}${UI_MESH_SCRIPT}${UI_MAIN_SCRIPT}</script>
 </body>
 </html>
 `;

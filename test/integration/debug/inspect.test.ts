@@ -31,7 +31,7 @@ describe("startInspector", () => {
     const page = await fetch(`http://localhost:${port}/`);
     const html = await page.text();
     expect(html).toContain('src="https://stately.ai/inspect"');
-    expect(html).toContain(`new WebSocket('ws://localhost:${port}')`);
+    expect(html).toContain(`new WebSocket("ws://localhost:${port}")`);
 
     // Stand in for the bridge page in the person's browser.
     const messages: { type: string; snapshot?: { value?: unknown } }[] = [];
@@ -48,6 +48,30 @@ describe("startInspector", () => {
     const [code] = await exited(child);
     expect(code).toBe(0);
     await browserClosed;
+  });
+
+  it("sends a browser that connects late every live actor's registration and current snapshot", async () => {
+    const port = await freePort();
+    child = startChild(port, "wait");
+    const output = collect(child);
+    await until(() => output().includes("ready"), 20_000);
+    child.stdin!.write("OK\n");
+    child.stdin!.write("churn\n");
+    await until(() => output().includes("churned"), 20_000);
+
+    // More than the stock bridge's 200 messages went by: the first actor must still be drawn.
+    const messages: { type: string; name?: string; sessionId: string; snapshot?: { value?: unknown } }[] = [];
+    browser = new WebSocket(`ws://localhost:${port}`);
+    browser.addEventListener("message", (ev) => messages.push(JSON.parse(String(ev.data))));
+    await once(browser, "open");
+    await until(() => messages.some((m) => m.type === "@xstate.snapshot"));
+    const registrations = messages.filter((m) => m.type === "@xstate.actor");
+    expect(registrations.map((m) => m.name)).toEqual(["peer"]);
+    const snapshot = messages.find((m) => m.type === "@xstate.snapshot")!;
+    expect(snapshot.sessionId).toBe(registrations[0]!.sessionId);
+    expect(snapshot.snapshot?.value).toBe("up");
+    child.stdin!.end();
+    expect((await exited(child))[0]).toBe(0);
   });
 
   it("exits by itself when stopped while its socket is still connecting", async () => {

@@ -73,9 +73,9 @@ export function sampleMesh(since = T0): ActorView {
       kind: "peer",
       state,
       since,
-      subject: { name, url: `tcp://198.18.0.${third}:5002`, role },
-      addresses: ["172.16.1.0/32"],
-      routes: [`172.16.${third}.0/24`],
+      subject: { peer: name, url: `tcp://198.18.0.${third}:5002`, role, prefix: `172.16.${third}.0/24` },
+      addresses: [`172.16.${third}.1/32`],
+      routes: [`172.16.${third}.1/32`, `172.16.${third}.0/24`],
       lastError,
     });
   return actor({
@@ -87,13 +87,37 @@ export function sampleMesh(since = T0): ActorView {
     addresses: ["172.16.1.0/32"],
     routes: ["172.16.1.0/24"],
     children: [
-      peer("nse-vl3-b", "up", 2, "client"),
-      peer("nse-vl3-c", "requesting", 3, "client"),
-      peer("nse-vl3-d", "healing.waiting", 4, "client", "UNAVAILABLE: connect ECONNREFUSED 198.18.0.4:5002"),
+      peer("nse-vl3-b", "up", 2, "dial"),
+      peer("nse-vl3-c", "requesting", 3, "dial"),
+      peer("nse-vl3-d", "healing.waiting", 4, "dial", "UNAVAILABLE: connect ECONNREFUSED 198.18.0.4:5002"),
       client(1, "up"),
       client(2, "up"),
       client(3, "programming"),
       client(4, "healing.allocating", "RESOURCE_EXHAUSTED: no address left in 172.16.1.0/24"),
     ],
   });
+}
+
+/**
+ * `tree` with a peer that dialled it (nse-vl3-0, which sorts first): its peer actor accepts and the
+ * link it asked for is a connection of kind "peer", which no view may count as an NSC.
+ */
+export function withServedPeer(tree: ActorView, since = T0): ActorView {
+  const accepted = actor({
+    id: "peer/nse-vl3-0",
+    kind: "peer",
+    state: "up.linked",
+    since,
+    subject: { peer: "nse-vl3-0", url: "tcp://198.18.0.9:5002", role: "accept" },
+  });
+  const served = actor({
+    id: "connection/link-from-0",
+    kind: "connection",
+    state: "up",
+    since,
+    subject: { connection: "link-from-0", kind: "peer", networkService: "vl3-service", peer: "nse-vl3-0" },
+    addresses: ["172.16.9.1/32"],
+    routes: ["172.16.9.1/32", "172.16.9.0/24"],
+  });
+  return { ...tree, children: [...tree.children, accepted, served] };
 }
