@@ -3,8 +3,8 @@
 // actor, which spawns one peer actor per remote NSE.
 import type { Endpoint } from "./actors/endpoint.js";
 import type { Config } from "./config/config.js";
-import { grpcTarget } from "./config/parse.js";
 import { NetworkServiceEndpoint } from "./grpc/gen/registry/registry.js";
+import type { Transport } from "./grpc/transport.js";
 import type { Logger } from "./log.js";
 import {
   dialsPeer,
@@ -24,12 +24,19 @@ export interface Mesh {
   stop(options: { unregister: boolean }): Promise<void>;
 }
 
-export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; log: Logger }): Mesh {
-  const { config, endpoint, log } = o;
-  const target = grpcTarget((config.registryUrl ?? config.connectTo)!);
+export function startMesh(o: {
+  config: Config;
+  endpoint: Endpoint;
+  url: string;
+  log: Logger;
+  transport: Transport;
+}): Mesh {
+  const { config, endpoint, log, transport } = o;
+  const target = (config.registryUrl ?? config.connectTo)!;
   const backoff = { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs };
   const registration = registerEndpoint({
     target,
+    transport,
     nse: { name: config.name, serviceNames: config.serviceNames, labels: config.labels, url: o.url },
     expiryMs: config.registryExpiryMs,
     registerService: config.registerService,
@@ -45,7 +52,7 @@ export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; 
     endpoint.peerFound(nse.name, nse.url, dialsPeer(config.name, nse.name) ? "dial" : "accept");
   // A peer's Request can arrive before our watch has told us of the peer (it registered a moment ago):
   // then the registry is asked directly, and a peer it confirms is taken on at once.
-  const registry = endpointRegistryClient(target, backoff);
+  const registry = endpointRegistryClient(target, backoff, transport);
   const lookUp = async (name: string, service: string): Promise<boolean> => {
     const query = { ...NetworkServiceEndpoint.fromPartial({ name }) };
     const nse = (await listEndpoints(registry, query, config.dialTimeoutMs).catch(() => [])).find(
@@ -59,6 +66,7 @@ export function startMesh(o: { config: Config; endpoint: Endpoint; url: string; 
     // Re-listing now and then catches an endpoint that re-registered without this service.
     const watch = watchPeers({
       target,
+      transport,
       service,
       self: config.name,
       log,

@@ -14,13 +14,13 @@ import { chain } from "./chain/types.js";
 import { updatepath } from "./chain/updatepath.js";
 import { validate } from "./chain/validate.js";
 import type { Config, DataplaneKind } from "./config/config.js";
-import { grpcTarget } from "./config/parse.js";
 import { MemoryDataplane } from "./dataplane/memory.js";
 import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { startDebugServer } from "./debug/server.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
+import { defaultTransport, type Transport } from "./grpc/transport.js";
 import { Cidr, parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
 import { type Mesh, startMesh } from "./mesh.js";
@@ -34,6 +34,8 @@ export interface NseOptions {
   prefixSource?: PrefixSource;
   peerLinks?: PeerLinks;
   inspect?: (event: InspectionEvent) => void;
+  /** How every gRPC client and server of this NSE is built (credentials); default plain text. */
+  transport?: Transport;
   /** Observers attached before start-up (so they see the prefix claim); each returns its detach function. */
   observers?: Array<(endpoint: Observable) => (() => void) | undefined>;
 }
@@ -58,15 +60,20 @@ export const MECHANISMS: Record<DataplaneKind, MechanismType[]> = {
   kernel: ["KERNEL"],
 };
 
-export async function createDataplane(config: Config, log: Logger): Promise<Dataplane> {
+export async function createDataplane(
+  config: Config,
+  log: Logger,
+  transport: Transport = defaultTransport,
+): Promise<Dataplane> {
   switch (config.dataplane) {
     case "memory":
       return new MemoryDataplane();
     case "vpp": {
       const { VppAgentDataplane } = await import("./vpp/index.js");
       return new VppAgentDataplane({
-        target: grpcTarget(config.vppAgentUrl),
+        target: config.vppAgentUrl,
         log: log.child({ component: "vpp" }),
+        transport,
       });
     }
     case "kernel": {
@@ -82,7 +89,11 @@ export function firstPrefix(config: Config): string {
   return new Cidr(pool.family, pool.network, config.prefixLen).toString();
 }
 
-export async function createPrefixSource(config: Config, log: Logger): Promise<PrefixSource> {
+export async function createPrefixSource(
+  config: Config,
+  log: Logger,
+  transport: Transport = defaultTransport,
+): Promise<PrefixSource> {
   const identity = { id: config.prefixIdentity, pool: config.prefixPool, prefixLen: config.prefixLen };
   switch (config.prefixSource) {
     case "static":
@@ -90,9 +101,10 @@ export async function createPrefixSource(config: Config, log: Logger): Promise<P
     case "server": {
       const { IpamPrefixSource } = await import("./prefix/ipam-source.js");
       return new IpamPrefixSource({
-        target: grpcTarget(config.prefixServerUrl!),
+        target: config.prefixServerUrl!,
         identity,
         log: log.child({ component: "prefix" }),
+        transport,
       });
     }
     case "kubernetes": {
@@ -104,13 +116,15 @@ export async function createPrefixSource(config: Config, log: Logger): Promise<P
 
 export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   const log = o.log;
-  const dataplane = o.dataplane ?? (await createDataplane(config, log));
-  const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log));
+  const transport = o.transport ?? defaultTransport;
+  const dataplane = o.dataplane ?? (await createDataplane(config, log, transport));
+  const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log, transport));
   let endpoint: Endpoint | undefined;
   const nsmgrLinks =
     !o.peerLinks && config.connectTo
       ? nsmgrPeerLinks({
-          target: grpcTarget(config.connectTo),
+          target: config.connectTo,
+          transport,
           self: config.name,
           service: config.serviceNames[0]!,
           requestLabels: config.requestLabels,
@@ -165,10 +179,11 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     serviceNames: config.serviceNames,
     requestTimeoutMs: config.requestTimeoutMs,
     log,
+    transport,
   });
   const url = server.urls[0]!;
   if (config.connectTo || config.registryUrl) {
-    mesh = startMesh({ config, endpoint, url, log: log.child({ component: "mesh" }) });
+    mesh = startMesh({ config, endpoint, url, log: log.child({ component: "mesh" }), transport });
   } else {
     endpoint.registration = true; // standalone: nothing to register with
   }

@@ -1,7 +1,6 @@
 // `vl3-nse prefix-server`: our ipam.IPAM/ManagePrefixes server, NSM's vl3-ipam wire API with
 // allocations that survive its own restart (NSM_PREFIX_STATE_FILE).
 import type { Config } from "../config/config.js";
-import { formatGrpcUrl } from "../config/parse.js";
 import { createLogger, type Logger } from "../log.js";
 import { startPrefixServer } from "../prefix/server.js";
 
@@ -11,7 +10,7 @@ export async function runPrefixServer(
 ): Promise<void> {
   const log = createLogger({ name: "vl3-prefix-server", level: config.logLevel });
   const server = await startPrefixServer({
-    listenOn: formatGrpcUrl(config.listenOn[0]!),
+    listenOn: config.listenOn[0]!,
     pool: config.prefixPool,
     prefixLen: config.prefixLen,
     stateFile: config.prefixStateFile,

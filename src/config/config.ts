@@ -1,18 +1,11 @@
 // vl3-nse configuration: one table of NSM_* settings (env names as NSM's vL3 endpoint uses them),
 // merged from defaults < config file (the seed's ConfigMap schema) < environment.
 import { hostname } from "node:os";
+import type { GrpcUrl } from "../grpc/url.js";
 import { CidrError, parseCidr } from "../ipam/cidr.js";
 import { isLogLevel, type LogLevel } from "../log.js";
 import { ConfigError } from "./errors.js";
-import {
-  type GrpcUrl,
-  parseBool,
-  parseDuration,
-  parseGrpcUrl,
-  parseInteger,
-  parseLabels,
-  parseList,
-} from "./parse.js";
+import { parseBool, parseDuration, parseInteger, parseLabels, parseList, parseUrlSetting } from "./parse.js";
 
 export type DataplaneKind = "memory" | "vpp" | "kernel";
 export type PrefixSourceKind = "static" | "server" | "kubernetes";
@@ -70,7 +63,7 @@ interface Setting {
   apply(config: Config, raw: string, env: string): void;
 }
 
-const url = (env: string, raw: string) => parseGrpcUrl(env, raw);
+const url = (env: string, raw: string) => parseUrlSetting(env, raw);
 const optionalUrl = (env: string, raw: string) => (raw.trim() === "" ? undefined : url(env, raw));
 
 /** Every setting vl3-nse reads. The docs' table, --help and the deploy checks come from this list. */

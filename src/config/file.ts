@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { CidrError, parseCidr } from "../ipam/cidr.js";
 import { loadConfig, type Overrides, SETTINGS } from "./config.js";
 import { ConfigError } from "./errors.js";
-import { parseGrpcUrl } from "./parse.js";
+import { parseUrlSetting } from "./parse.js";
 
 /** Keys the file may set under `env:`: every setting, plus the file-only extra routes. */
 const ENV_KEYS = new Set([...SETTINGS.map((s) => s.env), "NSM_EXTRA_ROUTES"]);
@@ -107,7 +107,7 @@ function readEndpoint(raw: unknown, path: string, fail: Fail): Endpoint {
   if (ipam.serverAddress !== undefined) {
     const v = scalar(ipam.serverAddress, at("serverAddress"), fail);
     try {
-      parseGrpcUrl(at("serverAddress"), v);
+      parseUrlSetting(at("serverAddress"), v);
     } catch (err) {
       if (err instanceof ConfigError)
         fail(at("serverAddress"), `"${v}" is not host:port or a tcp:// or unix:// URL`);

@@ -1,4 +1,5 @@
 // Small value parsers for configuration; each throws ConfigError naming the key.
+import { type GrpcUrl, GrpcUrlError, parseGrpcUrl } from "../grpc/url.js";
 import { ConfigError } from "./errors.js";
 
 export function parseDuration(key: string, raw: string): number {
@@ -43,32 +44,12 @@ export function parseLabels(key: string, raw: string): Record<string, string> {
   return labels;
 }
 
-/** A listen or dial URL: unix:///path, tcp://host:port or host:port. */
-export type GrpcUrl = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
-
-export function parseGrpcUrl(key: string, raw: string): GrpcUrl {
-  const s = raw.trim();
-  if (s.startsWith("unix://")) {
-    const path = s.slice("unix://".length);
-    if (!path.startsWith("/")) throw new ConfigError(key, `"${raw}" must be unix:///absolute/path`);
-    return { kind: "unix", path };
+/** A listen or dial URL setting (src/grpc/url.ts parses it), its error naming the key. */
+export function parseUrlSetting(key: string, raw: string): GrpcUrl {
+  try {
+    return parseGrpcUrl(raw);
+  } catch (err) {
+    if (err instanceof GrpcUrlError) throw new ConfigError(key, err.message);
+    throw err;
   }
-  const hostPort = s.startsWith("tcp://") ? s.slice("tcp://".length) : s;
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]*):(\d{1,5})$/.exec(hostPort);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535) {
-    throw new ConfigError(key, `"${raw}" is not a URL (unix:///path, tcp://host:port or host:port)`);
-  }
-  const host = m[1]!.replace(/^\[|\]$/g, "") || "0.0.0.0";
-  return { kind: "tcp", host, port };
-}
-
-/** The target string grpc-js understands for a dial or bind. */
-export function grpcTarget(url: GrpcUrl): string {
-  if (url.kind === "unix") return `unix://${url.path}`;
-  return url.host.includes(":") ? `[${url.host}]:${url.port}` : `${url.host}:${url.port}`;
-}
-
-export function formatGrpcUrl(url: GrpcUrl): string {
-  return url.kind === "unix" ? `unix://${url.path}` : `tcp://${grpcTarget(url)}`;
 }

@@ -15,10 +15,14 @@ import {
   State,
 } from "./gen/networkservice/connection.js";
 import { NetworkServiceClient, type NetworkServiceRequest } from "./gen/networkservice/networkservice.js";
+import { defaultTransport, type Transport } from "./transport.js";
+import type { GrpcUrl } from "./url.js";
 
 export interface NsmgrPeerLinksOptions {
-  /** The nsmgr's grpc-js target. */
-  target: string;
+  /** The nsmgr. */
+  target: GrpcUrl | string;
+  /** How the nsmgr is dialled (credentials); default plain text. */
+  transport?: Transport;
   self: string;
   service: string;
   requestLabels: Record<string, string>;
@@ -33,8 +37,9 @@ const call = <T>(fn: (cb: (err: grpc.ServiceError | null, res: T) => void) => vo
   new Promise<T>((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
 
 export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(): void } {
-  const ns = new NetworkServiceClient(o.target, grpc.credentials.createInsecure());
-  const monitor = new MonitorConnectionClient(o.target, grpc.credentials.createInsecure());
+  const transport = o.transport ?? defaultTransport;
+  const ns = transport.client(NetworkServiceClient, o.target);
+  const monitor = transport.client(MonitorConnectionClient, o.target);
   const deadline = () => new Date(Date.now() + o.timeoutMs);
   const ourSegment = (link?: Connection) => link?.path?.pathSegments[0];
 

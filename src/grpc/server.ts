@@ -2,18 +2,18 @@
 // NSM_LISTEN_ON URL (unix sockets and/or TCP).
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import type { ConnectionEvents } from "../actors/monitor-events.js";
 import type { NetworkServiceHandler } from "../chain/types.js";
-import { type GrpcUrl, grpcTarget } from "../config/parse.js";
 import type { Logger } from "../log.js";
-import { bindServer } from "../util/grpc.js";
 import { HealthService } from "./gen/grpc/health/v1/health.js";
 import { MonitorConnectionService } from "./gen/networkservice/connection.js";
 import { NetworkServiceService } from "./gen/networkservice/networkservice.js";
 import { HealthStatus } from "./health.js";
 import { monitorServer } from "./monitor.js";
 import { networkServiceServer } from "./networkservice.js";
+import { defaultTransport, type Transport } from "./transport.js";
+import { formatGrpcUrl, type GrpcUrl } from "./url.js";
 
 export interface EndpointServer {
   /** The URLs actually bound (TCP port 0 resolved), as tcp://host:port or unix:///path. */
@@ -23,32 +23,22 @@ export interface EndpointServer {
   close(options?: { force?: boolean }): Promise<void>;
 }
 
-/** Binds a grpc-js server to each URL (bindServer retries a just-released address); a stale unix
- * socket file is replaced. Returns the bound URLs, TCP port 0 resolved. */
-export async function bindAll(server: grpc.Server, listenOn: GrpcUrl[]): Promise<string[]> {
+/** Binds a server to each URL through the transport; a stale unix socket file is replaced.
+ * Returns the bound URLs (TCP port 0 resolved) in their canonical form. */
+export async function bindAll(
+  transport: Transport,
+  server: grpc.Server,
+  listenOn: GrpcUrl[],
+): Promise<string[]> {
   const urls: string[] = [];
   for (const url of listenOn) {
     if (url.kind === "unix") {
       mkdirSync(dirname(url.path), { recursive: true });
       rmSync(url.path, { force: true });
     }
-    const bound = await bindServer(server, grpcTarget(url));
-    urls.push(url.kind === "unix" ? `unix://${url.path}` : `tcp://${bound}`);
+    urls.push(formatGrpcUrl(await transport.bind(server, url)));
   }
   return urls;
-}
-
-export function shutdown(server: grpc.Server, graceMs = 2000): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 export async function startEndpointServer(o: {
@@ -58,8 +48,10 @@ export async function startEndpointServer(o: {
   serviceNames: string[];
   requestTimeoutMs: number;
   log: Logger;
+  transport?: Transport;
 }): Promise<EndpointServer> {
-  const server = new grpc.Server();
+  const transport = o.transport ?? defaultTransport;
+  const server = transport.server();
   const health = new HealthStatus();
   server.addService(NetworkServiceService, networkServiceServer(o.handler, o.log, o.requestTimeoutMs));
   const streams = new Set<{ end(): void }>();
@@ -68,7 +60,7 @@ export async function startEndpointServer(o: {
   for (const name of ["networkservice.NetworkService", "connection.MonitorConnection", ...o.serviceNames]) {
     health.set(name, true);
   }
-  const urls = await bindAll(server, o.listenOn);
+  const urls = await bindAll(transport, server, o.listenOn);
   o.log.info({ urls }, "NetworkService gRPC server listening");
   return {
     urls,
@@ -78,8 +70,7 @@ export async function startEndpointServer(o: {
       // Long-lived streams would hold a graceful shutdown until its grace period: end them.
       for (const stream of streams) stream.end();
       health.endWatches();
-      if (options.force) server.forceShutdown();
-      else await shutdown(server);
+      await transport.shutdown(server, { force: options.force });
       for (const url of o.listenOn) if (url.kind === "unix") rmSync(url.path, { force: true });
     },
   };

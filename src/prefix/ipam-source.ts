@@ -2,15 +2,17 @@
 // ALLOCATE asks for the prefix held before, so a redial after any break keeps it when it can.
 import * as grpc from "@grpc/grpc-js";
 import { IPAMClient, type PrefixRequest, type PrefixResponse, Type } from "../grpc/gen/ipam/ipam.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { type GrpcUrl, grpcTarget, toGrpcUrl } from "../grpc/url.js";
 import { parseCidr } from "../ipam/cidr.js";
 import type { Logger } from "../log.js";
 import { PREFIX_IDENTITY_METADATA } from "../registry/labels.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
-import { channelOptions, describeError, normalizeTarget } from "../util/grpc.js";
+import { describeError } from "../util/grpc.js";
 import type { PrefixIdentity, PrefixSource } from "./types.js";
 
 export interface IpamPrefixSourceOptions {
-  target: string;
+  target: GrpcUrl | string;
   identity: PrefixIdentity;
   log: Logger;
   backoff?: BackoffOptions;
@@ -18,6 +20,8 @@ export interface IpamPrefixSourceOptions {
   timeoutMs?: number;
   /** Give up `start()` after this long without a prefix (default: keep trying). */
   startTimeoutMs?: number;
+  /** How the prefix server is dialled (credentials); default plain text. */
+  transport?: Transport;
 }
 
 type Stream = grpc.ClientDuplexStream<PrefixRequest, PrefixResponse>;
@@ -32,6 +36,8 @@ const FATAL = new Set([
 export class IpamPrefixSource implements PrefixSource {
   readonly kind = "server";
   private readonly client: IPAMClient;
+  /** The prefix server, as logs and errors name it. */
+  private readonly target: string;
   private readonly backoff: Backoff;
   private readonly listeners = new Set<(prefix: string) => void>();
   private held: string | undefined;
@@ -46,11 +52,8 @@ export class IpamPrefixSource implements PrefixSource {
   constructor(private readonly options: IpamPrefixSourceOptions) {
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.backoff = new Backoff(backoff);
-    this.client = new IPAMClient(
-      normalizeTarget(options.target),
-      grpc.credentials.createInsecure(),
-      channelOptions(backoff),
-    );
+    this.target = grpcTarget(toGrpcUrl(options.target));
+    this.client = (options.transport ?? defaultTransport).client(IPAMClient, this.target, { backoff });
   }
 
   start(): Promise<string> {
@@ -59,9 +62,7 @@ export class IpamPrefixSource implements PrefixSource {
       if (this.options.startTimeoutMs !== undefined) {
         this.startTimer = setTimeout(
           () =>
-            this.fail(
-              new Error(`no prefix from ${this.options.target} within ${this.options.startTimeoutMs} ms`),
-            ),
+            this.fail(new Error(`no prefix from ${this.target} within ${this.options.startTimeoutMs} ms`)),
           this.options.startTimeoutMs,
         );
       }
@@ -133,11 +134,11 @@ export class IpamPrefixSource implements PrefixSource {
     this.held = prefix;
     if (this.settle) {
       clearTimeout(this.startTimer);
-      this.options.log.info({ prefix, server: this.options.target }, "prefix claimed");
+      this.options.log.info({ prefix, server: this.target }, "prefix claimed");
       this.settle.resolve(prefix);
       this.settle = undefined;
     } else if (before !== prefix) {
-      this.options.log.warn({ before, prefix, server: this.options.target }, "prefix changed");
+      this.options.log.warn({ before, prefix, server: this.target }, "prefix changed");
       for (const listener of this.listeners) listener(prefix);
     }
   }
@@ -147,12 +148,12 @@ export class IpamPrefixSource implements PrefixSource {
     this.detach()?.cancel();
     const code = (err as Partial<grpc.ServiceError>).code;
     if (this.settle && code !== undefined && FATAL.has(code)) {
-      this.fail(new Error(`prefix server ${this.options.target}: ${describeError(err)}`));
+      this.fail(new Error(`prefix server ${this.target}: ${describeError(err)}`));
       return;
     }
     const delay = this.backoff.next();
     this.options.log.warn(
-      { server: this.options.target, err: describeError(err), retryInMs: delay },
+      { server: this.target, err: describeError(err), retryInMs: delay },
       "prefix stream broken",
     );
     this.timer = setTimeout(() => this.open(), delay);

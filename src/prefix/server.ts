@@ -4,16 +4,18 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { type IPAMServer, IPAMService, type PrefixRequest, Type } from "../grpc/gen/ipam/ipam.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { type GrpcUrl, grpcTarget, toGrpcUrl } from "../grpc/url.js";
 import { CidrError } from "../ipam/cidr.js";
 import { PoolExhaustedError } from "../ipam/errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { PREFIX_IDENTITY_METADATA } from "../registry/labels.js";
-import { bindServer, statusError } from "../util/grpc.js";
+import { statusError } from "../util/grpc.js";
 import { type PrefixAllocation, PrefixBook, type PrefixOwner } from "./book.js";
 
 export interface PrefixServerOptions {
   /** grpc target: "127.0.0.1:0" (any free port), "0.0.0.0:5006", "tcp://0.0.0.0:5006" or "unix:///path". */
-  listenOn: string;
+  listenOn: GrpcUrl | string;
   pool: string;
   prefixLen: number;
   /** Where allocations are kept across restarts; without it they live in memory only. */
@@ -21,6 +23,8 @@ export interface PrefixServerOptions {
   /** Never handed out (node or service CIDRs); also echoed in every response's exclude_prefixes. */
   exclude?: string[];
   log?: Logger;
+  /** How the server is bound (credentials); default plain text. */
+  transport?: Transport;
 }
 
 export interface PrefixServer {
@@ -33,6 +37,7 @@ export interface PrefixServer {
 
 export async function startPrefixServer(options: PrefixServerOptions): Promise<PrefixServer> {
   const log = options.log ?? silentLogger();
+  const transport = options.transport ?? defaultTransport;
   const exclude = options.exclude ?? [];
   const load = () => new PrefixBook(options.pool, options.prefixLen, exclude, options.stateFile);
   let book = load();
@@ -101,11 +106,11 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
   };
 
   let server: grpc.Server | undefined;
-  let url = options.listenOn;
+  let url = grpcTarget(toGrpcUrl(options.listenOn));
   const start = async () => {
-    server = new grpc.Server();
+    server = transport.server();
     server.addService(IPAMService, impl);
-    url = await bindServer(server, url);
+    url = grpcTarget(await transport.bind(server, url));
     log.info({ url, pool: options.pool, prefixLen: options.prefixLen }, "prefix server listening");
   };
   await start();
@@ -115,11 +120,11 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
       return url;
     },
     async stop() {
-      server?.forceShutdown();
+      if (server) void transport.shutdown(server, { force: true });
       server = undefined;
     },
     async restart(restartOptions = {}) {
-      server?.forceShutdown();
+      if (server) void transport.shutdown(server, { force: true });
       identities.clear();
       if (restartOptions.downMs) await sleep(restartOptions.downMs);
       book = load();

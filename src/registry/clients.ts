@@ -1,28 +1,25 @@
-// grpc-js clients of the two NSM registry services.
-import * as grpc from "@grpc/grpc-js";
+// grpc-js clients of the two NSM registry services, built by the transport (its credentials), with
+// reconnects that follow the caller's backoff.
 import {
   NetworkServiceEndpointRegistryClient,
   NetworkServiceRegistryClient,
 } from "../grpc/gen/registry/registry.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import type { GrpcUrl } from "../grpc/url.js";
 import type { BackoffOptions } from "../util/backoff.js";
-import { channelOptions, normalizeTarget } from "../util/grpc.js";
 
-/** Plain-text clients for now: mTLS with SPIFFE SVIDs is a transport concern added in one place here. */
 export function endpointRegistryClient(
-  target: string,
+  target: GrpcUrl | string,
   backoff: BackoffOptions,
+  transport: Transport = defaultTransport,
 ): NetworkServiceEndpointRegistryClient {
-  return new NetworkServiceEndpointRegistryClient(
-    normalizeTarget(target),
-    grpc.credentials.createInsecure(),
-    channelOptions(backoff),
-  );
+  return transport.client(NetworkServiceEndpointRegistryClient, target, { backoff });
 }
 
-export function serviceRegistryClient(target: string, backoff: BackoffOptions): NetworkServiceRegistryClient {
-  return new NetworkServiceRegistryClient(
-    normalizeTarget(target),
-    grpc.credentials.createInsecure(),
-    channelOptions(backoff),
-  );
+export function serviceRegistryClient(
+  target: GrpcUrl | string,
+  backoff: BackoffOptions,
+  transport: Transport = defaultTransport,
+): NetworkServiceRegistryClient {
+  return transport.client(NetworkServiceRegistryClient, target, { backoff });
 }

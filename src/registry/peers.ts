@@ -8,6 +8,8 @@ import {
   type NetworkServiceEndpointRegistryClient,
   type NetworkServiceEndpointResponse,
 } from "../grpc/gen/registry/registry.js";
+import type { Transport } from "../grpc/transport.js";
+import type { GrpcUrl } from "../grpc/url.js";
 import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { describeError } from "../util/grpc.js";
@@ -21,7 +23,9 @@ export type PeerEvent =
   | { type: "down"; name: string; reason: PeerDownReason };
 
 export interface WatchPeersOptions {
-  target: string;
+  target: GrpcUrl | string;
+  /** How the registry is dialled (credentials); default plain text. */
+  transport?: Transport;
   service: string;
   /** This endpoint's own name: never its own peer. */
   self: string;
@@ -60,7 +64,7 @@ export class PeerWatch extends EventEmitter<Events> {
     super();
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.backoff = new Backoff(backoff);
-    this.client = endpointRegistryClient(options.target, backoff);
+    this.client = endpointRegistryClient(options.target, backoff, options.transport);
     this.connect();
   }
 

@@ -7,6 +7,8 @@ import {
   type NetworkServiceEndpointRegistryClient,
   type NetworkServiceRegistryClient,
 } from "../grpc/gen/registry/registry.js";
+import type { Transport } from "../grpc/transport.js";
+import type { GrpcUrl } from "../grpc/url.js";
 import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { describeError, unary } from "../util/grpc.js";
@@ -25,7 +27,9 @@ export interface EndpointRegistration {
 
 export interface RegisterOptions {
   /** The registry, or the nsmgr that forwards to it (grpc target or tcp:// / unix:// URL). */
-  target: string;
+  target: GrpcUrl | string;
+  /** How the registry is dialled (credentials); default plain text. */
+  transport?: Transport;
   nse: EndpointRegistration;
   /** Expiration asked for; the registry may grant less. */
   expiryMs: number;
@@ -63,8 +67,8 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     this.backoff = new Backoff(backoff);
     this.watchBackoff = new Backoff(backoff);
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.nseClient = endpointRegistryClient(options.target, backoff);
-    this.nsClient = serviceRegistryClient(options.target, backoff);
+    this.nseClient = endpointRegistryClient(options.target, backoff, options.transport);
+    this.nsClient = serviceRegistryClient(options.target, backoff, options.transport);
     this.serviceNeeded = options.registerService ?? false;
     this.schedule(0);
   }

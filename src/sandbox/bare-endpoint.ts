@@ -7,10 +7,14 @@ import {
   type NetworkServiceRequest,
   NetworkServiceService,
 } from "../grpc/gen/networkservice/networkservice.js";
-import { bindServer } from "../util/grpc.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
 
-export async function startBareEndpoint(name: string, listenOn: string): Promise<grpc.Server> {
-  const server = new grpc.Server();
+export async function startBareEndpoint(
+  name: string,
+  listenOn: string,
+  transport = defaultTransport,
+): Promise<grpc.Server> {
+  const server = transport.server();
   server.addService(NetworkServiceService, {
     request: (
       call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
@@ -18,7 +22,7 @@ export async function startBareEndpoint(name: string, listenOn: string): Promise
     ) => cb(null, { ...call.request.connection!, networkServiceEndpointName: name, state: State.UP }),
     close: (_: unknown, cb: grpc.sendUnaryData<object>) => cb(null, {}),
   } as never);
-  await bindServer(server, listenOn);
+  await transport.bind(server, listenOn);
   return server;
 }
 
@@ -50,8 +54,9 @@ export async function dialAll(o: {
   nsmgr: string;
   service: string;
   timeoutMs: number;
+  transport?: Transport;
 }): Promise<void> {
-  const client = new NetworkServiceClient(o.nsmgr, grpc.credentials.createInsecure());
+  const client = (o.transport ?? defaultTransport).client(NetworkServiceClient, o.nsmgr);
   try {
     await Promise.all(
       o.to.map(

@@ -1,5 +1,5 @@
 // gRPC clients of the endpoints an nsmgr forwards to, one channel per endpoint URL.
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   type Connection,
   MonitorConnectionClient,
@@ -9,7 +9,9 @@ import {
   NetworkServiceClient,
   type NetworkServiceRequest,
 } from "../grpc/gen/networkservice/networkservice.js";
-import { normalizeTarget, unary } from "../util/grpc.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
+import { unary } from "../util/grpc.js";
 
 const FALLBACK_TIMEOUT_MS = 15_000;
 
@@ -19,14 +21,16 @@ export class EndpointClients {
     { ns: NetworkServiceClient; monitor: MonitorConnectionClient }
   >();
 
+  constructor(private readonly transport: Transport = defaultTransport) {}
+
   private get(target: string) {
-    const t = normalizeTarget(target);
+    const t = key(target);
     let c = this.channels.get(t);
     if (!c) {
-      const credentials = grpc.credentials.createInsecure();
-      const ns = new NetworkServiceClient(t, credentials);
+      const ns = this.transport.client(NetworkServiceClient, t);
       // The monitor shares the NetworkService client's channel.
-      c = { ns, monitor: new MonitorConnectionClient(t, credentials, { channelOverride: ns.getChannel() }) };
+      const monitor = this.transport.client(MonitorConnectionClient, t, { sharesChannelWith: ns });
+      c = { ns, monitor };
       this.channels.set(t, c);
     }
     return c;
@@ -50,7 +54,7 @@ export class EndpointClients {
 
   /** Drops the channel to an endpoint that went away. */
   forget(target: string): void {
-    const t = normalizeTarget(target);
+    const t = key(target);
     this.channels.get(t)?.ns.getChannel().close();
     this.channels.delete(t);
   }
@@ -60,3 +64,6 @@ export class EndpointClients {
     this.channels.clear();
   }
 }
+
+/** One channel per endpoint, whichever way its URL is written. */
+const key = (target: string) => grpcTarget(parseGrpcUrl(target));

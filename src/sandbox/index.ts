@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.js";
 import type { Dataplane } from "../dataplane/types.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { type PrefixServer, startPrefixServer } from "../prefix/server.js";
@@ -29,6 +30,9 @@ export interface SandboxOptions {
   /** Real packets: every NSE and NSC in its own network namespace (root; see kernel.ts). */
   kernel?: SandboxKernel;
   log?: Logger;
+  /** The transport of each participant, by name ("registry", "prefix-server", "nsmgr-0", an NSE's or
+   * NSC's name): each gets its own identity once mTLS is on. Default: plain text for all. */
+  transport?: (name: string) => Transport;
 }
 
 export interface Sandbox {
@@ -54,10 +58,12 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const pool = o.pool ?? "172.16.0.0/16";
   const prefixLen = o.prefixLen ?? 24;
   const expiry = o.registryExpiryMs ?? 3000;
+  const transportOf = o.transport ?? (() => defaultTransport);
   const registry = await startRegistry({
     listenOn: "127.0.0.1:0",
     maxExpiryMs: expiry,
     sweepMs: Math.min(1000, expiry / 3),
+    transport: transportOf("registry"),
   });
   const prefixServer = await startPrefixServer({
     listenOn: "127.0.0.1:0",
@@ -65,6 +71,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     prefixLen,
     stateFile: join(dir, "prefixes.json"),
     log,
+    transport: transportOf("prefix-server"),
   });
   const nsmgrs: Nsmgr[] = [];
   for (let i = 0; i < (o.nodes ?? 1); i++) {
@@ -75,6 +82,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         registry: registry.url,
         log,
         forwarder: o.kernel?.forwarder,
+        transport: transportOf(`nsmgr-${i}`),
       }),
     );
   }
@@ -105,7 +113,11 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {
     const config = loadConfig(endpointEnv(name, opts));
     const dataplane = opts.dataplane ?? (o.kernel ? await o.kernel.endpointDataplane(name) : undefined);
-    const nse = await startNse(config, { log: log.child({ nse: name }), dataplane });
+    const nse = await startNse(config, {
+      log: log.child({ nse: name }),
+      dataplane,
+      transport: transportOf(name),
+    });
     endpoints.set(name, nse);
     return nse;
   };
@@ -130,6 +142,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       mechanism: opts.mechanism,
       lifetimeMs: o.lifetimeMs,
       log: log.child({ nsc: name }),
+      transport: transportOf(name),
     });
     clients.push(nsc);
     await nsc.connect();

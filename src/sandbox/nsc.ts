@@ -15,6 +15,7 @@ import {
   NetworkServiceClient,
   type NetworkServiceRequest,
 } from "../grpc/gen/networkservice/networkservice.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { Backoff } from "../util/backoff.js";
 import { describeError, unary } from "../util/grpc.js";
@@ -26,6 +27,8 @@ export interface NscOptions {
   mechanism?: "KERNEL" | "MEMIF";
   lifetimeMs?: number;
   log?: Logger;
+  /** How the nsmgr is dialled (credentials); default plain text. */
+  transport?: Transport;
 }
 
 export class Nsc {
@@ -43,11 +46,9 @@ export class Nsc {
   private expiresAt = 0;
 
   constructor(private readonly o: NscOptions) {
-    const credentials = grpc.credentials.createInsecure();
-    this.ns = new NetworkServiceClient(o.nsmgr, credentials);
-    this.monitor = new MonitorConnectionClient(o.nsmgr, credentials, {
-      channelOverride: this.ns.getChannel(),
-    });
+    const transport = o.transport ?? defaultTransport;
+    this.ns = transport.client(NetworkServiceClient, o.nsmgr);
+    this.monitor = transport.client(MonitorConnectionClient, o.nsmgr, { sharesChannelWith: this.ns });
     this.log = (o.log ?? silentLogger()).child({ nsc: o.name });
   }
 

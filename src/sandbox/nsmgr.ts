@@ -16,13 +16,15 @@ import {
   type NetworkServiceRequest,
   NetworkServiceService,
 } from "../grpc/gen/networkservice/networkservice.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import type { KernelForwarder } from "../kernel/forwarder.js";
 import { type Logger, silentLogger } from "../log.js";
 import { endpointRegistryClient } from "../registry/clients.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { listEndpoints } from "../registry/list.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
-import { bindServer, statusError } from "../util/grpc.js";
+import { statusError } from "../util/grpc.js";
 import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
 import { ForwardedTable } from "./forwarded.js";
@@ -33,6 +35,8 @@ export interface NsmgrOptions {
   listenOn: string;
   registry: string;
   log?: Logger;
+  /** How the server is bound and endpoints and the registry are dialled; default plain text. */
+  transport?: Transport;
   /** With a kernel forwarder: which network namespace each NSE and NSC lives in. */
   forwarder?: { kernel: KernelForwarder; netnsOf(podName: string): string | undefined };
 }
@@ -44,8 +48,9 @@ export interface Nsmgr {
 
 export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const log = (o.log ?? silentLogger()).child({ nsmgr: o.name });
-  const clients = new EndpointClients();
-  const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF);
+  const transport = o.transport ?? defaultTransport;
+  const clients = new EndpointClients(transport);
+  const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF, transport);
   const forwarded = new ForwardedTable(); // by our path segment id
   const hub = new MonitorHub({ name: o.name, clients, forwarded });
   const cache = new EndpointCache(registry);
@@ -119,7 +124,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         const ours = connection.path!.pathSegments.at(-1)!;
         const known = forwarded.get(ours.id);
         const nse = known ? { name: known.nse, url: known.target } : await chooseEndpoint(connection);
-        const target = nse.url.replace(/^tcp:\/\//, "");
+        const target = grpcTarget(parseGrpcUrl(nse.url));
         // We name the NSE's segment (and so its connection id) up front, as NSM lets the previous hop do.
         const nseSegment = known?.response.path?.pathSegments.at(-1) ?? {
           name: nse.name,
@@ -175,15 +180,15 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
       hub.serve(call),
   };
 
-  const server = new grpc.Server();
+  const server = transport.server();
   server.addService(NetworkServiceService, impl as never);
   server.addService(MonitorConnectionService, monitor as never);
-  const url = await bindServer(server, o.listenOn);
+  const url = grpcTarget(await transport.bind(server, o.listenOn));
   log.info({ url }, "sandbox nsmgr listening");
   return {
     url,
     stop: async () => {
-      server.forceShutdown();
+      await transport.shutdown(server, { force: true });
       hub.closeAll();
       cache.stop();
       clients.closeAll();

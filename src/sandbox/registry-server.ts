@@ -11,10 +11,12 @@ import {
   type NetworkServiceRegistryServer,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { grpcTarget } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { matchEndpoint, matchService } from "../registry/match.js";
 import { WatchableMap } from "../registry/watchable-map.js";
-import { bindServer, statusError } from "../util/grpc.js";
+import { statusError } from "../util/grpc.js";
 
 export interface RegistryOptions {
   /** A grpc-js target to listen on: "127.0.0.1:0" (default, any free port) or "unix:///path". */
@@ -24,6 +26,8 @@ export interface RegistryOptions {
   /** How often expired endpoints are removed (NSM_EXPIRE_PERIOD: 1 s). */
   sweepMs?: number;
   log?: Logger;
+  /** How the server is bound (credentials); default plain text. */
+  transport?: Transport;
 }
 
 /** Calls served since start (kept across restarts), for tests that count refreshes. */
@@ -52,6 +56,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
   const maxExpiryMs = options.maxExpiryMs ?? 60_000;
   const sweepMs = options.sweepMs ?? 1000;
   const log = options.log ?? silentLogger();
+  const transport = options.transport ?? defaultTransport;
   const endpoints = new WatchableMap<NetworkServiceEndpoint>();
   const services = new WatchableMap<NetworkService>();
   const calls: RegistryCalls = {
@@ -147,17 +152,17 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
   };
 
   const start = async () => {
-    server = new grpc.Server();
+    server = transport.server();
     server.addService(NetworkServiceEndpointRegistryService, nseServer);
     server.addService(NetworkServiceRegistryService, nsServer);
-    url = await bindServer(server, url);
+    url = grpcTarget(await transport.bind(server, url));
     sweeper = setInterval(sweep, sweepMs);
     log.info({ url }, "registry listening");
   };
 
   const shutdown = () => {
     clearInterval(sweeper);
-    server?.forceShutdown();
+    if (server) void transport.shutdown(server, { force: true });
     server = undefined;
   };
 

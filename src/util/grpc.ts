@@ -1,46 +1,5 @@
-// Small grpc-js helpers shared by the registry and prefix clients and servers.
-import { setTimeout as sleep } from "node:timers/promises";
+// Small grpc-js call helpers shared by clients and servers (building them is src/grpc/transport.ts).
 import * as grpc from "@grpc/grpc-js";
-import type { BackoffOptions } from "./backoff.js";
-
-/** A grpc-js target from "host:port", "tcp://host:port" or "unix:///path". */
-export function normalizeTarget(target: string): string {
-  return target.startsWith("tcp://") ? target.slice("tcp://".length) : target;
-}
-
-/**
- * Binds `server` to `target` and starts it; resolves with the address to dial (the real port when
- * the target asked for port 0). A restart binds the address its predecessor just released, which
- * the kernel may briefly still hold, so binding is retried a bounded number of times.
- */
-export async function bindServer(server: grpc.Server, target: string, attempts = 40): Promise<string> {
-  const t = normalizeTarget(target);
-  let lastError: unknown;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(t, grpc.ServerCredentials.createInsecure(), (err, p) =>
-          err ? reject(err) : resolve(p),
-        );
-      });
-      if (t.startsWith("unix:")) return t;
-      const host = t.slice(0, t.lastIndexOf(":"));
-      return `${host}:${port}`;
-    } catch (err) {
-      lastError = err;
-      await sleep(50);
-    }
-  }
-  throw new Error(`cannot listen on ${target}: ${(lastError as Error)?.message ?? lastError}`);
-}
-
-/** Channel options that make grpc-js's own reconnect timing follow the caller's backoff. */
-export function channelOptions(backoff: BackoffOptions): grpc.ChannelOptions {
-  return {
-    "grpc.initial_reconnect_backoff_ms": Math.max(1, backoff.initialMs),
-    "grpc.max_reconnect_backoff_ms": Math.max(1, backoff.maxMs),
-  };
-}
 
 type UnaryMethod<Req, Res> = (
   request: Req,

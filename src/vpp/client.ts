@@ -8,6 +8,7 @@ import {
   type DeleteRequest,
   type UpdateRequest,
 } from "../grpc/gen/ligato/configurator/configurator.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
 
 /** The agent answered with an error other than "unreachable" (FAILED_PRECONDITION for a partial txn). */
 export class AgentCallError extends Error {
@@ -24,6 +25,8 @@ export class AgentCallError extends Error {
 export interface ConfiguratorClientOptions {
   callTimeoutMs: number;
   datasrc: string;
+  /** How the agent is dialled; default plain text. */
+  transport?: Transport;
 }
 
 // A local agent restarts quickly: reconnect sooner than grpc-js's default (1 s, up to 120 s).
@@ -39,7 +42,9 @@ export class ConfiguratorClient {
     readonly target: string,
     private readonly opts: ConfiguratorClientOptions,
   ) {
-    this.client = new ConfiguratorServiceClient(target, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = (opts.transport ?? defaultTransport).client(ConfiguratorServiceClient, target, {
+      channelOptions: CHANNEL_OPTIONS,
+    });
   }
 
   /** Resolves with the agent's transaction number (`seqnum` header, v3.2+) when it sends one. */

@@ -8,6 +8,8 @@ import {
   type Transaction,
 } from "../dataplane/types.js";
 import type { ConfigData } from "../grpc/gen/ligato/vpp/vpp.js";
+import type { Transport } from "../grpc/transport.js";
+import { type GrpcUrl, grpcTarget, toGrpcUrl } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { AgentCallError, ConfiguratorClient } from "./client.js";
 import { interfaceKey, routeKey } from "./keys.js";
@@ -17,8 +19,8 @@ import { type AgentValues, agentValues, type Plan, planTransaction } from "./pla
 import { watchReturns } from "./reconnect.js";
 
 export interface VppAgentDataplaneOptions {
-  /** grpc-js target of the agent's configurator; default "localhost:9111". */
-  target?: string;
+  /** The agent's configurator; default "localhost:9111". */
+  target?: GrpcUrl | string;
   /** Directory of memif sockets for links whose mechanism names none; default "/var/lib/vl3-nse/memif". */
   memifSocketDir?: string;
   /** Our data source name (gRPC metadata `datasrc`); default "vl3-nse". */
@@ -26,6 +28,8 @@ export interface VppAgentDataplaneOptions {
   /** Deadline of each agent call; default 10 s. */
   callTimeoutMs?: number;
   log?: Logger;
+  /** How the agent is dialled; default plain text. */
+  transport?: Transport;
 }
 
 export class VppAgentDataplane implements Dataplane {
@@ -38,10 +42,11 @@ export class VppAgentDataplane implements Dataplane {
   private unwatch?: () => void;
 
   constructor(opts: VppAgentDataplaneOptions = {}) {
-    const target = opts.target ?? "localhost:9111";
+    const target = grpcTarget(toGrpcUrl(opts.target ?? "localhost:9111"));
     this.client = new ConfiguratorClient(target, {
       callTimeoutMs: opts.callTimeoutMs ?? 10_000,
       datasrc: opts.datasrc ?? "vl3-nse",
+      transport: opts.transport,
     });
     this.mapping = { memifSocketDir: opts.memifSocketDir ?? "/var/lib/vl3-nse/memif" };
     this.log = (opts.log ?? silentLogger()).child({ component: "vpp-agent", target });

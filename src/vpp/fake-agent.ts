@@ -9,6 +9,8 @@ import {
   type UpdateRequest,
 } from "../grpc/gen/ligato/configurator/configurator.js";
 import type { ConfigData } from "../grpc/gen/ligato/vpp/vpp.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import {
   type FailKeys,
   FakeAgentStore,
@@ -47,11 +49,14 @@ export interface FakeAgent {
 }
 
 /** Starts a fake agent on `target` (default "127.0.0.1:0", a free port) or a unix socket. */
-export async function startFakeAgent(opts: { target?: string } = {}): Promise<FakeAgent> {
+export async function startFakeAgent(
+  opts: { target?: string; transport?: Transport } = {},
+): Promise<FakeAgent> {
+  const transport = opts.transport ?? defaultTransport;
   let store = new FakeAgentStore();
   let failing: FailKeys | undefined;
   let server: grpc.Server | undefined;
-  let target = opts.target ?? "127.0.0.1:0";
+  let url = parseGrpcUrl(opts.target ?? "127.0.0.1:0");
   const calls = { get: 0, update: 0, delete: 0, dump: 0 };
   const updates: Received<UpdateRequest>[] = [];
   const deletes: Received<DeleteRequest>[] = [];
@@ -107,28 +112,24 @@ export async function startFakeAgent(opts: { target?: string } = {}): Promise<Fa
     if (server) return;
     store = new FakeAgentStore();
     store.failKeys = failing;
-    if (target.startsWith("unix://") && existsSync(target.slice(7))) unlinkSync(target.slice(7));
-    const s = new grpc.Server();
+    if (url.kind === "unix" && existsSync(url.path)) unlinkSync(url.path);
+    const s = transport.server();
     s.addService(ConfiguratorServiceService, service);
-    const port = await new Promise<number>((resolve, reject) =>
-      s.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
-    );
-    if (!target.startsWith("unix://")) target = target.replace(/:\d+$/, `:${port}`);
+    // A restart binds the port it had (resolved from port 0 the first time).
+    url = await transport.bind(s, url, { attempts: 1 });
     server = s;
   };
   const stop = async () => {
     const s = server;
     server = undefined;
     // Drop open connections too, so clients see the agent go away as they would on a crash.
-    s?.forceShutdown();
+    if (s) await transport.shutdown(s, { force: true });
   };
 
   await start();
   return {
     get target() {
-      return target;
+      return grpcTarget(url);
     },
     calls,
     updates,

@@ -7,13 +7,15 @@ import {
   type NetworkServiceEndpointRegistryServer,
   NetworkServiceEndpointRegistryService,
 } from "../../../src/grpc/gen/registry/registry.js";
+import { defaultTransport } from "../../../src/grpc/transport.js";
+import { formatGrpcUrl } from "../../../src/grpc/url.js";
 import { silentLogger } from "../../../src/log.js";
 import { type RegistrationHandle, registerEndpoint } from "../../../src/registry/register.js";
-import { bindServer, statusError } from "../../../src/util/grpc.js";
+import { statusError } from "../../../src/util/grpc.js";
 
 async function oddRegistry(find: NetworkServiceEndpointRegistryServer["find"]) {
   const counts = { register: 0 };
-  const server = new grpc.Server();
+  const server = defaultTransport.server();
   server.addService(NetworkServiceEndpointRegistryService, {
     register(call, cb) {
       counts.register++;
@@ -22,7 +24,7 @@ async function oddRegistry(find: NetworkServiceEndpointRegistryServer["find"]) {
     find,
     unregister: (_call, cb) => cb(null, {}),
   } satisfies NetworkServiceEndpointRegistryServer);
-  const url = await bindServer(server, "127.0.0.1:0");
+  const url = formatGrpcUrl(await defaultTransport.bind(server, "127.0.0.1:0"));
   return { url, counts, stop: () => server.forceShutdown() };
 }
 

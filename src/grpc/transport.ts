@@ -1,0 +1,170 @@
+// The one place where a GrpcUrl becomes a gRPC client or a bound server. Credentials, channel and
+// server options, interceptors and the carrier of bytes are chosen here, so mTLS, fd passing and
+// tracing each change this file (or plug a provider into it) instead of every client and server.
+import { setTimeout as sleep } from "node:timers/promises";
+import * as grpc from "@grpc/grpc-js";
+import type { BackoffOptions } from "../util/backoff.js";
+import { type GrpcUrl, grpcTarget, toGrpcUrl } from "./url.js";
+
+/**
+ * Where credentials come from, asked once per client or bound URL. A rotating identity (SPIFFE
+ * SVIDs) returns credentials built on grpc-js certificate providers
+ * (createCertificateProviderChannelCredentials / ...ServerCredentials), so a rotation reaches
+ * live channels and servers without rebuilding them.
+ */
+export interface CredentialsProvider {
+  /** For logs and errors: "insecure", "spiffe", ... */
+  readonly name: string;
+  channel(url: GrpcUrl): grpc.ChannelCredentials;
+  server(url: GrpcUrl): grpc.ServerCredentials;
+}
+
+/** Plain text. Only for NSM_INSECURE=true (issue 11) and for tests of that mode. */
+export const insecureCredentials: CredentialsProvider = {
+  name: "insecure",
+  channel: () => grpc.credentials.createInsecure(),
+  server: () => grpc.ServerCredentials.createInsecure(),
+};
+
+/**
+ * Carries gRPC for the URLs it handles instead of grpc-js's own sockets (fd passing over unix
+ * sockets). The client side wraps the provider's credentials (their secure connector is where an
+ * fd-capable socket is swapped in); the server side accepts connections itself and hands them to
+ * grpc-js through a connection injector made with the provider's server credentials.
+ */
+export interface Carrier {
+  handles(url: GrpcUrl): boolean;
+  channel(credentials: grpc.ChannelCredentials, url: GrpcUrl): grpc.ChannelCredentials;
+  /** Starts accepting on `url`; resolves once listening, with what stops it. */
+  listen(url: GrpcUrl, injector: grpc.ConnectionInjector): Promise<{ close(): void }>;
+}
+
+export interface TransportOptions {
+  credentials?: CredentialsProvider;
+  carriers?: Carrier[];
+  /** Options of every client channel (keepalive, message sizes). */
+  channelOptions?: grpc.ChannelOptions;
+  /** Options of every server (keepalive, message sizes). */
+  serverOptions?: grpc.ServerOptions;
+  /** Interceptors of every outbound call (tracing propagation, per-call tokens). */
+  interceptors?: grpc.Interceptor[];
+  /** Interceptors of every inbound call. */
+  serverInterceptors?: grpc.ServerInterceptor[];
+}
+
+export interface ClientOptions {
+  /** grpc-js's reconnect timing follows this backoff. */
+  backoff?: BackoffOptions;
+  channelOptions?: grpc.ChannelOptions;
+  /** Share that client's channel (one connection for several services of one peer). */
+  sharesChannelWith?: Pick<grpc.Client, "getChannel">;
+}
+
+/** A generated (ts-proto) client class. */
+export type ClientConstructor<C> = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: Partial<grpc.ClientOptions>,
+) => C;
+
+export interface BindOptions {
+  /** Attempts before giving up (a restart may find its address still held for a moment). */
+  attempts?: number;
+}
+
+export class Transport {
+  readonly credentials: CredentialsProvider;
+  private readonly listeners = new WeakMap<grpc.Server, Array<{ close(): void }>>();
+
+  constructor(private readonly options: TransportOptions = {}) {
+    this.credentials = options.credentials ?? insecureCredentials;
+  }
+
+  /** A client of `Ctor` for `url` (a string is parsed as a GrpcUrl). */
+  client<C>(Ctor: ClientConstructor<C>, url: GrpcUrl | string, o: ClientOptions = {}): C {
+    const u = toGrpcUrl(url);
+    const carrier = this.carrierFor(u);
+    const base = this.credentials.channel(u);
+    const credentials = carrier ? carrier.channel(base, u) : base;
+    const options: Partial<grpc.ClientOptions> = {
+      ...this.options.channelOptions,
+      ...(o.backoff ? reconnectOptions(o.backoff) : {}),
+      ...o.channelOptions,
+    };
+    if (this.options.interceptors?.length) options.interceptors = this.options.interceptors;
+    if (o.sharesChannelWith) options.channelOverride = o.sharesChannelWith.getChannel();
+    return new Ctor(grpcTarget(u), credentials, options);
+  }
+
+  /** A server with this transport's options and interceptors; add services, then `bind` it. */
+  server(options: grpc.ServerOptions = {}): grpc.Server {
+    const interceptors = this.options.serverInterceptors ?? [];
+    return new grpc.Server({
+      ...this.options.serverOptions,
+      ...options,
+      ...(interceptors.length ? { interceptors } : {}),
+    });
+  }
+
+  /** Binds `server` to `url` and resolves with the bound URL (TCP port 0 resolved). */
+  async bind(server: grpc.Server, url: GrpcUrl | string, o: BindOptions = {}): Promise<GrpcUrl> {
+    const u = toGrpcUrl(url);
+    const carrier = this.carrierFor(u);
+    if (carrier) {
+      const listener = await carrier.listen(u, server.createConnectionInjector(this.credentials.server(u)));
+      this.listeners.set(server, [...(this.listeners.get(server) ?? []), listener]);
+      return u;
+    }
+    const attempts = o.attempts ?? 40;
+    let lastError: unknown;
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          server.bindAsync(grpcTarget(u), this.credentials.server(u), (err, p) =>
+            err ? reject(err) : resolve(p),
+          );
+        });
+        return u.kind === "unix" ? u : { ...u, port };
+      } catch (err) {
+        lastError = err;
+        await sleep(50);
+      }
+    }
+    throw new Error(`cannot listen on ${grpcTarget(u)}: ${(lastError as Error)?.message ?? lastError}`);
+  }
+
+  /** Stops `server`: gracefully within `graceMs`, then by force (at once with `force`). */
+  shutdown(server: grpc.Server, o: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+    for (const listener of this.listeners.get(server) ?? []) listener.close();
+    this.listeners.delete(server);
+    if (o.force) {
+      server.forceShutdown();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, o.graceMs ?? 2000);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private carrierFor(url: GrpcUrl): Carrier | undefined {
+    return this.options.carriers?.find((c) => c.handles(url));
+  }
+}
+
+/** Channel options that make grpc-js's own reconnect timing follow the caller's backoff. */
+export function reconnectOptions(backoff: BackoffOptions): grpc.ChannelOptions {
+  return {
+    "grpc.initial_reconnect_backoff_ms": Math.max(1, backoff.initialMs),
+    "grpc.max_reconnect_backoff_ms": Math.max(1, backoff.maxMs),
+  };
+}
+
+/** The transport of everything built without one: plain text, as before issue 11. */
+export const defaultTransport = new Transport();

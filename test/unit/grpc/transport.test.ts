@@ -1,0 +1,128 @@
+// The transport seam through real grpc-js servers and clients on real sockets: credentials come from
+// the provider for each URL, interceptors and options reach every call, and a carrier can take over a
+// unix listen URL and hand its connections to grpc-js.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server as NetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  HealthCheckResponse_ServingStatus,
+  HealthClient,
+  HealthService,
+} from "../../../src/grpc/gen/grpc/health/v1/health.js";
+import { HealthStatus } from "../../../src/grpc/health.js";
+import {
+  type Carrier,
+  type CredentialsProvider,
+  insecureCredentials,
+  Transport,
+} from "../../../src/grpc/transport.js";
+import { formatGrpcUrl, type GrpcUrl } from "../../../src/grpc/url.js";
+
+const check = (client: HealthClient) =>
+  new Promise<HealthCheckResponse_ServingStatus>((resolve, reject) =>
+    client.check({ service: "" }, { deadline: Date.now() + 5000 }, (err, res) =>
+      err ? reject(err) : resolve(res.status),
+    ),
+  );
+
+describe("Transport", () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  const serve = async (transport: Transport, url: GrpcUrl | string) => {
+    const server = transport.server();
+    const health = new HealthStatus();
+    health.set("", true);
+    server.addService(HealthService, health.server());
+    const bound = await transport.bind(server, url);
+    cleanups.push(() => transport.shutdown(server, { force: true }));
+    return bound;
+  };
+  const dial = (transport: Transport, url: GrpcUrl | string) => {
+    const client = transport.client(HealthClient, url);
+    cleanups.push(() => client.close());
+    return client;
+  };
+
+  it("asks its credentials provider for every client and bound URL, and applies its interceptors", async () => {
+    const asked: string[] = [];
+    const provider: CredentialsProvider = {
+      name: "recording",
+      channel: (url) => {
+        asked.push(`channel ${formatGrpcUrl(url)}`);
+        return insecureCredentials.channel(url);
+      },
+      server: (url) => {
+        asked.push(`server ${formatGrpcUrl(url)}`);
+        return insecureCredentials.server(url);
+      },
+    };
+    const calls: string[] = [];
+    const transport = new Transport({
+      credentials: provider,
+      interceptors: [
+        (options, next) => {
+          calls.push(options.method_definition.path);
+          return new grpc.InterceptingCall(next(options));
+        },
+      ],
+      serverInterceptors: [
+        (methodDescriptor, call) => {
+          calls.push(`served ${methodDescriptor.path}`);
+          return new grpc.ServerInterceptingCall(call);
+        },
+      ],
+    });
+    const bound = await serve(transport, "127.0.0.1:0");
+    expect(bound.kind === "tcp" && bound.port).toBeGreaterThan(0);
+    expect(await check(dial(transport, bound))).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect(asked).toEqual([`server tcp://127.0.0.1:0`, `channel ${formatGrpcUrl(bound)}`]);
+    expect(calls).toEqual(["/grpc.health.v1.Health/Check", "served /grpc.health.v1.Health/Check"]);
+  });
+
+  it("lets a carrier accept on a unix URL and inject its connections into grpc-js", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vl3-transport-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const seen = { wrapped: 0, accepted: 0 };
+    const carrier: Carrier = {
+      handles: (url) => url.kind === "unix",
+      channel: (credentials) => {
+        seen.wrapped++;
+        return credentials;
+      },
+      listen: (url, injector) =>
+        new Promise((resolve, reject) => {
+          const listener: NetServer = createServer((socket) => {
+            seen.accepted++;
+            injector.injectConnection(socket);
+          });
+          listener.once("error", reject);
+          listener.listen(url.kind === "unix" ? url.path : 0, () =>
+            resolve({
+              close: () => {
+                listener.close();
+                injector.destroy();
+              },
+            }),
+          );
+        }),
+    };
+    const transport = new Transport({ carriers: [carrier] });
+    const url = `unix://${join(dir, "carried.sock")}`;
+    expect(await serve(transport, url)).toEqual({ kind: "unix", path: join(dir, "carried.sock") });
+    expect(await check(dial(transport, url))).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect(seen).toEqual({ wrapped: 1, accepted: 1 });
+  });
+
+  it("names the URL it cannot listen on", async () => {
+    const transport = new Transport();
+    await expect(transport.bind(transport.server(), "198.18.255.254:1", { attempts: 1 })).rejects.toThrow(
+      /cannot listen on 198\.18\.255\.254:1/,
+    );
+  });
+});
