@@ -23,7 +23,7 @@ import { formatGrpcUrl, type GrpcUrl } from "../../../src/grpc/url.js";
 
 const check = (client: HealthClient) =>
   new Promise<HealthCheckResponse_ServingStatus>((resolve, reject) =>
-    client.check({ service: "" }, { deadline: Date.now() + 5000 }, (err, res) =>
+    client.check({ service: "" }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
       err ? reject(err) : resolve(res.status),
     ),
   );
