@@ -15,6 +15,12 @@ Usage:
                                      http://127.0.0.1:9090) as a table
   vl3-nse prefix-server              serve ipam.IPAM/ManagePrefixes for a pool (NSM_LISTEN_ON,
                                      NSM_PREFIX_POOL, NSM_PREFIX_LEN, NSM_PREFIX_STATE_FILE)
+  vl3-nse workload-api --listen unix:///PATH/agent.sock --trust-domain DOMAIN [--spiffe-id ID]
+                       [--svid-ttl 1h] [--rotate-every 30m]
+                                     a development SPIFFE Workload API: a local CA issuing short-lived
+                                     SVIDs for ID (default spiffe://DOMAIN/ns/default/pod/HOST) to
+                                     whoever reaches the socket; comma lists pair sockets with IDs;
+                                     for tests and demos, never production
   vl3-nse config [--config FILE]     print the effective configuration and exit (nothing is started)
   vl3-nse --help | --version
 

@@ -1,4 +1,4 @@
-// The vl3-nse command line: run, demo, status, prefix-server, config.
+// The vl3-nse command line: run, demo, status, prefix-server, workload-api, config.
 import { existsSync, readFileSync } from "node:fs";
 import { type Config, diffConfig, loadConfig, type Overrides } from "../config/config.js";
 import { ConfigError } from "../config/errors.js";
@@ -17,6 +17,11 @@ const FLAGS = {
   dataplane: "value",
   stay: "switch",
   inspect: "switch",
+  listen: "value",
+  "trust-domain": "value",
+  "spiffe-id": "value",
+  "svid-ttl": "value",
+  "rotate-every": "value",
 } as const;
 
 function fileOverrides(path: string | undefined): Overrides {
@@ -144,6 +149,21 @@ async function main(argv: string[]): Promise<number> {
     case "prefix-server": {
       const { runPrefixServer } = await import("./prefix-server.js");
       await runPrefixServer(loadConfig(process.env, fileOverrides(configPath)), untilSignal);
+      return 0;
+    }
+    case "workload-api": {
+      const { runWorkloadApi } = await import("./workload-api.js");
+      const value = (name: string) => flags.get(name) as string | undefined;
+      await runWorkloadApi(
+        {
+          listen: value("listen"),
+          trustDomain: value("trust-domain"),
+          spiffeId: value("spiffe-id"),
+          svidTtl: value("svid-ttl"),
+          rotateEvery: value("rotate-every"),
+        },
+        untilSignal,
+      );
       return 0;
     }
     case "demo": {
