@@ -8,8 +8,9 @@ import {
   SpiffeWorkloadAPIService,
   type X509SVIDResponse,
 } from "../grpc/gen/spiffe/workload/workload.js";
+import { Transport } from "../grpc/transport.js";
+import { formatGrpcUrl, parseGrpcUrl } from "../grpc/url.js";
 import type { Logger } from "../log.js";
-import { bindServer } from "../util/grpc.js";
 import { type CertificateAuthority, createCertificateAuthority, type IssuedSvid } from "./ca.js";
 import { parseSpiffeId, trustDomainId } from "./spiffe-id.js";
 import { WORKLOAD_HEADER } from "./svid.js";
@@ -43,6 +44,9 @@ interface Workload {
   streams: Set<grpc.ServerWritableStream<unknown, X509SVIDResponse>>;
 }
 
+/** The Workload API is plain text by its standard: the socket is local, the agent attests callers. */
+const PLAIN = new Transport();
+
 export class WorkloadApiServer {
   private readonly workloads = new Map<string, Workload>();
   private timer: NodeJS.Timeout | undefined;
@@ -74,7 +78,8 @@ export class WorkloadApiServer {
     if (id.trustDomain !== this.trustDomain) {
       throw new Error(`--spiffe-id: ${id.uri} is not in the trust domain ${this.trustDomain}`);
     }
-    const server = new grpc.Server();
+    workloadApiTarget(w.listen, "--listen"); // the standard's stricter address rules first
+    const server = PLAIN.server();
     const workload: Workload = {
       spiffeId: id.uri,
       address: w.listen,
@@ -83,8 +88,7 @@ export class WorkloadApiServer {
       streams: new Set(),
     };
     server.addService(SpiffeWorkloadAPIService, this.service(workload));
-    const bound = await bindServer(server, workloadApiTarget(w.listen, "--listen"));
-    workload.address = bound.startsWith("unix:") ? w.listen : `tcp://${bound}`;
+    workload.address = formatGrpcUrl(await PLAIN.bind(server, parseGrpcUrl(w.listen)));
     this.workloads.set(workload.address, workload);
     this.o.log.info({ address: workload.address, spiffeId: id.uri }, "Workload API serving");
     return workload.address;
@@ -112,7 +116,7 @@ export class WorkloadApiServer {
     await Promise.all(
       [...this.workloads.values()].map(async (w) => {
         for (const s of w.streams) s.end();
-        await new Promise<void>((resolve) => w.server.tryShutdown(() => resolve()));
+        await PLAIN.shutdown(w.server);
       }),
     );
     this.workloads.clear();
