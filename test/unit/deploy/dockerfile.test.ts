@@ -50,6 +50,15 @@ describe("deploy/Dockerfile", () => {
     expect(run.some((l) => l.includes("iproute2"))).toBe(true);
   });
 
+  it("builds the fd-passing addon strictly and ships it where src/fd/native.ts looks", () => {
+    expect(stages[0]).toContain("RUN npm run build:native");
+    expect(stages[1]).toContain(
+      "COPY --from=build /src/native/fd/build/Release/vl3_fd.node ./native/fd/build/Release/vl3_fd.node",
+    );
+    const native = readFileSync(resolve(ROOT, "src/fd/native.ts"), "utf8");
+    expect(native).toContain("native/fd/build/Release/vl3_fd.node");
+  });
+
   it("sends only what the build needs as its context", () => {
     const ignore = readFileSync(resolve(ROOT, "deploy/Dockerfile.dockerignore"), "utf8");
     expect(ignore).toMatch(/^\*\*$/m);
@@ -60,6 +69,7 @@ describe("deploy/Dockerfile", () => {
       "scripts/**",
       "src/**",
       "bin/**",
+      "native/fd/**",
     ]) {
       expect(ignore).toContain(`!${kept}`);
     }
