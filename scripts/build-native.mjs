@@ -3,7 +3,7 @@
 // A machine that cannot build it (no compiler, not Linux, production install without node-gyp) gets
 // a warning and vl3-nse without fd passing (src/fd/native.ts reports why); `--strict` makes it fatal.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -21,6 +21,19 @@ function giveUp(reason) {
   process.exit(0);
 }
 
+const dir = join(root, "native/fd");
+const built = join(dir, "build/Release/vl3_fd.node");
+// A repeated install keeps a build that is newer than every source (and the node package may be gone
+// from under node_modules/node then: npm prunes what its preinstall added).
+const sources = readdirSync(dir).filter((f) => /\.(cc|h|gyp)$/.test(f));
+if (
+  !strict &&
+  existsSync(built) &&
+  sources.every((f) => statSync(join(dir, f)).mtimeMs <= statSync(built).mtimeMs)
+) {
+  console.log("build-native: native/fd is up to date");
+  process.exit(0);
+}
 if (process.platform !== "linux") giveUp(`SCM_RIGHTS passing is Linux-only (this is ${process.platform})`);
 let gyp;
 try {
@@ -40,7 +53,7 @@ try {
 if (!existsSync(join(nodedir, "include/node/node_api.h"))) giveUp(`no Node headers under ${nodedir}`);
 try {
   execFileSync(process.execPath, [gyp, "rebuild", "--release", `--nodedir=${nodedir}`], {
-    cwd: join(root, "native/fd"),
+    cwd: dir,
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, npm_config_nodedir: nodedir },
   });
@@ -52,4 +65,4 @@ try {
     .join("\n");
   giveUp(`node-gyp failed (Debian: apt-get install build-essential python3):\n${stderr}`);
 }
-console.log("build-native: native/fd/build/Release/vl3_fd.node");
+console.log(`build-native: ${built}`);
