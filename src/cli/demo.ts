@@ -125,7 +125,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     if (kernel && ok) await pingAll(sb, kernel);
     if (o.stay) {
       const debug = await serveMesh(sb, log);
-      out(`\ndebug page for the whole mesh: ${debug.url}/debug/ui`);
+      out(
+        `\ndebug page for the whole mesh: ${debug.url}/debug/ui (state charts: ${debug.url}/debug/machines)`,
+      );
       out("running; Ctrl-C to stop");
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
       await debug.close();

@@ -11,8 +11,10 @@ Usage:
   vl3-nse demo [--endpoints N] [--clients N] [--dataplane memory|kernel] [--stay]
                                      an in-process NSM (registry, nsmgrs, prefix server) with N vl3-nse
                                      endpoints and clients; prints the converged mesh and exits
-  vl3-nse status [--url URL]         the actor tree of a running vl3-nse (its debug server, default
-                                     http://127.0.0.1:9090) as a table
+  vl3-nse status [--url URL] [--watch]
+                                     the actor tree of a running vl3-nse (its debug server, default
+                                     http://127.0.0.1:9090) as a table; --watch redraws it as states
+                                     change, until Ctrl-C
   vl3-nse prefix-server              serve ipam.IPAM/ManagePrefixes for a pool (NSM_LISTEN_ON,
                                      NSM_PREFIX_POOL, NSM_PREFIX_LEN, NSM_PREFIX_STATE_FILE)
   vl3-nse workload-api --listen unix:///PATH/agent.sock --trust-domain DOMAIN [--spiffe-id ID]

@@ -16,6 +16,7 @@ const FLAGS = {
   clients: "value",
   dataplane: "value",
   stay: "switch",
+  watch: "switch",
   inspect: "switch",
   listen: "value",
   "trust-domain": "value",
@@ -143,6 +144,15 @@ async function main(argv: string[]): Promise<number> {
     case "status": {
       const { fetchTree, formatStatus } = await import("../debug/status.js");
       const url = (flags.get("url") as string | undefined) ?? "http://127.0.0.1:9090";
+      if (flags.has("watch")) {
+        const { watchStatus } = await import("../debug/status-watch.js");
+        const stop = new AbortController();
+        process.once("SIGINT", () => stop.abort());
+        process.once("SIGTERM", () => stop.abort());
+        const write = (text: string) => process.stdout.write(text);
+        await watchStatus(url, { write, tty: process.stdout.isTTY === true, signal: stop.signal });
+        return 0;
+      }
       process.stdout.write(formatStatus(await fetchTree(url)));
       return 0;
     }

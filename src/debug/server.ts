@@ -1,9 +1,13 @@
 // The debug HTTP server: the actor tree, the UI, Prometheus metrics and the Kubernetes probes.
 // node:http only; it binds loopback unless told otherwise, since the tree shows clients' addresses.
-import { createServer, type ServerResponse } from "node:http";
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import type { ActorView, Observable } from "../actors/observe.js";
 import type { Logger } from "../log.js";
+import { machineViews } from "./machines.js";
+import { machinesPage } from "./machines-page.js";
 import { createMetrics } from "./metrics.js";
 import { findActor } from "./tree.js";
 import { uiPage } from "./ui.js";
@@ -32,6 +36,8 @@ export const ROUTES = [
   "/debug/actors/<id>?snapshot=1",
   "/debug/mesh",
   "/debug/ui",
+  "/debug/machines",
+  "/debug/machines?format=json",
   "/metrics",
   "/healthz",
   "/readyz",
@@ -43,6 +49,10 @@ const ACTORS_PREFIX = "/debug/actors/";
 // The page is self-contained: nothing but its own inline code and this server may be reached.
 const UI_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src data:";
+// The state charts also load elk.js, which this server serves from node_modules.
+const MACHINES_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'self' 'unsafe-inline'; connect-src 'self'; img-src data:";
+const ELK_PATH = createRequire(import.meta.url).resolve("elkjs/lib/elk.bundled.js");
 
 export async function startDebugServer(options: DebugServerOptions): Promise<DebugServer> {
   const { observable, log } = options;
@@ -56,11 +66,35 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
     headers: { "content-security-policy": UI_CSP },
   };
 
-  const route = (path: string): ((url: URL) => Reply | Promise<Reply>) | undefined => {
+  const charts: Reply = {
+    status: 200,
+    body: machinesPage(),
+    type: "text/html; charset=utf-8",
+    headers: { "content-security-policy": MACHINES_CSP },
+  };
+  let elk: Promise<Reply> | undefined;
+  const elkScript = () => {
+    elk ??= readFile(ELK_PATH, "utf8").then((body) => ({
+      status: 200,
+      body,
+      type: "text/javascript; charset=utf-8",
+      headers: { "cache-control": "max-age=86400" },
+    }));
+    return elk;
+  };
+
+  const route = (path: string): ((url: URL, req: IncomingMessage) => Reply | Promise<Reply>) | undefined => {
     if (path === "/debug/actors" || path === ACTORS_PREFIX) return () => json(200, observable.tree());
     if (path.startsWith(ACTORS_PREFIX)) return (url) => actor(observable, path, url);
     if (path === "/debug/mesh") return () => json(200, { endpoints: trees() });
     if (path === "/debug/ui") return () => page;
+    // JSON for a program (or ?format=json); the drawn charts for a browser.
+    if (path === "/debug/machines")
+      return (url, req) =>
+        url.searchParams.get("format") === "json" || !(req.headers.accept ?? "").includes("text/html")
+          ? json(200, machineViews())
+          : charts;
+    if (path === "/debug/machines/elk.js") return elkScript;
     if (path === "/metrics")
       return async () => ({ status: 200, body: await metrics.text(), type: metrics.contentType });
     if (path === "/healthz") return () => json(200, { ok: true });
@@ -76,7 +110,7 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
       else if (req.method !== "GET" && req.method !== "HEAD") {
         const reply = json(405, { error: `method ${req.method} not allowed`, allow: ["GET", "HEAD"] });
         send(res, { ...reply, headers: { allow: "GET, HEAD" } });
-      } else send(res, await handler(url));
+      } else send(res, await handler(url, req));
     } catch (err) {
       log.warn({ err, path: url.pathname }, "debug request failed");
       if (res.headersSent) res.destroy();
