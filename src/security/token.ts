@@ -1,0 +1,125 @@
+// NSM path tokens: an ES256 JWT {sub, aud: [peer], exp} signed with the SVID's key, made by an
+// injected generator (as NSM's token.GeneratorFunc) so tests and the sandbox can pass their own.
+// Signing and verifying go through jose; this file only decides the claims and the expiry as NSM does.
+import type { KeyObject, X509Certificate } from "node:crypto";
+import { compactVerify, decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
+
+/** The other side of the TLS connection a token is made for: its SPIFFE ID and when its cert ends. */
+export interface TokenPeer {
+  spiffeId: string;
+  notAfter?: Date;
+}
+
+/** A token and the instant it ends (which may be earlier than its `exp`: see spiffeTokenGenerator). */
+export interface SignedToken {
+  token: string;
+  expires: Date;
+}
+
+/** Makes this hop's token for a peer (none: a token without `aud`). */
+export type TokenGenerator = (peer?: TokenPeer) => Promise<SignedToken>;
+
+/** What signs: the current SVID's SPIFFE ID, its private key and its leaf certificate's end. */
+export interface TokenSigner {
+  spiffeId: string;
+  privateKey: KeyObject;
+  notAfter?: Date;
+}
+
+export interface TokenGeneratorOptions {
+  /** The current signer: called for every token, so a rotated SVID signs from the next token on. */
+  signer(): TokenSigner;
+  /** NSM_MAX_TOKEN_LIFETIME. */
+  maxLifetimeMs: number;
+  now?: () => number;
+}
+
+/**
+ * NSM's spiffejwt generator: expiry = min(now + max lifetime, own cert's end); `exp` is that in whole
+ * seconds. A peer adds `aud: [its SPIFFE ID]` and may lower the returned expiry to its cert's end
+ * without changing `exp`, exactly as NSM does (the policies only check now < exp).
+ */
+export function spiffeTokenGenerator(o: TokenGeneratorOptions): TokenGenerator {
+  return async (peer) => {
+    const signer = o.signer();
+    let expires = (o.now ?? Date.now)() + o.maxLifetimeMs;
+    if (signer.notAfter && signer.notAfter.getTime() < expires) expires = signer.notAfter.getTime();
+    // Key order as golang-jwt writes RegisteredClaims: sub, aud, exp; aud always an array.
+    const claims: Record<string, unknown> = { sub: signer.spiffeId };
+    if (peer) claims.aud = [peer.spiffeId];
+    claims.exp = Math.floor(expires / 1000);
+    if (peer?.notAfter && peer.notAfter.getTime() < expires) expires = peer.notAfter.getTime();
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "ES256", typ: "JWT" })
+      .sign(signer.privateKey);
+    return { token, expires: new Date(expires) };
+  };
+}
+
+/** The claims NSM's policies read. `aud` is kept as sent: a string is not an array (tokens_chained). */
+export interface TokenClaims {
+  sub?: string;
+  aud?: unknown;
+  exp?: number;
+}
+
+/** Decodes a compact JWT without checking its signature (NSM's io.jwt.decode); undefined if it is not one. */
+export function decodeToken(token: string): TokenClaims | undefined {
+  if (!token) return undefined;
+  try {
+    decodeProtectedHeader(token);
+    const payload = decodeJwt(token);
+    return { sub: payload.sub, aud: payload.aud, exp: payload.exp };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A public key a token can be checked against, with a stable id for caching. */
+export interface SignerKey {
+  /** SHA-256 fingerprint of the certificate the key comes from. */
+  id: string;
+  key: KeyObject;
+}
+
+export const signerKeyOf = (cert: X509Certificate): SignerKey => ({
+  id: cert.fingerprint256,
+  key: cert.publicKey,
+});
+
+/** True if `token` carries a valid ES256 signature by `signer` (claims are not checked here). */
+export async function verifySignature(token: string, signer: SignerKey): Promise<boolean> {
+  try {
+    await compactVerify(token, signer.key, { algorithms: ["ES256"] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remembers the tokens that verified (by signer and token), so a refresh does not check the whole chain
+ * again. Bounded: the oldest entries go first. Failures are not remembered (they end the call anyway).
+ */
+export class TokenVerifier {
+  private readonly verified = new Map<string, true>();
+  constructor(private readonly capacity = 4096) {}
+
+  async verify(token: string, signer: SignerKey): Promise<boolean> {
+    const key = `${signer.id}|${token}`;
+    if (this.verified.has(key)) {
+      // Move to the young end: a refreshed connection keeps its entries.
+      this.verified.delete(key);
+      this.verified.set(key, true);
+      return true;
+    }
+    if (!(await verifySignature(token, signer))) return false;
+    this.verified.set(key, true);
+    if (this.verified.size > this.capacity) this.verified.delete(this.verified.keys().next().value!);
+    return true;
+  }
+
+  get size(): number {
+    return this.verified.size;
+  }
+}
