@@ -1,7 +1,9 @@
 // NSM's chain of small elements: each element does one thing to a Request or Close and calls the
 // next. The last element is the endpoint runtime.
+import type { X509Certificate } from "node:crypto";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
+import type { SignedToken } from "../security/token.js";
 import type { Owner } from "./owner.js";
 
 /** Per-call facts the elements share (deadline, who called, what the chain found out). */
@@ -10,11 +12,18 @@ export interface CallContext {
   deadline: number;
   /** Set by the peer element: the request comes from this peer NSE. */
   peerOf?: string;
-  /** Set by updatepath: how long this connection lives without a refresh. */
+  /** Set by updatepath (and updatetoken, from the caller's token expiry): how long this connection lives without a refresh. */
   lifetimeMs?: number;
+  /** Set by the gRPC server from the TLS handshake: the immediate caller's SPIFFE ID and certificate (none on plain text). */
+  caller?: { spiffeId: string; certificate: X509Certificate };
+  /** Set by the gRPC server: the caller's per-RPC token headers, or why they could not be read. */
+  callerToken?: SignedToken | string;
+  /** Set by authorize once the path passed the policies: the hops' SPIFFE IDs (NSM's path_ids); [0] is the originator. */
+  pathIds?: string[];
   /**
-   * The caller's verified SPIFFE ID, set by the gRPC layer from the TLS peer when mTLS is on
-   * (issue 11); undefined without it. The owner element copies it into `owner`.
+   * Set by authorize: the SPIFFE ID of the client that sent the request, the `sub` of the first path
+   * segment's token, verified hop by hop (by us, the TLS peer's, and each hop before). Behind nsmgrs
+   * this is the NSC, not the nsmgr. The owner element copies it into `owner`; undefined without tokens.
    */
   identity?: string;
   /**

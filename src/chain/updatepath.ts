@@ -69,6 +69,13 @@ export function updatepath(o: PathOptions): Element {
       ctx.lifetimeMs = lifetimeMs;
       return next.request({ ...req, connection }, ctx);
     },
-    close: (conn, ctx) => next.close({ ...conn, id: connectionIdOf(conn, o.name) }, ctx),
+    close: (conn, ctx) => {
+      // The same path a Request would have (our segment last), so updatetoken and authorize treat both alike.
+      const id = connectionIdOf(conn, o.name);
+      const path = updatePath(conn, o).connection.path!;
+      const segments = path.pathSegments;
+      segments[segments.length - 1] = { ...segments[segments.length - 1]!, id };
+      return next.close({ ...conn, id, path }, ctx);
+    },
   });
 }
