@@ -5,6 +5,7 @@ import type { InspectionEvent } from "xstate";
 import { Endpoint } from "./actors/endpoint.js";
 import type { Observable } from "./actors/observe.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
+import { authorize } from "./chain/authorize.js";
 import { endpointHandler } from "./chain/endpoint.js";
 import { measure } from "./chain/measure.js";
 import { type MechanismType, mechanisms } from "./chain/mechanism.js";
@@ -12,6 +13,7 @@ import { owner } from "./chain/owner.js";
 import { peerRequests } from "./chain/peer.js";
 import { chain } from "./chain/types.js";
 import { updatepath } from "./chain/updatepath.js";
+import { updatetoken } from "./chain/updatetoken.js";
 import { validate } from "./chain/validate.js";
 import type { Config, DataplaneKind } from "./config/config.js";
 import { MemoryDataplane } from "./dataplane/memory.js";
@@ -26,6 +28,9 @@ import type { Logger } from "./log.js";
 import { type Mesh, startMesh } from "./mesh.js";
 import { StaticPrefixSource } from "./prefix/static.js";
 import type { PrefixSource } from "./prefix/types.js";
+import type { IdentitySource } from "./security/identity.js";
+import { pathSecurity } from "./security/path-security.js";
+import type { TokenGenerator } from "./security/token.js";
 
 export interface NseOptions {
   log: Logger;
@@ -36,6 +41,10 @@ export interface NseOptions {
   inspect?: (event: InspectionEvent) => void;
   /** How every gRPC client and server of this NSE is built (credentials); default plain text. */
   transport?: Transport;
+  /** This endpoint's SVID (mTLS and path tokens). With neither this nor a generator: no tokens. */
+  identity?: IdentitySource;
+  /** Makes our path-segment tokens; default: ES256 with `identity`'s SVID. The sandbox passes its own. */
+  tokenGenerator?: TokenGenerator;
   /** Observers attached before start-up (so they see the prefix claim); each returns its detach function. */
   observers?: Array<(endpoint: Observable) => (() => void) | undefined>;
 }
@@ -159,12 +168,24 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     throw e;
   });
   let mesh: Mesh | undefined;
+  const security = pathSecurity({
+    identity: o.identity,
+    generate: o.tokenGenerator,
+    maxTokenLifetimeMs: config.maxTokenLifetimeMs,
+  });
   const handler = chain(
     [
       measure((s) => endpoint.signal(s)),
       validate(config.serviceNames),
-      owner({ name: config.name }),
       updatepath({ name: config.name, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
+      // Tokens are stamped, then checked, before anything trusts the path (owner, peer mark).
+      ...(security
+        ? [
+            updatetoken({ generate: security.generate, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
+            authorize({ verifier: security.verifier, keys: security.keys }),
+          ]
+        : []),
+      owner({ name: config.name }),
       peerRequests({ self: config.name, isPeer: (name, service) => mesh?.isPeer(name, service) ?? false }),
       mechanisms(MECHANISMS[config.dataplane], (id, ctx) =>
         linkInterface(ctx.peerOf ? "peer" : "client", id),
@@ -202,6 +223,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       nsmgrLinks?.dispose();
       await server.close();
       await debug?.close();
+      security?.dispose();
       for (const d of detach) d?.();
     },
     kill: async () => {
@@ -210,6 +232,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       await endpoint.abort();
       nsmgrLinks?.dispose();
       await debug?.close();
+      security?.dispose();
     },
   };
 }

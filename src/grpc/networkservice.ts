@@ -3,6 +3,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { NetworkServiceHandler } from "../chain/types.js";
 import type { Logger } from "../log.js";
 import { attempt } from "../util/attempt.js";
+import { callerContext } from "./caller.js";
 import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
 import { deadlineOf, toServiceError } from "./status.js";
 
@@ -24,11 +25,19 @@ export function networkServiceServer(
   };
   return {
     request: (call, cb) =>
-      answer(() => handler.request(call.request, { deadline: deadlineOf(call, timeoutMs) }), cb, "Request"),
+      answer(
+        () =>
+          handler.request(call.request, { deadline: deadlineOf(call, timeoutMs), ...callerContext(call) }),
+        cb,
+        "Request",
+      ),
     close: (call, cb) =>
       answer(
         async () => {
-          await handler.close(call.request, { deadline: deadlineOf(call, timeoutMs) });
+          await handler.close(call.request, {
+            deadline: deadlineOf(call, timeoutMs),
+            ...callerContext(call),
+          });
           return {};
         },
         cb,
