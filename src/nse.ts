@@ -20,6 +20,7 @@ import { MemoryDataplane } from "./dataplane/memory.js";
 import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { startDebugServer } from "./debug/server.js";
+import { Vl3Dns } from "./dns/vl3.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
@@ -56,6 +57,8 @@ export interface Vl3Nse {
   /** The URL peers and the nsmgr reach this NSE at (the first listen URL). */
   url: string;
   mesh?: Mesh;
+  /** Workload DNS, when it serves (NSM_DNS_LISTEN_ON). */
+  dns?: Vl3Dns;
   /** The debug server's base URL (NSM_DEBUG_LISTEN_ON), if it runs. */
   debugUrl?: string;
   stop(options?: { releasePrefix?: boolean }): Promise<void>;
@@ -123,8 +126,32 @@ export async function createPrefixSource(
   }
 }
 
+/** Workload DNS as configured: NSM_DNS_LISTEN_ON, or port 53 where the data plane gives us an address. */
+export function createDns(config: Config, log: Logger): Vl3Dns | undefined {
+  const listen =
+    config.dnsListenOn === "auto"
+      ? config.dataplane === "kernel"
+        ? { host: "0.0.0.0", port: 53 }
+        : undefined
+      : config.dnsListenOn === "off"
+        ? undefined
+        : config.dnsListenOn;
+  if (!listen) return undefined;
+  return new Vl3Dns({
+    name: config.name,
+    serviceNames: config.serviceNames,
+    selfLabels: { podName: config.podName ?? config.name },
+    templates: config.dnsTemplates,
+    ttlMs: config.dnsTtlMs,
+    fanoutTimeoutMs: config.dnsFanoutTimeoutMs,
+    listen,
+    log: log.child({ component: "dns" }),
+  });
+}
+
 export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   const log = o.log;
+  const dns = createDns(config, log);
   const transport = o.transport ?? defaultTransport;
   const dataplane = o.dataplane ?? (await createDataplane(config, log, transport));
   const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log, transport));
@@ -139,6 +166,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
           requestLabels: config.requestLabels,
           mechanism: MECHANISMS[config.dataplane][0]!,
           addressing: () => endpoint!.addressing(),
+          dnsAddress: () => dns?.address(),
           lifetimeMs: config.maxTokenLifetimeMs,
           timeoutMs: config.requestTimeoutMs,
           log: log.child({ component: "peer-links" }),
@@ -151,7 +179,9 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     prefixSource,
     peerLinks: o.peerLinks ?? nsmgrLinks,
     inspect: o.inspect,
+    dnsConfig: dns && ((answer, kind) => dns.configFor(answer, kind)),
   });
+  const detachDns = dns?.attach(endpoint);
   // Before start-up, so that metrics and the probes see it from the first moment.
   const debug =
     config.debugListenOn?.kind === "tcp"
@@ -164,6 +194,12 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       : undefined;
   const detach = (o.observers ?? []).map((attach) => attach(endpoint!));
   await endpoint.start().catch(async (e) => {
+    await debug?.close();
+    throw e;
+  });
+  // After the endpoint holds its prefix: with a wildcard listener, its own address is the DNS address.
+  await dns?.start().catch(async (e) => {
+    await endpoint.stop();
     await debug?.close();
     throw e;
   });
@@ -214,6 +250,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     server,
     url,
     mesh,
+    dns,
     debugUrl: debug?.url,
     stop: async (options = {}) => {
       server.health.drain();
@@ -222,6 +259,8 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       await endpoint.stop({ releasePrefix: options.releasePrefix });
       nsmgrLinks?.dispose();
       await server.close();
+      await dns?.stop();
+      detachDns?.();
       await debug?.close();
       security?.dispose();
       for (const d of detach) d?.();
@@ -231,6 +270,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
       await server.close({ force: true });
       await endpoint.abort();
       nsmgrLinks?.dispose();
+      await dns?.stop();
       await debug?.close();
       security?.dispose();
     },

@@ -6,7 +6,7 @@ import { linkItems } from "../dataplane/items.js";
 import { linkInterface } from "../dataplane/names.js";
 import type { DataplaneQueue } from "../dataplane/queue.js";
 import { type Connection, State } from "../grpc/gen/networkservice/connection.js";
-import type { IPContext } from "../grpc/gen/networkservice/connectioncontext.js";
+import type { DNSConfig, DNSContext, IPContext } from "../grpc/gen/networkservice/connectioncontext.js";
 import { PoolExhaustedError } from "../ipam/errors.js";
 import {
   type AllocateInput,
@@ -17,7 +17,9 @@ import {
 } from "../machines/connection.machine.js";
 import type { ExpiryTimers } from "./expiry.js";
 import { clientIpContext, peerIpContext, type Vl3Addressing } from "./ip-context.js";
+import { linkSignal } from "./link-signal.js";
 import type { ConnectionEvents } from "./monitor-events.js";
+import type { LifecycleSignal } from "./observe.js";
 
 export interface ConnectionEffectsDeps {
   name: string;
@@ -28,6 +30,29 @@ export interface ConnectionEffectsDeps {
   onIpamChange(): void;
   /** A peer's link (a served peer connection) came up or went away. */
   onLink(connection: Connection, up: boolean): void;
+  /** Lifecycle signals (a connection committed or gone). */
+  signal?(signal: LifecycleSignal): void;
+  /** This endpoint's DNS config for the answer (undefined while it serves no DNS). */
+  dnsConfig?(answer: Connection, kind: ConnectionKind): DNSConfig | undefined;
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/**
+ * The answer's DNS context: the request's configs and ours after them, as NSM adds it. A config for
+ * the same search domains (a healing NSC's, from the endpoint it had before) is ours to replace.
+ */
+export function withDnsConfig(
+  requested: DNSContext | undefined,
+  ours: DNSConfig | undefined,
+): DNSContext | undefined {
+  if (!ours) return requested;
+  const kept = (requested?.configs ?? []).filter(
+    (c) =>
+      !(sameSet(c.dnsServerIps, ours.dnsServerIps) && sameSet(c.searchDomains, ours.searchDomains)) &&
+      !(ours.searchDomains.length > 0 && sameSet(c.searchDomains, ours.searchDomains)),
+  );
+  return { configs: [...kept, ours] };
 }
 
 /** Builds the answer to a request: mechanism, IP context, state UP, our endpoint name. */
@@ -45,13 +70,12 @@ export function answerFor(input: AllocateInput, deps: ConnectionEffectsDeps): Co
     throw error;
   }
   deps.onIpamChange();
+  const answer: Connection = { ...request, networkServiceEndpointName: deps.name, state: State.UP };
   return {
-    ...request,
-    networkServiceEndpointName: deps.name,
-    state: State.UP,
+    ...answer,
     context: {
       ipContext,
-      dnsContext: request.context?.dnsContext,
+      dnsContext: withDnsConfig(request.context?.dnsContext, deps.dnsConfig?.(answer, kind)),
       ethernetContext: request.context?.ethernetContext,
       extraContext: request.context?.extraContext ?? {},
       MTU: request.context?.MTU ?? 0,
@@ -66,6 +90,7 @@ function answer(self: AnyActorRef, event: ConnectionEvent): void {
 
 function announceDelete(deps: ConnectionEffectsDeps, kind: ConnectionKind, connection: Connection): void {
   deps.events.delete({ ...connection, state: State.DOWN });
+  deps.signal?.(linkSignal(`connection/${connection.id}`, kind, connection, false));
   if (kind === "peer") deps.onLink(connection, false);
 }
 
@@ -117,6 +142,7 @@ export function connectionEffects(deps: ConnectionEffectsDeps) {
           state: params.refreshRequested ? State.REFRESH_REQUESTED : State.UP,
         });
         if (context.kind === "peer") deps.onLink(params.connection, true);
+        deps.signal?.(linkSignal(`connection/${context.id}`, context.kind, params.connection, true));
       },
       notifyDelete: ({ context }, params) => announceDelete(deps, context.kind, params.connection),
       armExpiry: ({ context, self }, params) =>

@@ -38,6 +38,8 @@ export interface EndpointOptions {
   /** Forwards inspection events (the Stately inspector). */
   inspect?: (event: InspectionEvent) => void;
   random?: () => number;
+  /** This endpoint's DNS server and search domains for a connection it answers (workload DNS). */
+  dnsConfig?: ConnectionEffectsDeps["dnsConfig"];
 }
 
 export class Endpoint implements Observable {
@@ -73,6 +75,8 @@ export class Endpoint implements Observable {
       expiry: this.expiry,
       onIpamChange: () => this.signalIpam(),
       onLink: (conn, up) => this.peerLink(conn, up),
+      signal: (s) => this.tracker.emit(s),
+      dnsConfig: o.dnsConfig,
     };
     this.connections = new ConnectionActors(connectionEffects(effects), {
       onStart: (ref) => this.tracker.track(ref),
@@ -171,7 +175,12 @@ export class Endpoint implements Observable {
     if (!this.pool.containsCidr(cidr)) throw new Error(`prefix ${prefix} is outside the pool ${this.pool}`);
     this.addresses = new AddressPool(prefix);
     this.o.log.info({ prefix, address: this.addresses.selfAddress }, "prefix held");
-    this.tracker.emit({ type: "prefix", prefix, source: this.o.prefixSource.kind });
+    this.tracker.emit({
+      type: "prefix",
+      prefix,
+      source: this.o.prefixSource.kind,
+      address: this.addresses.selfAddress,
+    });
     this.signalIpam();
   }
 

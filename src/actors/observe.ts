@@ -27,9 +27,35 @@ export type LifecycleSignal =
   | { type: "close"; outcome: "ok" | "error"; seconds: number }
   | { type: "transition"; actor: ActorKind; id: string; from: string; to: string }
   | { type: "dataplane"; backend: string; outcome: "ok" | "error"; seconds: number; items: number }
-  | { type: "prefix"; prefix: string; source: string }
+  | {
+      type: "prefix";
+      prefix: string;
+      source: string /** this endpoint's own address in it */;
+      address?: string;
+    }
   | { type: "peer"; name: string; up: boolean; reason?: string }
-  | { type: "ipam"; prefix: string; used: number; capacity: number };
+  | { type: "ipam"; prefix: string; used: number; capacity: number }
+  | LinkSignal;
+
+/**
+ * A connection (an NSC's, or a peer's link to us: "connection/<id>") or a link we dialled
+ * ("peer/<name>") as committed (up) or gone: what workload DNS builds its names and its fanout from.
+ */
+export interface LinkSignal {
+  type: "link";
+  id: string;
+  kind: "client" | "peer";
+  up: boolean;
+  connectionId: string;
+  networkService: string;
+  endpointName: string;
+  payload: string;
+  labels: Record<string, string>;
+  /** The NSC's addresses (src_ip_addrs); for a link we dialled, the peer's (dst_ip_addrs). */
+  addresses: string[];
+  /** Every DNS server the connection's DNS context names. */
+  dnsServers: string[];
+}
 
 /** Implemented by the endpoint runtime; consumed by src/debug and src/k8s. */
 export interface Observable {

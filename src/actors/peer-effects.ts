@@ -7,6 +7,7 @@ import type { DataplaneQueue } from "../dataplane/queue.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import { type PeerEvent, type PeerRequestInput, peerMachine } from "../machines/peer.machine.js";
 import { backoffDelay } from "../util/backoff.js";
+import { linkSignal } from "./link-signal.js";
 import type { LifecycleSignal } from "./observe.js";
 
 /** What a link's monitor reports: it broke, or the peer asked for a refresh (REFRESH_REQUESTED). */
@@ -52,6 +53,7 @@ export function peerEffects(deps: PeerEffectsDeps) {
       programPeer: fromPromise(async ({ input }: { input: { name: string; link: Connection } }) => {
         const items = linkItems(input.link, interfaceName("peer", input.link.id), "client", [deps.pool()]);
         await deps.queue.set(peerOwner(input.name), items);
+        deps.signal(linkSignal(peerOwner(input.name), "peer", input.link, true, { dialled: true }));
       }),
       monitorPeer: fromCallback<PeerEvent, { name: string; link: Connection }>(({ input, sendBack }) =>
         deps.links.monitor(input, {
@@ -62,14 +64,17 @@ export function peerEffects(deps: PeerEffectsDeps) {
       closePeer: fromPromise(async ({ input }: { input: { name: string; link?: Connection } }) => {
         // Withdraw our routes first: traffic must not follow a link that is going away.
         await deps.queue.remove(peerOwner(input.name));
+        deps.signal(linkSignal(peerOwner(input.name), "peer", input.link, false, { dialled: true }));
         await deps.links.close(input);
         await deps.closeServed?.(input.name);
       }),
     },
     actions: {
       signalUp: (_, params) => deps.signal({ type: "peer", name: params.name, up: true }),
-      signalDown: (_, params) =>
-        deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason }),
+      signalDown: (_, params) => {
+        deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason });
+        deps.signal(linkSignal(peerOwner(params.name), "peer", undefined, false, { dialled: true }));
+      },
     },
     delays: {
       // Jittered, so that peers that lost the same NSE do not all redial at the same instant.

@@ -1,6 +1,7 @@
 // vl3-nse configuration: one table of NSM_* settings (env names as NSM's vL3 endpoint uses them),
 // merged from defaults < config file (the seed's ConfigMap schema) < environment.
 import { hostname } from "node:os";
+import { DEFAULT_TEMPLATES, parseTemplates, TemplateError } from "../dns/templates.js";
 import type { GrpcUrl } from "../grpc/url.js";
 import { CidrError, parseCidr } from "../ipam/cidr.js";
 import { isLogLevel, type LogLevel } from "../log.js";
@@ -48,6 +49,12 @@ export interface Config {
   kubeNamespace: string;
   podName?: string;
   nodeName?: string;
+  /** Workload DNS: name templates (NSM_DNS_TEMPLATES, as NSM writes them), listener, TTL, fanout timeout. */
+  dnsTemplates: string;
+  /** "auto": port 53 on all addresses with the kernel data plane, off otherwise. */
+  dnsListenOn: "auto" | "off" | { host: string; port: number };
+  dnsTtlMs: number;
+  dnsFanoutTimeoutMs: number;
   /** Extra routes handed to every NSC (seed: `ipam.routes`), CIDR. */
   extraRoutes: string[];
 }
@@ -115,6 +122,14 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.peerBackoffMaxMs = parseDuration(env, raw); } },
   { env: "NSM_DATAPLANE", default: "memory", doc: "memory, vpp (a vpp-agent) or kernel (iproute2 in this network namespace).", field: "dataplane", live: false,
     apply: (c, raw, env) => { if (!["memory", "vpp", "kernel"].includes(raw)) throw new ConfigError(env, `"${raw}" is not one of memory, vpp, kernel`); c.dataplane = raw as DataplaneKind; } },
+  { env: "NSM_DNS_TEMPLATES", default: DEFAULT_TEMPLATES, doc: "Workload DNS names, comma-separated Go templates over the Connection as NSM's vL3 writes them.", field: "dnsTemplates", live: false,
+    apply: (c, raw, env) => { try { if (parseTemplates(raw).length === 0) throw new ConfigError(env, "at least one template is needed"); } catch (e) { if (e instanceof TemplateError) throw new ConfigError(env, e.message); throw e; } c.dnsTemplates = raw; } },
+  { env: "NSM_DNS_LISTEN_ON", default: "", doc: "Workload DNS listener (UDP and TCP), host:port; empty: port 53 on all addresses with the kernel data plane, off otherwise; off: none.", field: "dnsListenOn", live: false,
+    apply: (c, raw, env) => { c.dnsListenOn = parseDnsListen(env, raw.trim()); } },
+  { env: "NSM_DNS_TTL", default: "5s", doc: "TTL of workload DNS answers: how long a resolver may keep a name after its workload moved.", field: "dnsTtlMs", live: false,
+    apply: (c, raw, env) => { c.dnsTtlMs = parseDuration(env, raw); if (c.dnsTtlMs < 1000) throw new ConfigError(env, "must be at least 1s (DNS counts TTLs in seconds)"); } },
+  { env: "NSM_DNS_FANOUT_TIMEOUT", default: "1s", doc: "Longest wait for one peer endpoint's DNS server when a name is not ours.", field: "dnsFanoutTimeoutMs", live: false,
+    apply: (c, raw, env) => { c.dnsFanoutTimeoutMs = parseDuration(env, raw); } },
   { env: "NSM_VPP_AGENT_URL", default: "localhost:9111", doc: "The vpp-agent's gRPC configurator.", field: "vppAgentUrl", live: false,
     apply: (c, raw, env) => { c.vppAgentUrl = url(env, raw); } },
   { env: "NSM_LOG_LEVEL", default: "INFO", doc: "TRACE, DEBUG, INFO, WARN, ERROR or FATAL.", field: "logLevel", live: true,
@@ -134,6 +149,15 @@ export const SETTINGS: readonly Setting[] = [
   { env: "NODE_NAME", default: "", doc: "This node's name (downward API); a DaemonSet's prefix claim is keyed by it.", field: "nodeName", live: false,
     apply: (c, raw) => { c.nodeName = raw || undefined; } },
 ];
+
+function parseDnsListen(env: string, raw: string): Config["dnsListenOn"] {
+  if (raw === "") return "auto";
+  if (raw === "off") return "off";
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(raw);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) throw new ConfigError(env, `"${raw}" is not host:port, empty or off`);
+  return { host: m[1] ?? m[2]!, port };
+}
 
 /** Settings as they come from a config file, by env name (see file.ts). */
 export type Overrides = Record<string, string>;

@@ -28,6 +28,8 @@ export interface NsmgrPeerLinksOptions {
   requestLabels: Record<string, string>;
   mechanism: MechanismType;
   addressing(): Vl3Addressing;
+  /** Our workload DNS server, told to the peer so that it can fan names out to us (as NSM's vL3 does). */
+  dnsAddress?(): string | undefined;
   lifetimeMs: number;
   timeoutMs: number;
   log: Logger;
@@ -35,6 +37,11 @@ export interface NsmgrPeerLinksOptions {
 
 const call = <T>(fn: (cb: (err: grpc.ServiceError | null, res: T) => void) => void) =>
   new Promise<T>((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
+
+/** NSM's peer request carries exactly one DNS config: the dialler's server, no search domains. */
+function dnsContextOf(address: string | undefined) {
+  return address ? { configs: [{ dnsServerIps: [address], searchDomains: [] }] } : undefined;
+}
 
 export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(): void } {
   const transport = o.transport ?? defaultTransport;
@@ -105,7 +112,7 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
           ipContext: peerRequestIpContext(o.addressing()),
           extraContext: {},
           MTU: 0,
-          dnsContext: undefined,
+          dnsContext: dnsContextOf(o.dnsAddress?.()),
           ethernetContext: undefined,
         },
         path: { index: 0, pathSegments: segments },

@@ -108,6 +108,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     // A given data plane decides the mechanisms the NSE offers (MEMIF for vpp) and its peer links ask for.
     NSM_DATAPLANE: KINDS.find((k) => k === opts.dataplane?.name) ?? (o.kernel ? "kernel" : "memory"),
     NSM_DEBUG_LISTEN_ON: "",
+    // Workload DNS on loopback, a free port each: the in-memory data plane gives no address to listen on.
+    NSM_DNS_LISTEN_ON: "127.0.0.1:0",
   });
 
   const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {

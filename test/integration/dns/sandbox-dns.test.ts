@@ -1,0 +1,105 @@
+// Workload DNS across a sandbox mesh (real gRPC, real DNS over UDP and TCP on loopback): every
+// endpoint answers every client's name, its own and PTRs, through its fanout to the peers; a name
+// that exists nowhere is NXDOMAIN at once; and names follow their workloads when they heal.
+import { afterEach, describe, expect, it } from "vitest";
+import { exchange } from "../../../src/dns/client.js";
+import type { Nsc } from "../../../src/sandbox/nsc.js";
+import { dataOf, q } from "../../support/dns/upstream.js";
+import { eventually, expectFullMesh, Mesh, QUICK } from "../mesh/helpers.js";
+
+let mesh: Mesh | undefined;
+afterEach(async () => {
+  await mesh?.stop();
+  mesh = undefined;
+});
+
+const NAMES = ["nse-a", "nse-b", "nse-c"];
+
+async function resolve(server: string, name: string, type: "A" | "PTR" = "A", tcp = false) {
+  const r = await exchange(server, q(name, type, Math.floor(Math.random() * 65535)), Date.now() + 5000, {
+    tcp,
+  });
+  return { rcode: r.rcode, data: dataOf(r) };
+}
+
+const host = (cidr?: string) => cidr!.split("/")[0]!;
+const ptrName = (ip: string) => `${ip.split(".").reverse().join(".")}.in-addr.arpa.`;
+const dnsOf = (m: Mesh, nse: string) => m.nse(nse).dns!.address()!;
+
+async function meshWithClients(clients: number): Promise<{ m: Mesh; nscs: Nsc[] }> {
+  const m = await Mesh.start(QUICK);
+  mesh = m;
+  await Promise.all(NAMES.map((n, i) => m.startEndpoint(n, i % 2)));
+  await eventually(() => expectFullMesh(m), 15_000);
+  const nscs: Nsc[] = [];
+  for (let i = 0; i < clients; i++) nscs.push(await m.sb.startClient(`nsc-${i}`, { node: i % 2 }));
+  return { m, nscs };
+}
+
+describe("workload DNS in the sandbox mesh", () => {
+  it("gives each client its endpoint's DNS server and NSM's search domain", async () => {
+    const { m, nscs } = await meshWithClients(3);
+    for (const c of nscs) {
+      expect(c.connection?.context?.dnsContext?.configs, c.name).toEqual([
+        { dnsServerIps: [dnsOf(m, c.endpoint!)], searchDomains: ["vl3-service"] },
+      ]);
+    }
+  });
+
+  it("every endpoint answers every client's name, PTR and endpoint name, over UDP and TCP", async () => {
+    const { m, nscs } = await meshWithClients(5);
+    expect(new Set(nscs.map((c) => c.endpoint)).size).toBeGreaterThan(1);
+    await eventually(async () => {
+      for (const server of NAMES.map((n) => dnsOf(m, n))) {
+        for (const c of nscs) {
+          expect(await resolve(server, `${c.name}.vl3-service.`), `${c.name} at ${server}`).toEqual({
+            rcode: "NOERROR",
+            data: [host(c.address)],
+          });
+          expect(await resolve(server, ptrName(host(c.address)), "PTR")).toEqual({
+            rcode: "NOERROR",
+            data: [`${c.name}.vl3-service`],
+          });
+        }
+        for (const n of NAMES) {
+          expect(await resolve(server, `${n}.vl3-service.`, "A", true)).toEqual({
+            rcode: "NOERROR",
+            data: [host(m.nse(n).endpoint.selfAddress)],
+          });
+        }
+      }
+    }, 10_000);
+  });
+
+  it("a name that exists nowhere is NXDOMAIN, without waiting for a timeout", async () => {
+    const { m } = await meshWithClients(1);
+    for (const n of NAMES) {
+      const started = Date.now();
+      expect((await resolve(dnsOf(m, n), "nosuch.vl3-service.")).rcode).toBe("NXDOMAIN");
+      // Far below the 1 s fanout timeout: every peer answered.
+      expect(Date.now() - started).toBeLessThan(900);
+    }
+  });
+
+  it("names follow their workloads when their endpoint is killed and they heal elsewhere", async () => {
+    const { m, nscs } = await meshWithClients(6);
+    const victim = nscs[0]!.endpoint!;
+    const moved = nscs.filter((c) => c.endpoint === victim);
+    await m.sb.stopEndpoint(victim, { graceful: false });
+    await eventually(() => {
+      for (const c of moved) expect(c.endpoint, c.name).not.toBe(victim);
+    }, 20_000);
+    const left = NAMES.filter((n) => n !== victim);
+    await eventually(async () => {
+      for (const server of left.map((n) => dnsOf(m, n))) {
+        for (const c of nscs) {
+          expect(await resolve(server, `${c.name}.vl3-service.`), `${c.name} at ${server}`).toEqual({
+            rcode: "NOERROR",
+            data: [host(c.address)],
+          });
+        }
+        expect((await resolve(server, `${victim}.vl3-service.`)).rcode).toBe("NXDOMAIN");
+      }
+    }, 15_000);
+  });
+});
