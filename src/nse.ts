@@ -29,6 +29,7 @@ import type { Logger } from "./log.js";
 import { type Mesh, startMesh } from "./mesh.js";
 import { StaticPrefixSource } from "./prefix/static.js";
 import type { PrefixSource } from "./prefix/types.js";
+import { peerAllowance } from "./security/id-pattern.js";
 import type { IdentitySource } from "./security/identity.js";
 import { pathSecurity } from "./security/path-security.js";
 import type { TokenGenerator } from "./security/token.js";
@@ -222,7 +223,11 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
           ]
         : []),
       owner({ name: config.name }),
-      peerRequests({ self: config.name, isPeer: (name, service) => mesh?.isPeer(name, service) ?? false }),
+      peerRequests({
+        self: config.name,
+        isPeer: (name, service) => mesh?.isPeer(name, service) ?? false,
+        allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => o.identity?.current()?.spiffeId),
+      }),
       mechanisms(MECHANISMS[config.dataplane], (id, ctx) =>
         linkInterface(ctx.peerOf ? "peer" : "client", id),
       ),

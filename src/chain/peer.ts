@@ -1,23 +1,55 @@
 // Tells a peer NSE's request from an NSC's by its explicit mark (PEER_REQUEST_LABEL), checked
 // against the registry: the named NSE must be a registered vL3 peer of the service, and by the peer
-// rule it must be the side that dials us. Never a heuristic.
+// rule it must be the side that dials us. Never a heuristic. With path tokens on, the mark must also
+// be the originating path segment's name, and that segment's verified SPIFFE ID must be one allowed
+// to peer: a client cannot pose as a registered NSE by writing its name into a label.
 
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { dialsPeer as dials } from "../registry/peer.js";
+import { quote } from "../util/quote.js";
 import { RequestError } from "./errors.js";
-import type { Element } from "./types.js";
+import type { CallContext, Element } from "./types.js";
 
 export interface PeerCheck {
   self: string;
   /** True if `name` is registered as a vL3 peer of `service`. */
   isPeer(name: string, service: string): boolean | Promise<boolean>;
+  /**
+   * With path tokens on: whether this SPIFFE ID may peer with us (NSM_PEER_SPIFFE_IDS). The request's
+   * originator (CallContext.identity, set by authorize) must pass it.
+   */
+  allowedPeer?: { test(spiffeId: string): boolean; describe: string };
 }
 
-async function checkPeer(check: PeerCheck, conn: Connection, peerOf: string): Promise<void> {
+function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: CallContext): void {
+  const allowed = check.allowedPeer;
+  if (!allowed) return;
+  const origin = conn.path?.pathSegments[0];
+  if (origin?.name !== peerOf) {
+    throw new RequestError(
+      "PERMISSION_DENIED",
+      `connection.path.path_segments[0].name: ${quote(origin?.name ?? "")} sent this request, not the peer ${quote(peerOf)} it names`,
+    );
+  }
+  if (!ctx.identity || !allowed.test(ctx.identity)) {
+    throw new RequestError(
+      "PERMISSION_DENIED",
+      `connection.path.path_segments[0].token: identity ${JSON.stringify(ctx.identity ?? "")} may not peer (allowed: ${allowed.describe})`,
+    );
+  }
+}
+
+async function checkPeer(
+  check: PeerCheck,
+  conn: Connection,
+  peerOf: string,
+  ctx: CallContext,
+): Promise<void> {
   const field = `connection.labels["${PEER_REQUEST_LABEL}"]`;
   if (!peerOf || peerOf === check.self)
     throw new RequestError("INVALID_ARGUMENT", `${field}: "${peerOf}" is not a peer name`);
+  checkIdentity(check, conn, peerOf, ctx);
   if (!(await check.isPeer(peerOf, conn.networkService))) {
     throw new RequestError(
       "PERMISSION_DENIED",
@@ -38,7 +70,7 @@ export function peerRequests(check: PeerCheck): Element {
       const peerOf = req.connection!.labels?.[PEER_REQUEST_LABEL];
       // An NSC's request (no mark) goes on at once: no promise of its own.
       if (peerOf === undefined) return next.request(req, ctx);
-      return checkPeer(check, req.connection!, peerOf).then(() => {
+      return checkPeer(check, req.connection!, peerOf, ctx).then(() => {
         ctx.peerOf = peerOf;
         return next.request(req, ctx);
       });

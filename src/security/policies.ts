@@ -38,7 +38,7 @@ const at = (input: PolicyInput, i: number) => {
 export const tokensValid: Policy = {
   name: "tokens_valid",
   check: (input) => {
-    const bad = input.claims.findIndex((c) => c === undefined);
+    const bad = input.claims.indexOf(undefined);
     return bad < 0 ? undefined : `${at(input, bad)}: token is not a JWT`;
   },
 };

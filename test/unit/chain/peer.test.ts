@@ -56,3 +56,61 @@ describe("peer element", () => {
     });
   });
 });
+
+describe("peer element with path tokens on (the label spoof of issue 11)", () => {
+  const allowedPeer = {
+    test: (id: string) => id.startsWith("spiffe://k8s.nsm/ns/vl3/pod/"),
+    describe: "spiffe://k8s.nsm/ns/vl3/pod/*",
+  };
+  const guarded = peerRequests({
+    self: "nse-m",
+    isPeer: (name, service) => registered.has(`${service}/${name}`),
+    allowedPeer,
+  });
+  const PEER = "spiffe://k8s.nsm/ns/vl3/pod/nse-a";
+
+  async function attempt(origin: string, identity: string | undefined) {
+    const r = recorder();
+    const c = { ...ctx(), identity };
+    const request = req({
+      id: "c1",
+      networkService: "vl3",
+      labels: { [PEER_REQUEST_LABEL]: "nse-a" },
+      path: {
+        index: 1,
+        pathSegments: [
+          { name: origin, id: "o1" },
+          { name: "nsmgr-1", id: "m1" },
+          { name: "nse-m", id: "c1" },
+        ],
+      },
+    });
+    return guarded(r.next)
+      .request(request, c)
+      .then(() => ({ passed: true, peerOf: r.requests[0]!.ctx.peerOf }))
+      .catch((e: RequestError) => ({ passed: r.requests.length > 0, code: e.code, message: e.message }));
+  }
+
+  it("accepts a registered peer whose own segment starts the path, with an allowed identity", async () => {
+    expect(await attempt("nse-a", PEER)).toEqual({ passed: true, peerOf: "nse-a" });
+  });
+
+  it("refuses a client that only writes a registered NSE's name into the label", async () => {
+    expect(await attempt("nsc-1", "spiffe://k8s.nsm/ns/vl3/pod/nsc-1")).toMatchObject({
+      passed: false,
+      code: "PERMISSION_DENIED",
+      message: expect.stringContaining(
+        `path_segments[0].name: "nsc-1" sent this request, not the peer "nse-a"`,
+      ),
+    });
+  });
+
+  it("refuses a first segment named like the NSE but signed by an identity not allowed to peer", async () => {
+    expect(await attempt("nse-a", "spiffe://k8s.nsm/ns/other/pod/nse-a")).toMatchObject({
+      passed: false,
+      code: "PERMISSION_DENIED",
+      message: expect.stringContaining("may not peer (allowed: spiffe://k8s.nsm/ns/vl3/pod/*)"),
+    });
+    expect(await attempt("nse-a", undefined)).toMatchObject({ passed: false, code: "PERMISSION_DENIED" });
+  });
+});
