@@ -17,6 +17,8 @@ export interface CredentialsProvider {
   readonly name: string;
   channel(url: GrpcUrl): grpc.ChannelCredentials;
   server(url: GrpcUrl): grpc.ServerCredentials;
+  /** Channel options these credentials need (SPIFFE: a fixed TLS server name, as peers are not named by host). */
+  readonly channelOptions?: grpc.ChannelOptions;
 }
 
 /** Plain text. Only for NSM_INSECURE=true (issue 11) and for tests of that mode. */
@@ -87,6 +89,7 @@ export class Transport {
     const base = this.credentials.channel(u);
     const credentials = carrier ? carrier.channel(base, u) : base;
     const options: Partial<grpc.ClientOptions> = {
+      ...this.credentials.channelOptions,
       ...this.options.channelOptions,
       ...(o.backoff ? reconnectOptions(o.backoff) : {}),
       ...o.channelOptions,
