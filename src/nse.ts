@@ -168,6 +168,10 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
           mechanism: MECHANISMS[config.dataplane][0]!,
           addressing: () => endpoint!.addressing(),
           dnsAddress: () => dns?.address(),
+          mtu: () => endpoint!.mtu.current,
+          mtuSeen: (mtu) => {
+            if (endpoint!.mtu.seen(mtu)) endpoint!.askRefresh(mtu);
+          },
           lifetimeMs: config.maxTokenLifetimeMs,
           timeoutMs: config.requestTimeoutMs,
           log: log.child({ component: "peer-links" }),

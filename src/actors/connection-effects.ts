@@ -20,6 +20,7 @@ import { clientIpContext, peerIpContext, type Vl3Addressing } from "./ip-context
 import { linkSignal } from "./link-signal.js";
 import type { ConnectionEvents } from "./monitor-events.js";
 import type { LifecycleSignal } from "./observe.js";
+import type { Vl3Mtu } from "./vl3mtu.js";
 
 export interface ConnectionEffectsDeps {
   name: string;
@@ -30,6 +31,10 @@ export interface ConnectionEffectsDeps {
   onIpamChange(): void;
   /** A peer's link (a served peer connection) came up or went away. */
   onLink(connection: Connection, up: boolean): void;
+  /** The vL3 MTU (NSM's rule): requests are clamped to it; a lower answer lowers it. */
+  mtu?: Vl3Mtu;
+  /** The vL3 MTU went down to `mtu`: every connection but `except` is asked to refresh. */
+  mtuLowered?(mtu: number, except: string): void;
   /** Lifecycle signals (a connection committed or gone). */
   signal?(signal: LifecycleSignal): void;
   /** This endpoint's DNS config for the answer (undefined while it serves no DNS). */
@@ -78,7 +83,7 @@ export function answerFor(input: AllocateInput, deps: ConnectionEffectsDeps): Co
       dnsContext: withDnsConfig(request.context?.dnsContext, deps.dnsConfig?.(answer, kind)),
       ethernetContext: request.context?.ethernetContext,
       extraContext: request.context?.extraContext ?? {},
-      MTU: request.context?.MTU ?? 0,
+      MTU: deps.mtu ? deps.mtu.clamp(request.context?.MTU ?? 0) : (request.context?.MTU ?? 0),
     },
   };
 }
@@ -143,6 +148,8 @@ export function connectionEffects(deps: ConnectionEffectsDeps) {
         });
         if (context.kind === "peer") deps.onLink(params.connection, true);
         deps.signal?.(linkSignal(`connection/${context.id}`, context.kind, params.connection, true));
+        if (deps.mtu?.seen(params.connection.context?.MTU ?? 0))
+          deps.mtuLowered?.(deps.mtu.current, context.id);
       },
       notifyDelete: ({ context }, params) => announceDelete(deps, context.kind, params.connection),
       armExpiry: ({ context, self }, params) =>

@@ -7,7 +7,7 @@ import { checkOwner, type Owner } from "../chain/owner.js";
 import type { Config } from "../config/config.js";
 import { DataplaneQueue } from "../dataplane/queue.js";
 import type { Dataplane } from "../dataplane/types.js";
-import type { Connection } from "../grpc/gen/networkservice/connection.js";
+import { type Connection, State } from "../grpc/gen/networkservice/connection.js";
 import { AddressPool } from "../ipam/address-pool.js";
 import { parseCidr } from "../ipam/cidr.js";
 import type { Logger } from "../log.js";
@@ -27,6 +27,7 @@ import { noPeerLinks, type PeerLinks, peerEffects } from "./peer-effects.js";
 import { servedLinks } from "./served-links.js";
 import { ActorTracker } from "./tracker.js";
 import { buildTree } from "./tree.js";
+import { Vl3Mtu } from "./vl3mtu.js";
 import { settle, untilDone } from "./wait.js";
 
 export interface EndpointOptions {
@@ -51,6 +52,8 @@ export class Endpoint implements Observable {
   /** One request or close at a time per connection id, in arrival order. */
   private readonly serial = new KeyedSerial();
   private readonly expiry = new ExpiryTimers();
+  /** The vL3 MTU: the smallest any connection (or peer answer) has shown. */
+  readonly mtu = new Vl3Mtu();
   private addresses?: AddressPool;
   private readonly pool;
   private stopping = false;
@@ -77,6 +80,8 @@ export class Endpoint implements Observable {
       onLink: (conn, up) => this.peerLink(conn, up),
       signal: (s) => this.tracker.emit(s),
       dnsConfig: o.dnsConfig,
+      mtu: this.mtu,
+      mtuLowered: (mtu, except) => this.askRefresh(mtu, except),
     };
     this.connections = new ConnectionActors(connectionEffects(effects), {
       onStart: (ref) => this.tracker.track(ref),
@@ -162,7 +167,10 @@ export class Endpoint implements Observable {
     await this.queue.resync();
     this.resynced = true;
     this.unsubscribePrefix = this.o.prefixSource.onChange((next) => {
-      if (next === this.prefix) return;
+      if (next === this.prefix) {
+        this.useExcluded();
+        return;
+      }
       this.o.log.warn({ from: this.prefix, to: next }, "prefix changed; healing connections");
       this.usePrefix(next);
       this.actor.send({ type: "PREFIX.CHANGED", prefix: next });
@@ -173,7 +181,7 @@ export class Endpoint implements Observable {
   private usePrefix(prefix: string): void {
     const cidr = parseCidr(prefix, "prefix");
     if (!this.pool.containsCidr(cidr)) throw new Error(`prefix ${prefix} is outside the pool ${this.pool}`);
-    this.addresses = new AddressPool(prefix);
+    this.addresses = new AddressPool(prefix, this.o.prefixSource.excluded?.() ?? []);
     this.o.log.info({ prefix, address: this.addresses.selfAddress }, "prefix held");
     this.tracker.emit({
       type: "prefix",
@@ -182,6 +190,32 @@ export class Endpoint implements Observable {
       address: this.addresses.selfAddress,
     });
     this.signalIpam();
+  }
+
+  /**
+   * The vL3 MTU went down: as NSM's vl3mtu does, every other committed connection is sent an UPDATE
+   * with the new MTU and state REFRESH_REQUESTED, so that its client re-requests and gets it.
+   */
+  askRefresh(mtu: number, except?: string): void {
+    this.o.log.info({ mtu }, "vL3 MTU lowered; asking connections to refresh");
+    for (const ref of this.connections.values()) {
+      const c = ref.getSnapshot().context;
+      if (c.id === except || !c.committed || ref.getSnapshot().status !== "active") continue;
+      const committed = c.committed;
+      this.events.update({
+        ...committed,
+        context: { ...committed.context!, MTU: mtu },
+        state: State.REFRESH_REQUESTED,
+      });
+    }
+  }
+
+  /** The prefix source's excludes changed: clients holding an address now excluded heal to another. */
+  private useExcluded(): void {
+    const excluded = this.o.prefixSource.excluded?.() ?? [];
+    const moved = this.addresses?.setExcluded(excluded) ?? [];
+    this.o.log.info({ excluded, moved: moved.length }, "excluded prefixes changed");
+    for (const id of moved) this.connections.get(id)?.send({ type: "PREFIX_CHANGED" });
   }
 
   /**

@@ -30,6 +30,9 @@ export interface NsmgrPeerLinksOptions {
   addressing(): Vl3Addressing;
   /** Our workload DNS server, told to the peer so that it can fan names out to us (as NSM's vL3 does). */
   dnsAddress?(): string | undefined;
+  /** The vL3 MTU we know (asked for on every peer request), and where a peer's lower answer goes. */
+  mtu?(): number;
+  mtuSeen?(mtu: number): void;
   lifetimeMs: number;
   timeoutMs: number;
   log: Logger;
@@ -111,7 +114,7 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
         context: {
           ipContext: peerRequestIpContext(o.addressing()),
           extraContext: {},
-          MTU: 0,
+          MTU: o.mtu?.() ?? 0,
           dnsContext: dnsContextOf(o.dnsAddress?.()),
           ethernetContext: undefined,
         },
@@ -124,9 +127,11 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
 
   return {
     request: async ({ name, link }) => {
-      return call<Connection>((cb) =>
+      const answer = await call<Connection>((cb) =>
         ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb),
       );
+      o.mtuSeen?.(answer.context?.MTU ?? 0);
+      return answer;
     },
     monitor: ({ link }, watcher) => {
       const id = ourSegment(link)?.id ?? "";

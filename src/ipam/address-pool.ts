@@ -27,8 +27,10 @@ export class AddressPool {
   private readonly first: bigint;
   private readonly last: bigint;
   private readonly space: SlotSpace;
+  /** The prefix source's exclude_prefixes: never handed out, whatever a request says. */
+  private excluded: Range[] = [];
 
-  constructor(prefix: string) {
+  constructor(prefix: string, excluded: readonly string[] = []) {
     this.prefix = parseCidr(prefix, "prefix");
     const p = this.prefix;
     this.selfAddress = p.hostCidr(p.network + 1n);
@@ -39,11 +41,23 @@ export class AddressPool {
       throw new CidrError("prefix", prefix, "is too small: it needs room for the NSE and two clients");
     }
     this.space = new SlotSpace(this.first, this.last);
+    this.setExcluded(excluded);
+  }
+
+  /**
+   * Replaces the prefixes never handed out (the prefix server's exclude_prefixes). Returns the owners
+   * whose address now lies in one: they must be given another.
+   */
+  setExcluded(excluded: readonly string[]): string[] {
+    this.excluded = this.excludedRanges(excluded);
+    return [...this.space.entries()]
+      .filter(([, slot]) => inRanges(slot, this.excluded))
+      .map(([owner]) => owner);
   }
 
   /** A host CIDR for `owner` (a connection id): its current one if still allowed, else a requested one, else the next free. */
   allocate(owner: string, opts: AllocateOptions = {}): string {
-    const excluded = this.excludedRanges(opts.excluded ?? []);
+    const excluded = mergeRanges([...this.excluded, ...this.excludedRanges(opts.excluded ?? [])]);
     const requested = (opts.requested ?? []).map((value) => parseAddressWithLength(value, "src_ip_addrs"));
     const held = this.space.slotOf(owner);
     if (held !== undefined && !inRanges(held, excluded)) return this.prefix.hostCidr(held);

@@ -40,6 +40,7 @@ export class IpamPrefixSource implements PrefixSource {
   private readonly target: string;
   private readonly backoff: Backoff;
   private readonly listeners = new Set<(prefix: string) => void>();
+  private excludes: string[] = [];
   private held: string | undefined;
   private stream: Stream | undefined;
   private started: Promise<string> | undefined;
@@ -131,16 +132,41 @@ export class IpamPrefixSource implements PrefixSource {
     this.backoff.reset();
     this.checkPool(prefix);
     const before = this.held;
+    const excludedBefore = this.excludes.join(",");
     this.held = prefix;
+    this.excludes = this.validExcludes(r.excludePrefixes);
     if (this.settle) {
       clearTimeout(this.startTimer);
       this.options.log.info({ prefix, server: this.target }, "prefix claimed");
       this.settle.resolve(prefix);
       this.settle = undefined;
-    } else if (before !== prefix) {
-      this.options.log.warn({ before, prefix, server: this.target }, "prefix changed");
+    } else if (before !== prefix || excludedBefore !== this.excludes.join(",")) {
+      this.options.log.warn(
+        { before, prefix, excluded: this.excludes, server: this.target },
+        "prefix changed",
+      );
       for (const listener of this.listeners) listener(prefix);
     }
+  }
+
+  excluded(): string[] {
+    return [...this.excludes];
+  }
+
+  /** exclude_prefixes as CIDRs; one that is not a CIDR is logged and left out, not fatal. */
+  private validExcludes(list: string[]): string[] {
+    const out: string[] = [];
+    for (const value of list) {
+      try {
+        out.push(parseCidr(value, "exclude_prefixes").toString());
+      } catch {
+        this.options.log.warn(
+          { value, server: this.target },
+          "prefix server sent an exclude that is not a CIDR",
+        );
+      }
+    }
+    return out;
   }
 
   private broken(err: Error): void {

@@ -7,7 +7,15 @@ export interface PrefixSource {
   start(): Promise<string>;
   /** The prefix held now, if any. */
   current(): string | undefined;
-  /** Called when the held prefix changes (a server gave a different one, a claim was lost and retaken). */
+  /**
+   * Prefixes inside the held one that must not be handed to clients (a prefix server's
+   * PrefixResponse.exclude_prefixes), as of the latest answer.
+   */
+  excluded?(): string[];
+  /**
+   * Called when the held prefix changes (a server gave a different one, a claim was lost and retaken),
+   * or when only its excluded prefixes did (then with the same prefix).
+   */
   onChange(listener: (prefix: string) => void): () => void;
   /** Stops renewing; `release` also gives the prefix back (a clean shutdown that will not return). */
   stop(options?: { release?: boolean }): Promise<void>;
