@@ -157,6 +157,11 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   const dataplane = o.dataplane ?? (await createDataplane(config, log, transport));
   const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log, transport));
   let endpoint: Endpoint | undefined;
+  const security = pathSecurity({
+    identity: o.identity,
+    generate: o.tokenGenerator,
+    maxTokenLifetimeMs: config.maxTokenLifetimeMs,
+  });
   const nsmgrLinks =
     !o.peerLinks && config.connectTo
       ? nsmgrPeerLinks({
@@ -175,6 +180,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
           lifetimeMs: config.maxTokenLifetimeMs,
           timeoutMs: config.requestTimeoutMs,
           log: log.child({ component: "peer-links" }),
+          authorize: security && { verifier: security.verifier, keys: security.keys },
         })
       : undefined;
   endpoint = new Endpoint({
@@ -209,11 +215,6 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     throw e;
   });
   let mesh: Mesh | undefined;
-  const security = pathSecurity({
-    identity: o.identity,
-    generate: o.tokenGenerator,
-    maxTokenLifetimeMs: config.maxTokenLifetimeMs,
-  });
   const handler = chain(
     [
       measure((s) => endpoint.signal(s)),
@@ -244,6 +245,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     events: endpoint.events,
     serviceNames: config.serviceNames,
     requestTimeoutMs: config.requestTimeoutMs,
+    pathTokens: security !== undefined,
     log,
     transport,
   });

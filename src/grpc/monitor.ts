@@ -1,7 +1,10 @@
 // connection.MonitorConnection: INITIAL_STATE_TRANSFER of the connections that match the scope
-// selector, then UPDATE and DELETE events for them, until the caller cancels.
+// selector, then UPDATE and DELETE events for them, until the caller cancels. With path tokens on, a
+// caller sees only connections whose path it signed a segment of (NSM's service_connection rule).
 import type { ConnectionEvents } from "../actors/monitor-events.js";
 import { selectorNamesCaller } from "../chain/owner.js";
+import { tookPart } from "../security/policies.js";
+import { tlsPeerOf } from "./caller.js";
 import {
   type Connection,
   ConnectionEventType,
@@ -35,16 +38,18 @@ export function matchesSelector(conn: Connection, selector: MonitorScopeSelector
 export function monitorServer(
   events: ConnectionEvents,
   open: Set<{ end(): void }> = new Set(),
+  o: { pathTokens?: boolean } = {},
 ): MonitorConnectionServer {
   return {
     monitorConnections: (call) => {
       const selector = call.request;
       // A caller that does not say whose connections it wants is shown none (src/chain/owner.ts).
       const allowed = selectorNamesCaller(selector);
+      const caller = o.pathTokens ? tlsPeerOf(call)?.spiffeId : undefined;
+      const visible = (c: Connection) =>
+        matchesSelector(c, selector) && (!o.pathTokens || tookPart(c.path?.pathSegments ?? [], caller));
       const pick = (list: Connection[]) =>
-        allowed
-          ? Object.fromEntries(list.filter((c) => matchesSelector(c, selector)).map((c) => [c.id, c]))
-          : {};
+        allowed ? Object.fromEntries(list.filter(visible).map((c) => [c.id, c])) : {};
       // Subscribe first so that nothing falls between the snapshot and the first event.
       const buffered: Array<{ type: ConnectionEventType; connections: Record<string, Connection> }> = [];
       let live = false;

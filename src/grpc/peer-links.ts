@@ -1,5 +1,7 @@
 // The dial side of a peer link, through the local nsmgr (NSM_CONNECT_TO): a Request that names the
-// peer NSE and carries our mark and our prefix, a monitor of the links, and their Close.
+// peer NSE and carries our mark and our prefix, a monitor of the links, and their Close. With path
+// tokens on, the path that comes back must pass NSM's client policies (checked against the nsmgr's
+// certificate); a first Request whose answer fails them is closed again, as NSM's client does.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { peerRequestIpContext, type Vl3Addressing } from "../actors/ip-context.js";
@@ -7,6 +9,9 @@ import type { PeerLinks, PeerLinkWatcher } from "../actors/peer-effects.js";
 import type { MechanismType } from "../chain/mechanism.js";
 import type { Logger } from "../log.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
+import { checkPath, type PathCheckOptions } from "../security/path-check.js";
+import { CLIENT_POLICIES } from "../security/policies.js";
+import { tlsPeerOf } from "./caller.js";
 import {
   type Connection,
   type ConnectionEvent,
@@ -36,6 +41,8 @@ export interface NsmgrPeerLinksOptions {
   lifetimeMs: number;
   timeoutMs: number;
   log: Logger;
+  /** With path tokens on: NSM's client policies (by default) over the path that comes back. */
+  authorize?: Omit<PathCheckOptions, "policies"> & { policies?: PathCheckOptions["policies"] };
 }
 
 const call = <T>(fn: (cb: (err: grpc.ServiceError | null, res: T) => void) => void) =>
@@ -127,11 +134,28 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
 
   return {
     request: async ({ name, link }) => {
-      const answer = await call<Connection>((cb) =>
-        ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb),
-      );
-      o.mtuSeen?.(answer.context?.MTU ?? 0);
-      return answer;
+      let handle: grpc.ClientUnaryCall | undefined;
+      const conn = await call<Connection>((cb) => {
+        handle = ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb);
+      });
+      o.mtuSeen?.(conn.context?.MTU ?? 0);
+      if (!o.authorize) return conn;
+      const path = conn.path;
+      try {
+        await checkPath(path?.pathSegments ?? [], path?.index ?? 0, handle && tlsPeerOf(handle), {
+          what: "peer link",
+          ...o.authorize,
+          policies: o.authorize.policies ?? CLIENT_POLICIES,
+        });
+      } catch (e) {
+        // A refresh keeps its link (the next one may pass); a new link is not left half made.
+        if (!link)
+          await call((cb) => ns.close(conn, new grpc.Metadata(), { deadline: deadline() }, cb)).catch(
+            () => {},
+          );
+        throw e;
+      }
+      return conn;
     },
     monitor: ({ link }, watcher) => {
       const id = ourSegment(link)?.id ?? "";

@@ -49,13 +49,15 @@ export async function startEndpointServer(o: {
   requestTimeoutMs: number;
   log: Logger;
   transport?: Transport;
+  /** Path tokens on: monitor callers see only connections they took part in. */
+  pathTokens?: boolean;
 }): Promise<EndpointServer> {
   const transport = o.transport ?? defaultTransport;
   const server = transport.server();
   const health = new HealthStatus();
   server.addService(NetworkServiceService, networkServiceServer(o.handler, o.log, o.requestTimeoutMs));
   const streams = new Set<{ end(): void }>();
-  server.addService(MonitorConnectionService, monitorServer(o.events, streams));
+  server.addService(MonitorConnectionService, monitorServer(o.events, streams, { pathTokens: o.pathTokens }));
   server.addService(HealthService, health.server());
   for (const name of ["networkservice.NetworkService", "connection.MonitorConnection", ...o.serviceNames]) {
     health.set(name, true);

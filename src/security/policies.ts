@@ -1,7 +1,7 @@
 // NSM's authorization policies as named checks over a path and the TLS peer (NSM writes them in Rego
 // under sdk pkg/tools/opa/policies). Each returns why it denies, or undefined; they do no I/O, and
 // signatures are checked through the verifier in the input (cached, jose underneath).
-import type { SignerKey, TokenClaims } from "./token.js";
+import { decodeToken, type SignerKey, type TokenClaims } from "./token.js";
 
 /** One path segment as the policies see it (the registry's path carries only tokens). */
 export interface PolicySegment {
@@ -144,4 +144,14 @@ export async function firstDenial(
     if (reason !== undefined) return { policy: policy.name, reason };
   }
   return undefined;
+}
+
+/**
+ * NSM's service_connection rule for MonitorConnections, by the path itself: a caller sees a connection
+ * only if its SPIFFE ID signed one of the connection's segments (it took part in it). On by default
+ * here (NSM ships it off).
+ */
+export function tookPart(segments: readonly PolicySegment[], spiffeId: string | undefined): boolean {
+  if (!spiffeId) return false;
+  return segments.some((s) => decodeToken(s.token)?.sub === spiffeId);
 }
