@@ -29,9 +29,9 @@ import type { Logger } from "./log.js";
 import { type Mesh, startMesh } from "./mesh.js";
 import { StaticPrefixSource } from "./prefix/static.js";
 import type { PrefixSource } from "./prefix/types.js";
-import { peerAllowance } from "./security/id-pattern.js";
 import type { IdentitySource } from "./security/identity.js";
 import { pathSecurity } from "./security/path-security.js";
+import { peerAllowance } from "./security/peer-allowance.js";
 import type { TokenGenerator } from "./security/token.js";
 
 export interface NseOptions {

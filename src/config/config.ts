@@ -5,7 +5,7 @@ import { DEFAULT_TEMPLATES, parseTemplates, TemplateError } from "../dns/templat
 import type { GrpcUrl } from "../grpc/url.js";
 import { CidrError, parseCidr } from "../ipam/cidr.js";
 import { isLogLevel, type LogLevel } from "../log.js";
-import { parseIdPattern } from "../security/id-pattern.js";
+import { peerAllowance } from "../security/peer-allowance.js";
 import { ConfigError } from "./errors.js";
 import { parseBool, parseDuration, parseInteger, parseLabels, parseList, parseUrlSetting } from "./parse.js";
 
@@ -33,7 +33,7 @@ export interface Config {
   labels: Record<string, string>;
   requestLabels: Record<string, string>;
   maxTokenLifetimeMs: number;
-  /** SPIFFE ID patterns allowed to peer; empty: our own ID's siblings (src/security/id-pattern.ts). */
+  /** SPIFFE IDs allowed to peer; empty: our own ID's siblings (src/security/peer-allowance.ts). */
   peerSpiffeIds: string[];
   registryExpiryMs: number;
   requestTimeoutMs: number;
@@ -109,8 +109,8 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.requestLabels = parseLabels(env, raw); } },
   { env: "NSM_MAX_TOKEN_LIFETIME", default: "10m", doc: "Lifetime of this endpoint's path segment; also the expiry of a connection whose previous segment carries none.", field: "maxTokenLifetimeMs", live: false,
     apply: (c, raw, env) => { c.maxTokenLifetimeMs = parseDuration(env, raw); } },
-  { env: "NSM_PEER_SPIFFE_IDS", default: "", doc: "SPIFFE IDs allowed to peer with this endpoint (comma-separated; `*` matches within one path segment); empty: our own ID with its last segment `*`, i.e. the pods of our namespace as NSM's SPIRE names them. Checked when path tokens are on.", field: "peerSpiffeIds", live: false,
-    apply: (c, raw, env) => { c.peerSpiffeIds = parseList(raw); for (const p of c.peerSpiffeIds) try { parseIdPattern(p, env); } catch (e) { throw new ConfigError(env, (e as Error).message.replace(`${env}: `, "")); } } },
+  { env: "NSM_PEER_SPIFFE_IDS", default: "", doc: "SPIFFE IDs allowed to peer with this endpoint (comma-separated: an ID, spiffe://<trust domain>, or an ID prefix ending in /*); empty: our own ID's siblings (spiffe://<td>/ns/<our namespace>/pod/* with NSM's SPIRE IDs). Checked when path tokens are on.", field: "peerSpiffeIds", live: false,
+    apply: (c, raw, env) => { c.peerSpiffeIds = parseList(raw); try { peerAllowance(c.peerSpiffeIds, () => undefined, env); } catch (e) { throw new ConfigError(env, (e as Error).message.replace(`${env}: `, "")); } } },
   { env: "NSM_REGISTRY_EXPIRY", default: "1m", doc: "Expiration asked for the registration; refreshed at 2/3 of it.", field: "registryExpiryMs", live: false,
     apply: (c, raw, env) => { c.registryExpiryMs = parseDuration(env, raw); } },
   { env: "NSM_REQUEST_TIMEOUT", default: "15s", doc: "Deadline of an outgoing Request (peers).", field: "requestTimeoutMs", live: false,
