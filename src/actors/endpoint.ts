@@ -11,7 +11,6 @@ import { type Connection, State } from "../grpc/gen/networkservice/connection.js
 import { AddressPool } from "../ipam/address-pool.js";
 import { parseCidr } from "../ipam/cidr.js";
 import type { Logger } from "../log.js";
-import type { ConnectionKind } from "../machines/connection.machine.js";
 import { connectionActorId, endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
@@ -24,6 +23,7 @@ import type { Vl3Addressing } from "./ip-context.js";
 import { ConnectionEvents } from "./monitor-events.js";
 import type { ActorView, LifecycleSignal, Observable } from "./observe.js";
 import { noPeerLinks, type PeerLinks, peerEffects } from "./peer-effects.js";
+import { type EndpointCall, type RequestDeps, serveRequest } from "./requests.js";
 import { servedLinks } from "./served-links.js";
 import { ActorTracker } from "./tracker.js";
 import { buildTree } from "./tree.js";
@@ -49,6 +49,7 @@ export class Endpoint implements Observable {
   private readonly tracker: ActorTracker;
   private readonly actor: Actor<typeof endpointMachine>;
   private readonly connections: ConnectionActors;
+  private readonly requests: RequestDeps;
   /** One request or close at a time per connection id, in arrival order. */
   private readonly serial = new KeyedSerial();
   private readonly expiry = new ExpiryTimers();
@@ -98,6 +99,12 @@ export class Endpoint implements Observable {
       },
       inspect: o.inspect,
     });
+    this.requests = {
+      connections: this.connections,
+      open: (event) => this.connections.startedBy(event.id, () => this.actor.send(event)),
+      release: (id) => this.release(id),
+      log,
+    };
     const machine = endpointMachine.provide({
       actions: this.connections.actions(),
       actors: {
@@ -221,46 +228,12 @@ export class Endpoint implements Observable {
   /**
    * Serves a Request that the chain has validated and given our path segment. Only the `owner` of an
    * existing connection may refresh it; the check runs in the connection's lane, so racing callers
-   * cannot both pass.
+   * cannot both pass. A request whose caller cancels or whose deadline passes is rolled back.
    */
-  request(
-    kind: ConnectionKind,
-    conn: Connection,
-    lifetimeMs: number,
-    deadline: number,
-    owner: Owner,
-  ): Promise<Connection> {
+  request(conn: Connection, call: EndpointCall): Promise<Connection> {
     return this.serial.run(conn.id, async () => {
       this.assertServing();
-      let ref = this.connections.get(conn.id);
-      const busy = ref?.getSnapshot();
-      checkOwner(busy?.status === "active" ? busy.context.owner : undefined, owner, conn.id);
-      if (ref && (busy?.matches("closing") || busy?.status !== "active")) {
-        await untilDone(ref, deadline);
-        ref = undefined;
-      }
-      if (ref) ref.send({ type: "REQUEST", request: conn, lifetimeMs });
-      else {
-        const open = {
-          type: "CONNECTION.OPEN",
-          id: conn.id,
-          kind,
-          owner,
-          request: conn,
-          lifetimeMs,
-        } as const;
-        ref = this.connections.startedBy(conn.id, () => this.actor.send(open));
-        if (!ref) throw new RequestError("UNAVAILABLE", "endpoint is not serving");
-      }
-      const generation = ref.getSnapshot().context.generation;
-      const s = await settle(ref, (x) => (x.context.answer?.generation ?? 0) >= generation, deadline);
-      const answer = s.context.answer;
-      if (answer && answer.generation >= generation && answer.ok && s.context.committed)
-        return s.context.committed;
-      if (answer && answer.generation >= generation && !answer.ok) {
-        throw new RequestError((answer.code as never) ?? "INTERNAL", answer.message ?? "request failed");
-      }
-      throw new RequestError("UNAVAILABLE", "connection was closed while it was being requested");
+      return serveRequest(this.requests, conn, call);
     });
   }
 
@@ -382,6 +355,11 @@ export class Endpoint implements Observable {
     const deadline = Date.now() + 10_000;
     const ids = servedLinks(this.connections.values(), peer);
     await Promise.all(ids.map((id) => this.close(id, deadline)));
+  }
+
+  /** Frees a connection's address (a rollback that restores the one its caller last received). */
+  private release(id: string): void {
+    if (this.addresses?.release(id)) this.signalIpam();
   }
 
   /** IPAM usage (for metrics): once per event-loop turn at most, however many addresses changed in it. */

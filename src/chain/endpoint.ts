@@ -7,13 +7,13 @@ import type { NetworkServiceHandler } from "./types.js";
 export function endpointHandler(endpoint: Endpoint): NetworkServiceHandler {
   return {
     request: (req, ctx) =>
-      endpoint.request(
-        ctx.peerOf ? "peer" : "client",
-        req.connection!,
-        ctx.lifetimeMs ?? 0,
-        ctx.deadline,
-        ctx.owner ?? ANONYMOUS,
-      ),
+      endpoint.request(req.connection!, {
+        kind: ctx.peerOf ? "peer" : "client",
+        lifetimeMs: ctx.lifetimeMs ?? 0,
+        deadline: ctx.deadline,
+        owner: ctx.owner ?? ANONYMOUS,
+        signal: ctx.signal,
+      }),
     close: (conn, ctx) => endpoint.close(conn.id, ctx.deadline, ctx.owner ?? ANONYMOUS),
   };
 }

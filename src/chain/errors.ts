@@ -8,6 +8,7 @@ export type StatusName =
   | "RESOURCE_EXHAUSTED"
   | "UNAVAILABLE"
   | "DEADLINE_EXCEEDED"
+  | "CANCELLED"
   | "INTERNAL";
 
 export class RequestError extends Error {

@@ -8,8 +8,10 @@ import type { Owner } from "./owner.js";
 
 /** Per-call facts the elements share (deadline, who called, what the chain found out). */
 export interface CallContext {
-  /** Epoch ms by which the caller needs an answer. */
+  /** Epoch ms by which the caller needs an answer; past it, a Request is rolled back. */
   deadline: number;
+  /** Aborted when the caller cancels the call (its answer would reach nobody): a Request is rolled back. */
+  signal?: AbortSignal;
   /** Set by the peer element: the request comes from this peer NSE. */
   peerOf?: string;
   /** Set by updatepath (and updatetoken, from the caller's token expiry): how long this connection lives without a refresh. */

@@ -7,6 +7,14 @@ import { callerContext } from "./caller.js";
 import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
 import { deadlineOf, toServiceError } from "./status.js";
 
+/** Aborts when the caller cancels the call (or grpc-js gives up on it): the answer would reach nobody. */
+function cancelSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort();
+  else call.once("cancelled", () => controller.abort());
+  return controller.signal;
+}
+
 export function networkServiceServer(
   handler: NetworkServiceHandler,
   log: Logger,
@@ -27,7 +35,11 @@ export function networkServiceServer(
     request: (call, cb) =>
       answer(
         () =>
-          handler.request(call.request, { deadline: deadlineOf(call, timeoutMs), ...callerContext(call) }),
+          handler.request(call.request, {
+            deadline: deadlineOf(call, timeoutMs),
+            signal: cancelSignal(call),
+            ...callerContext(call),
+          }),
         cb,
         "Request",
       ),

@@ -1,0 +1,90 @@
+// One Request in its connection's lane: the owner check, a new connection actor or a REQUEST to the
+// running one, the wait for its answer, and the rollback when its caller is gone by then (cancelled,
+// or past its deadline). The endpoint runs this one at a time per connection id.
+import { RequestError } from "../chain/errors.js";
+import { checkOwner, type Owner } from "../chain/owner.js";
+import type { Connection } from "../grpc/gen/networkservice/connection.js";
+import type { Logger } from "../log.js";
+import type { ConnectionKind } from "../machines/connection.machine.js";
+import { clip } from "../util/quote.js";
+import type { ConnectionActors, ConnectionRef } from "./connection-actors.js";
+import { answered, rollBack } from "./rollback.js";
+import { cancelled, settle, untilDone } from "./wait.js";
+
+/** One Request as the chain hands it to the endpoint. */
+export interface EndpointCall {
+  kind: ConnectionKind;
+  /** How long the connection lives without a refresh. */
+  lifetimeMs: number;
+  /** Epoch ms by which the caller needs the answer; past it, the request is rolled back. */
+  deadline: number;
+  owner: Owner;
+  /** Aborted when the caller cancels: the request is rolled back. */
+  signal?: AbortSignal;
+}
+
+/** What the endpoint gives: its actors, the start of a new one, and its address pool's release. */
+export interface RequestDeps {
+  connections: ConnectionActors;
+  open(event: {
+    type: "CONNECTION.OPEN";
+    id: string;
+    kind: ConnectionKind;
+    owner: Owner;
+    request: Connection;
+    lifetimeMs: number;
+  }): ConnectionRef | undefined;
+  release(id: string): void;
+  log: Logger;
+}
+
+export async function serveRequest(
+  deps: RequestDeps,
+  conn: Connection,
+  call: EndpointCall,
+): Promise<Connection> {
+  const { kind, lifetimeMs, deadline, owner, signal } = call;
+  // Its turn came after its caller left: nothing was done, nothing to undo.
+  if (signal?.aborted) throw cancelled();
+  let ref = deps.connections.get(conn.id);
+  const busy = ref?.getSnapshot();
+  checkOwner(busy?.status === "active" ? busy.context.owner : undefined, owner, conn.id);
+  if (ref && (busy?.matches("closing") || busy?.status !== "active")) {
+    await untilDone(ref, deadline);
+    ref = undefined;
+  }
+  const held = ref?.getSnapshot().context;
+  const before = held?.committed && { connection: held.committed, lifetimeMs: held.lifetimeMs };
+  if (ref) ref.send({ type: "REQUEST", request: conn, lifetimeMs });
+  else {
+    ref = deps.open({ type: "CONNECTION.OPEN", id: conn.id, kind, owner, request: conn, lifetimeMs });
+    if (!ref) throw new RequestError("UNAVAILABLE", "endpoint is not serving");
+  }
+  const actor = ref;
+  const generation = actor.getSnapshot().context.generation;
+  const undo = (why: string) =>
+    rollBack(actor, before, generation, deps.release).catch((err) =>
+      deps.log.warn({ err, connection: clip(conn.id), why }, "could not roll back a request"),
+    );
+  let s: ReturnType<ConnectionRef["getSnapshot"]>;
+  try {
+    s = await settle(actor, answered(generation), deadline, signal);
+  } catch (error) {
+    await undo(error instanceof RequestError ? error.code : "error");
+    throw error;
+  }
+  // Answered, but too late for its caller (the timers may run behind the event): undone all the same.
+  if (signal?.aborted || Date.now() >= deadline) {
+    await undo(signal?.aborted ? "CANCELLED" : "DEADLINE_EXCEEDED");
+    throw signal?.aborted
+      ? cancelled()
+      : new RequestError("DEADLINE_EXCEEDED", "no answer before the deadline");
+  }
+  const answer = s.context.answer;
+  if (answer && answer.generation >= generation && answer.ok && s.context.committed)
+    return s.context.committed;
+  if (answer && answer.generation >= generation && !answer.ok) {
+    throw new RequestError((answer.code as never) ?? "INTERNAL", answer.message ?? "request failed");
+  }
+  throw new RequestError("UNAVAILABLE", "connection was closed while it was being requested");
+}
