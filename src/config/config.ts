@@ -6,6 +6,7 @@ import type { GrpcUrl } from "../grpc/url.js";
 import { CidrError, parseCidr } from "../ipam/cidr.js";
 import { isLogLevel, type LogLevel } from "../log.js";
 import { peerAllowance } from "../security/peer-allowance.js";
+import { domain, domainProblem, isInterdomain, target } from "../registry/interdomain.js";
 import { ConfigError } from "./errors.js";
 import { parseBool, parseDuration, parseInteger, parseLabels, parseList, parseUrlSetting } from "./parse.js";
 
@@ -13,8 +14,14 @@ export type DataplaneKind = "memory" | "vpp" | "kernel";
 export type PrefixSourceKind = "static" | "server" | "kubernetes";
 
 export interface Config {
+  /** As registered: `name`, or `name@domain` to register in another (floating) domain. */
   name: string;
+  /** As registered: `svc`, or `svc@domain` for a service of another (floating) domain. */
   serviceNames: string[];
+  /** This endpoint's own NSM domain ("" when single-domain): bare names of its registry live there. */
+  domain: string;
+  /** Other domains whose endpoints of the same services are peers: watched as `svc@domain`. */
+  remoteDomains: string[];
   listenOn: GrpcUrl[];
   /** The local nsmgr; peers are dialled and registration goes through it. Unset: standalone. */
   connectTo?: GrpcUrl;
@@ -79,10 +86,16 @@ const optionalUrl = (env: string, raw: string) => (raw.trim() === "" ? undefined
 /** Every setting vl3-nse reads. The docs' table, --help and the deploy checks come from this list. */
 // biome-ignore format: one setting per entry reads as the table it is
 export const SETTINGS: readonly Setting[] = [
-  { env: "NSM_NAME", default: `vl3-nse-${hostname()}`, doc: "Endpoint name, unique in the registry (a DaemonSet uses the pod name).", field: "name", live: false,
-    apply: (c, raw, env) => { if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(env, `"${raw}" is not a name (letters, digits, . _ -; at most 63)`); c.name = raw; } },
-  { env: "NSM_SERVICE_NAMES", default: "vl3-service", doc: "Network services this endpoint serves (comma-separated).", field: "serviceNames", live: false,
-    apply: (c, raw, env) => { const v = parseList(raw); if (v.length === 0) throw new ConfigError(env, "at least one network service is needed"); c.serviceNames = v; } },
+  { env: "NSM_NAME", default: `vl3-nse-${hostname()}`, doc: "Endpoint name, unique in the registry (a DaemonSet uses the pod name); name@domain registers it in that (floating) domain.", field: "name", live: false,
+    apply: (c, raw, env) => { if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(target(raw))) throw new ConfigError(env, `"${raw}" is not a name (letters, digits, . _ -; at most 63; then @domain if any)`); checkDomainOf(env, raw); c.name = raw; } },
+  { env: "NSM_SERVICE_NAMES", default: "vl3-service", doc: "Network services this endpoint serves (comma-separated); svc@domain for a service of a floating domain.", field: "serviceNames", live: false,
+    apply: (c, raw, env) => { const v = parseList(raw); if (v.length === 0) throw new ConfigError(env, "at least one network service is needed"); for (const s of v) checkDomainOf(env, s); c.serviceNames = v; } },
+  { env: "NSM_DOMAIN", default: "", doc: "This endpoint's own NSM domain, the DNS domain other domains reach it by (my.cluster1); needed with remote domains.", field: "domain", live: false,
+    apply: (c, raw, env) => { const v = raw.trim(); const p = v === "" ? undefined : domainProblem(v); if (p) throw new ConfigError(env, p); c.domain = v; } },
+  { env: "NSM_REMOTE_DOMAINS", default: "", doc: "Other NSM domains whose endpoints of the same services are peers (comma-separated DNS domains or IP[:port]); each watched as svc@domain through the local registry.", field: "remoteDomains", live: false,
+    apply: (c, raw, env) => { c.remoteDomains = remoteList(env, raw, []); } },
+  { env: "NSM_REMOTE_NS_IP_LIST", default: "", doc: "The Go seed's name for NSM_REMOTE_DOMAINS (its ConfigMap nsm-vl3, key remote.ip_list); merged with it.", field: "remoteDomains", live: false,
+    apply: (c, raw, env) => { c.remoteDomains = remoteList(env, raw, c.remoteDomains); } },
   { env: "NSM_LISTEN_ON", default: "tcp://127.0.0.1:5003", doc: "Where the NetworkService gRPC server listens (comma-separated unix:// and tcp:// URLs).", field: "listenOn", live: false,
     apply: (c, raw, env) => { const v = parseList(raw).map((s) => url(env, s)); if (v.length === 0) throw new ConfigError(env, "at least one URL is needed"); c.listenOn = v; } },
   { env: "NSM_CONNECT_TO", default: "", doc: "The local nsmgr (unix:///var/lib/networkservicemesh/nsm.io.sock in a cluster); empty runs standalone.", field: "connectTo", live: false,
@@ -164,6 +177,22 @@ function parseDnsListen(env: string, raw: string): Config["dnsListenOn"] {
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** A qualified name's domain must be one (the Go seed's `svc@ip1@ip2` is refused here). */
+function checkDomainOf(env: string, name: string): void {
+  const p = isInterdomain(name) ? domainProblem(domain(name)) : undefined;
+  if (p) throw new ConfigError(env, `"${name}": the domain ${p}`);
+}
+
+function remoteList(env: string, raw: string, before: string[]): string[] {
+  const out = [...before];
+  for (const d of parseList(raw)) {
+    const p = domainProblem(d);
+    if (p) throw new ConfigError(env, p);
+    if (!out.includes(d)) out.push(d);
+  }
+  return out;
+}
+
 /** Settings as they come from a config file, by env name (see file.ts). */
 export type Overrides = Record<string, string>;
 
@@ -204,6 +233,16 @@ function finish(config: Config, env: Record<string, string | undefined>, file: O
       throw new ConfigError("NSM_PREFIX", `${config.prefix} is not inside the pool ${config.prefixPool}`);
     if (prefix.bits > prefix.maxBits - 2)
       throw new ConfigError("NSM_PREFIX", `${config.prefix} is too small to hold the endpoint and a client`);
+  }
+  // A uniform remote list may name this domain too: it is not remote.
+  config.remoteDomains = config.remoteDomains.filter((d) => d !== config.domain);
+  if (config.remoteDomains.length > 0 && config.domain === "") {
+    const setting =
+      (env.NSM_REMOTE_DOMAINS ?? file.NSM_REMOTE_DOMAINS) ? "NSM_REMOTE_DOMAINS" : "NSM_REMOTE_NS_IP_LIST";
+    throw new ConfigError(
+      "NSM_DOMAIN",
+      `is required with ${setting}: peers in other domains must know this one`,
+    );
   }
   if (config.peerBackoffMaxMs < config.peerBackoffInitialMs) {
     throw new ConfigError("NSM_PEER_BACKOFF_MAX", "must not be less than NSM_PEER_BACKOFF_INITIAL");
