@@ -1,6 +1,7 @@
 // Turns one endpoint into a member of the vL3 mesh: registers it (through the nsmgr or with the
-// registry), watches the registry for the service's other vL3 peers and hands each to the endpoint
-// actor, which spawns one peer actor per remote NSE.
+// registry), watches the registry for the service's other vL3 peers (one watch per service and
+// domain, remote ones `svc@domain` through the local registry as NSM does) and hands each to the
+// endpoint actor, which spawns one peer actor per remote NSE, keyed by its qualified name.
 import type { Endpoint } from "./actors/endpoint.js";
 import type { Config } from "./config/config.js";
 import { NetworkServiceEndpoint } from "./grpc/gen/registry/registry.js";
@@ -14,15 +15,19 @@ import {
   registerEndpoint,
   watchPeers,
 } from "./registry/client.js";
+import { domain, localForm, qualify, serviceOf, watchedServices } from "./registry/interdomain.js";
 import { listEndpoints } from "./registry/list.js";
 import type { RegistrationHandle } from "./registry/register.js";
 
 export interface Mesh {
   registration: RegistrationHandle;
-  /** Whether `name` is a registered vL3 peer of `service`: the watch's view, else the registry itself. */
+  /** Whether `name` (a qualified peer mark) is a registered vL3 peer of `service`: the watch's view, else the registry. */
   isPeer(name: string, service: string): Promise<boolean>;
   stop(options: { unregister: boolean }): Promise<void>;
 }
+
+/** Who this endpoint is to its peers, in every domain: its qualified name. */
+export const identityOf = (config: Config) => qualify(config.name, config.domain);
 
 export function startMesh(o: {
   config: Config;
@@ -32,6 +37,8 @@ export function startMesh(o: {
   transport: Transport;
 }): Mesh {
   const { config, endpoint, log, transport } = o;
+  const home = config.domain;
+  const self = identityOf(config);
   const target = (config.registryUrl ?? config.connectTo)!;
   const backoff = { initialMs: config.peerBackoffInitialMs, maxMs: config.peerBackoffMaxMs };
   const registration = registerEndpoint({
@@ -47,44 +54,55 @@ export function startMesh(o: {
   registration.on("change", (registered) => {
     endpoint.registration = registered;
   });
+  /** By the name watched, as the local registry is asked: `svc`, `svc@c2`, `svc@floating`. */
   const watches = new Map<string, PeerWatch>();
   const found = (nse: NetworkServiceEndpoint) =>
-    endpoint.peerFound(nse.name, nse.url, dialsPeer(config.name, nse.name) ? "dial" : "accept");
+    endpoint.peerFound(nse.name, nse.url, dialsPeer(self, nse.name) ? "dial" : "accept");
   // A peer's Request can arrive before our watch has told us of the peer (it registered a moment ago):
   // then the registry is asked directly, and a peer it confirms is taken on at once.
   const registry = endpointRegistryClient(target, backoff, transport);
-  const lookUp = async (name: string, service: string): Promise<boolean> => {
-    const query = { ...NetworkServiceEndpoint.fromPartial({ name }) };
-    const nse = (await listEndpoints(registry, query, config.dialTimeoutMs).catch(() => [])).find(
-      (e) => e.name === name && isPeerEndpoint(e, service),
-    );
+  const lookUp = async (name: string, watched: string): Promise<boolean> => {
+    const query = NetworkServiceEndpoint.fromPartial({ name: localForm(name, home) });
+    const nse = (await listEndpoints(registry, query, config.dialTimeoutMs).catch(() => []))
+      .map((e) => ({ ...e, name: qualify(e.name, home) }))
+      .find((e) => e.name === name && isPeerEndpoint(e, watched));
     if (nse) found(nse);
     return nse !== undefined;
   };
   for (const service of config.serviceNames) {
-    // A registry that restarted forgets everyone until they re-register: give peers that long.
-    // Re-listing now and then catches an endpoint that re-registered without this service.
-    const watch = watchPeers({
-      target,
-      transport,
-      service,
-      self: config.name,
-      log,
-      backoff,
-      goneGraceMs: config.registryExpiryMs,
-      resyncMs: config.registryExpiryMs,
-    });
-    watch.on("peer", (event) => {
-      if (event.type === "up") found(event.nse);
-      else if (![...watches.values()].some((w) => w.isPeer(event.name))) {
-        endpoint.peerLost(event.name);
-      }
-    });
-    watches.set(service, watch);
+    for (const watched of watchedServices(service, config.remoteDomains)) {
+      const remote = domain(watched) !== "" && domain(watched) !== home;
+      // A registry that restarted forgets everyone until they re-register: give peers that long.
+      // Re-listing now and then catches an endpoint that re-registered without this service. A remote
+      // domain we cannot reach for as long is withdrawn: its entries would have expired meanwhile.
+      const watch = watchPeers({
+        target,
+        transport,
+        service: watched,
+        self,
+        home,
+        log,
+        backoff,
+        goneGraceMs: config.registryExpiryMs,
+        resyncMs: config.registryExpiryMs,
+        unreachableGraceMs: remote ? config.registryExpiryMs : 0,
+      });
+      watch.on("peer", (event) => {
+        if (event.type === "up") found(event.nse);
+        else if (![...watches.values()].some((w) => w.isPeer(event.name))) {
+          endpoint.peerLost(event.name);
+        }
+      });
+      watches.set(watched, watch);
+    }
   }
   return {
     registration,
-    isPeer: async (name, service) => watches.get(service)?.isPeer(name) || (await lookUp(name, service)),
+    isPeer: async (name, service) => {
+      // The mark's domain says which watch knows it: `svc` arrives bare from a remote domain's proxy.
+      const watched = serviceOf(name, service, home);
+      return watches.get(watched)?.isPeer(name) || (watches.has(watched) && (await lookUp(name, watched)));
+    },
     stop: async ({ unregister }) => {
       for (const w of watches.values()) w.stop();
       registry.close();

@@ -26,7 +26,7 @@ import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
 import { Cidr, parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
-import { type Mesh, startMesh } from "./mesh.js";
+import { identityOf, type Mesh, startMesh } from "./mesh.js";
 import { StaticPrefixSource } from "./prefix/static.js";
 import type { PrefixSource } from "./prefix/types.js";
 import type { IdentitySource } from "./security/identity.js";
@@ -168,6 +168,8 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
           target: config.connectTo,
           transport,
           self: config.name,
+          identity: identityOf(config),
+          home: config.domain,
           service: config.serviceNames[0]!,
           requestLabels: config.requestLabels,
           mechanism: MECHANISMS[config.dataplane][0]!,
@@ -229,7 +231,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
         : []),
       owner({ name: config.name }),
       peerRequests({
-        self: config.name,
+        self: identityOf(config),
         isPeer: (name, service) => mesh?.isPeer(name, service) ?? false,
         allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => o.identity?.current()?.spiffeId),
       }),

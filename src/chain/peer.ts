@@ -5,6 +5,7 @@
 // to peer: a client cannot pose as a registered NSE by writing its name into a label.
 
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
+import { domain, qualify } from "../registry/interdomain.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { dialsPeer as dials } from "../registry/peer.js";
 import { quote } from "../util/quote.js";
@@ -26,7 +27,8 @@ function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: 
   const allowed = check.allowedPeer;
   if (!allowed) return;
   const origin = conn.path?.pathSegments[0];
-  if (origin?.name !== peerOf) {
+  // A peer of another domain names its segment as it registered (`nse`), its mark in full (`nse@dom`).
+  if (qualify(origin?.name ?? "", domain(peerOf)) !== peerOf) {
     throw new RequestError(
       "PERMISSION_DENIED",
       `connection.path.path_segments[0].name: ${quote(origin?.name ?? "")} sent this request, not the peer ${quote(peerOf)} it names`,

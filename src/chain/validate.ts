@@ -2,6 +2,7 @@
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { IPContext } from "../grpc/gen/networkservice/connectioncontext.js";
 import { CidrError, parseAddress, parseCidr } from "../ipam/cidr.js";
+import { sameService } from "../registry/interdomain.js";
 import { invalidArgument } from "./errors.js";
 import type { Element } from "./types.js";
 
@@ -47,7 +48,8 @@ function checkIpContext(ip: IPContext): void {
 export function validateConnection(conn: Connection | undefined, services: string[]): Connection {
   if (!conn) throw invalidArgument("connection", "missing");
   if (!conn.networkService) throw invalidArgument("connection.network_service", "missing");
-  if (!services.includes(conn.networkService)) {
+  // NSM's remote proxy strips `@domain`; a floating domain's keeps it: both reach this service.
+  if (!services.some((s) => sameService(s, conn.networkService))) {
     throw invalidArgument(
       "connection.network_service",
       `"${conn.networkService}" is not served here (serves ${services.join(", ")})`,

@@ -8,6 +8,7 @@ import { peerRequestIpContext, type Vl3Addressing } from "../actors/ip-context.j
 import type { PeerLinks, PeerLinkWatcher } from "../actors/peer-effects.js";
 import type { MechanismType } from "../chain/mechanism.js";
 import type { Logger } from "../log.js";
+import { localForm, serviceOf } from "../registry/interdomain.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { checkPath, type PathCheckOptions } from "../security/path-check.js";
 import { CLIENT_POLICIES } from "../security/policies.js";
@@ -28,7 +29,12 @@ export interface NsmgrPeerLinksOptions {
   target: GrpcUrl | string;
   /** How the nsmgr is dialled (credentials); default plain text. */
   transport?: Transport;
+  /** Our name as registered: the name of our path segment. */
   self: string;
+  /** Our qualified name (mesh.ts `identityOf`): the peer mark; peers are named by theirs. */
+  identity?: string;
+  /** Our domain: a peer there is asked for by its bare name, others by `name@domain`. */
+  home?: string;
   service: string;
   requestLabels: Record<string, string>;
   mechanism: MechanismType;
@@ -103,6 +109,7 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
     return stream;
   };
 
+  const home = o.home ?? "";
   const build = (name: string, link?: Connection): NetworkServiceRequest => {
     const id = ourSegment(link)?.id ?? randomUUID();
     const expires = new Date(Date.now() + o.lifetimeMs);
@@ -112,11 +119,12 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
     return {
       connection: {
         id,
-        networkService: o.service,
-        networkServiceEndpointName: name,
+        // A peer of another domain is reached as NSM reaches it: `svc@domain`, `nse@domain`.
+        networkService: serviceOf(name, o.service, home),
+        networkServiceEndpointName: localForm(name, home),
         payload: "IP",
         state: State.UP,
-        labels: { ...o.requestLabels, [PEER_REQUEST_LABEL]: o.self },
+        labels: { ...o.requestLabels, [PEER_REQUEST_LABEL]: o.identity ?? o.self },
         // Our current prefix, every time: a refresh after a prefix change carries the new one.
         context: {
           ipContext: peerRequestIpContext(o.addressing()),

@@ -14,10 +14,11 @@ import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { describeError } from "../util/grpc.js";
 import { endpointRegistryClient } from "./clients.js";
+import { qualify } from "./interdomain.js";
 import { listEndpoints } from "./list.js";
 import { isPeerEndpoint } from "./peer.js";
 
-export type PeerDownReason = "deleted" | "expired" | "gone";
+export type PeerDownReason = "deleted" | "expired" | "gone" | "unreachable";
 export type PeerEvent =
   | { type: "up"; nse: NetworkServiceEndpoint }
   | { type: "down"; name: string; reason: PeerDownReason };
@@ -26,9 +27,17 @@ export interface WatchPeersOptions {
   target: GrpcUrl | string;
   /** How the registry is dialled (credentials); default plain text. */
   transport?: Transport;
+  /** The service as watched: `svc`, or `svc@domain` for another domain's endpoints of it. */
   service: string;
-  /** This endpoint's own name: never its own peer. */
+  /** This endpoint's own identity (interdomain.ts `qualify`): never its own peer. */
   self: string;
+  /** This endpoint's domain: bare names in the results are qualified with it (default ""). */
+  home?: string;
+  /**
+   * How long the watch may stay broken before its peers go down as "unreachable" (default 0: never).
+   * For another domain, whose entries would have expired by then had we been able to see them.
+   */
+  unreachableGraceMs?: number;
   log: Logger;
   backoff?: BackoffOptions;
   /**
@@ -56,6 +65,7 @@ export class PeerWatch extends EventEmitter<Events> {
   private stream: grpc.ClientReadableStream<NetworkServiceEndpointResponse> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private unreachableTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private hasSynced = false;
   private listing: Promise<void> = Promise.resolve();
@@ -92,6 +102,7 @@ export class PeerWatch extends EventEmitter<Events> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.resyncTimer);
+    clearTimeout(this.unreachableTimer);
     for (const t of this.pendingGone.values()) clearTimeout(t);
     this.pendingGone.clear();
     this.closeStream();
@@ -113,6 +124,7 @@ export class PeerWatch extends EventEmitter<Events> {
       const delay = this.backoff.next();
       this.options.log.warn({ service: this.options.service, why, retryInMs: delay }, "peer watch broken");
       this.emit("disconnected");
+      this.armUnreachable();
       this.timer = setTimeout(() => this.connect(), delay);
     };
     stream.on("data", (r: NetworkServiceEndpointResponse) => this.onWatch(r));
@@ -124,6 +136,8 @@ export class PeerWatch extends EventEmitter<Events> {
       () => {
         if (this.stream !== stream) return;
         this.backoff.reset();
+        clearTimeout(this.unreachableTimer);
+        this.unreachableTimer = undefined;
         if (this.options.resyncMs) {
           clearInterval(this.resyncTimer);
           this.resyncTimer = setInterval(() => void this.resync().catch(() => {}), this.options.resyncMs);
@@ -142,7 +156,9 @@ export class PeerWatch extends EventEmitter<Events> {
 
   private async reconcile(): Promise<void> {
     const startSeq = this.seq;
-    const listed = await listEndpoints(this.client, this.query(), this.options.timeoutMs ?? 5000);
+    const listed = (await listEndpoints(this.client, this.query(), this.options.timeoutMs ?? 5000)).map(
+      (nse) => this.identified(nse),
+    );
     if (this.stopped) return;
     const names = new Set<string>();
     for (const nse of listed) {
@@ -162,8 +178,8 @@ export class PeerWatch extends EventEmitter<Events> {
   }
 
   private onWatch(r: NetworkServiceEndpointResponse): void {
-    const nse = r.networkServiceEndpoint;
-    if (!nse) return;
+    if (!r.networkServiceEndpoint) return;
+    const nse = this.identified(r.networkServiceEndpoint);
     this.lastSeen.set(nse.name, this.seq++);
     if (!r.deleted) {
       this.apply(nse);
@@ -186,6 +202,21 @@ export class PeerWatch extends EventEmitter<Events> {
     if (before && !this.changed(before, nse)) return;
     this.options.log.info({ peer: nse.name, url: nse.url }, before ? "peer changed" : "peer up");
     this.publish({ type: "up", nse });
+  }
+
+  /** The entry under its identity: a bare name from our own registry is in our domain. */
+  private identified(nse: NetworkServiceEndpoint): NetworkServiceEndpoint {
+    const name = qualify(nse.name, this.options.home ?? "");
+    return name === nse.name ? nse : { ...nse, name };
+  }
+
+  private armUnreachable(): void {
+    const grace = this.options.unreachableGraceMs ?? 0;
+    if (grace <= 0 || this.unreachableTimer) return;
+    this.unreachableTimer = setTimeout(() => {
+      this.options.log.warn({ service: this.options.service, graceMs: grace }, "peers unreachable");
+      for (const name of [...this.known.keys()]) this.down(name, "unreachable");
+    }, grace);
   }
 
   private changed(a: NetworkServiceEndpoint, b: NetworkServiceEndpoint): boolean {
