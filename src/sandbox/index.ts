@@ -10,6 +10,7 @@ import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { type PrefixServer, startPrefixServer } from "../prefix/server.js";
+import type { DomainWorlds, SandboxDomain } from "./domains.js";
 import type { SandboxKernel } from "./kernel.js";
 import { Nsc } from "./nsc.js";
 import { type Nsmgr, startNsmgr } from "./nsmgr.js";
@@ -33,6 +34,27 @@ export interface SandboxOptions {
   /** The transport of each participant, by name ("registry", "prefix-server", "nsmgr-0", an NSE's or
    * NSC's name): each gets its own identity once mTLS is on. Default: plain text for all. */
   transport?: (name: string) => Transport;
+  /** Several NSM domains (a count, or their names): one world each, tied by a fake DNS (domains.ts). */
+  domains?: number | string[];
+  /** With domains: the vL3 is registered once in a floating domain (`svc@floating`). */
+  floating?: boolean;
+  /** With domains: one prefix server for all ("shared", default) or the pool split per domain. */
+  prefixes?: "shared" | "split";
+  /** Set by domains.ts for each domain's world. */
+  within?: DomainWiring;
+}
+
+/** How one domain's world is tied into the others (domains.ts builds it). */
+export interface DomainWiring {
+  /** The nsmgr proxy URL, where the registry sends `@` names. */
+  proxyRegistryUrl: () => string;
+  /** Extra NSM_* settings of an endpoint (its domain, remote domains, qualified names). */
+  env: (name: string) => Record<string, string>;
+  /** A prefix server shared by all domains (not stopped with this world), else this world's own pool slice. */
+  prefixServer?: PrefixServer;
+  prefixSlice?: string;
+  /** Names this world's nsmgrs. */
+  nsmgrPrefix: string;
 }
 
 export interface Sandbox {
@@ -42,6 +64,9 @@ export interface Sandbox {
   endpoints: Map<string, Vl3Nse>;
   clients: Nsc[];
   service: string;
+  /** With `domains`: every domain's world (this one is the first) and the DNS tying them. */
+  domains?: SandboxDomain[];
+  interdomain?: DomainWorlds;
   /** The NSM_* environment an endpoint of this sandbox runs with (also what an endpoint host is given). */
   endpointEnv(name: string, options?: { node?: number; dataplane?: Dataplane }): Record<string, string>;
   startEndpoint(name: string, options?: { node?: number; dataplane?: Dataplane }): Promise<Vl3Nse>;
@@ -52,6 +77,10 @@ export interface Sandbox {
 }
 
 export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
+  if (o.domains !== undefined && !o.within) {
+    const { startDomains } = await import("./domains.js");
+    return startDomains(o);
+  }
   const log = o.log ?? silentLogger();
   const dir = mkdtempSync(join(tmpdir(), "vl3-sandbox-"));
   const service = o.service ?? "vl3-service";
@@ -64,20 +93,23 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     maxExpiryMs: expiry,
     sweepMs: Math.min(1000, expiry / 3),
     transport: transportOf("registry"),
+    proxyRegistryUrl: o.within?.proxyRegistryUrl,
   });
-  const prefixServer = await startPrefixServer({
-    listenOn: "127.0.0.1:0",
-    pool,
-    prefixLen,
-    stateFile: join(dir, "prefixes.json"),
-    log,
-    transport: transportOf("prefix-server"),
-  });
+  const prefixServer =
+    o.within?.prefixServer ??
+    (await startPrefixServer({
+      listenOn: "127.0.0.1:0",
+      pool: o.within?.prefixSlice ?? pool,
+      prefixLen,
+      stateFile: join(dir, "prefixes.json"),
+      log,
+      transport: transportOf("prefix-server"),
+    }));
   const nsmgrs: Nsmgr[] = [];
   for (let i = 0; i < (o.nodes ?? 1); i++) {
     nsmgrs.push(
       await startNsmgr({
-        name: `nsmgr-${i}`,
+        name: `${o.within?.nsmgrPrefix ?? ""}nsmgr-${i}`,
         listenOn: "127.0.0.1:0",
         registry: registry.url,
         log,
@@ -110,6 +142,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     NSM_DEBUG_LISTEN_ON: "",
     // Workload DNS on loopback, a free port each: the in-memory data plane gives no address to listen on.
     NSM_DNS_LISTEN_ON: "127.0.0.1:0",
+    ...o.within?.env(name),
   });
 
   const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {
@@ -166,7 +199,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       await Promise.all(clients.map((c) => c.close()));
       await Promise.all([...endpoints.keys()].map((n) => stopEndpoint(n)));
       await Promise.all(nsmgrs.map((n) => n.stop()));
-      await prefixServer.stop();
+      if (!o.within?.prefixServer) await prefixServer.stop();
       await registry.stop();
       await o.kernel?.cleanup();
       rmSync(dir, { recursive: true, force: true });

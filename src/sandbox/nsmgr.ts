@@ -125,16 +125,19 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         const known = forwarded.get(ours.id);
         const nse = known ? { name: known.nse, url: known.target } : await chooseEndpoint(connection);
         const target = grpcTarget(parseGrpcUrl(nse.url));
-        // We name the NSE's segment (and so its connection id) up front, as NSM lets the previous hop do.
-        const nseSegment = known?.response.path?.pathSegments.at(-1) ?? {
-          name: nse.name,
-          id: randomUUID(),
-          token: "",
-          expires: undefined,
-          metrics: {},
+        // We name the NSE's segment (and so its connection id) up front, as NSM lets the previous hop do;
+        // a refresh sends the hops after us as they answered (nsmgr proxies of other domains, then the NSE).
+        const answered = known?.response.path?.pathSegments ?? [];
+        const after = known
+          ? answered.slice(answered.findIndex((s) => s.id === ours.id) + 1)
+          : [{ name: nse.name, id: randomUUID(), token: "", expires: undefined, metrics: {} }];
+        const nseSegment = after.at(-1)!;
+        const segments = [...connection.path!.pathSegments, ...after];
+        const forward = {
+          ...connection,
+          networkServiceEndpointName: nse.name,
+          path: { index: connection.path!.pathSegments.length - 1, pathSegments: segments },
         };
-        const segments = [...connection.path!.pathSegments, nseSegment];
-        const forward = { ...connection, path: { index: segments.length - 2, pathSegments: segments } };
         let link: ReturnType<typeof kernelLink>;
         let response: Connection;
         try {

@@ -17,6 +17,7 @@ import { type Logger, silentLogger } from "../log.js";
 import { matchEndpoint, matchService } from "../registry/match.js";
 import { WatchableMap } from "../registry/watchable-map.js";
 import { statusError } from "../util/grpc.js";
+import { interdomainSwitch, RegistryClients } from "./registry-forward.js";
 
 export interface RegistryOptions {
   /** A grpc-js target to listen on: "127.0.0.1:0" (default, any free port) or "unix:///path". */
@@ -28,6 +29,8 @@ export interface RegistryOptions {
   log?: Logger;
   /** How the server is bound (credentials); default plain text. */
   transport?: Transport;
+  /** NSM's proxy registry URL (the domain's nsmgr proxy): `@` names go there, not into the store. */
+  proxyRegistryUrl?: () => string;
 }
 
 /** Calls served since start (kept across restarts), for tests that count refreshes. */
@@ -151,10 +154,15 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
     }
   };
 
+  const proxyClients = new RegistryClients(transport);
+  const served = options.proxyRegistryUrl
+    ? interdomainSwitch({ nse: nseServer, ns: nsServer }, options.proxyRegistryUrl, proxyClients)
+    : { nse: nseServer, ns: nsServer };
+
   const start = async () => {
     server = transport.server();
-    server.addService(NetworkServiceEndpointRegistryService, nseServer);
-    server.addService(NetworkServiceRegistryService, nsServer);
+    server.addService(NetworkServiceEndpointRegistryService, served.nse);
+    server.addService(NetworkServiceRegistryService, served.ns);
     url = grpcTarget(await transport.bind(server, url));
     sweeper = setInterval(sweep, sweepMs);
     log.info({ url }, "registry listening");
@@ -174,6 +182,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
     calls,
     async stop() {
       shutdown();
+      proxyClients.closeAll();
     },
     async restart(restartOptions = {}) {
       shutdown();

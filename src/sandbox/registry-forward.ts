@@ -1,0 +1,194 @@
+// Registry servers that pass calls on (the sandbox's registry proxy and nsmgr proxy, and a registry's
+// `@` switch): each call is routed to a target with its request rewritten and every answer, streamed
+// Find results included, rewritten back. Caller cancels → upstream cancelled; upstream errors → caller.
+import * as grpc from "@grpc/grpc-js";
+import type { Empty } from "../grpc/gen/google/protobuf/empty.js";
+import type {
+  NetworkService,
+  NetworkServiceEndpoint,
+  NetworkServiceEndpointQuery,
+  NetworkServiceEndpointRegistryClient,
+  NetworkServiceEndpointRegistryServer,
+  NetworkServiceEndpointResponse,
+  NetworkServiceQuery,
+  NetworkServiceRegistryClient,
+  NetworkServiceRegistryServer,
+  NetworkServiceResponse,
+} from "../grpc/gen/registry/registry.js";
+import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { endpointRegistryClient, serviceRegistryClient } from "../registry/clients.js";
+import { isInterdomain } from "../registry/interdomain.js";
+import { DEFAULT_BACKOFF } from "../util/backoff.js";
+import { statusError } from "../util/grpc.js";
+
+/** Where one call goes and how it changes on the way there and back. */
+export interface Route<Req, Res> {
+  target: string;
+  request: Req;
+  response?: (r: Res) => Res;
+}
+
+type Router<Req, Res> = (request: Req) => Promise<Route<Req, Res>>;
+
+export interface EndpointRoutes {
+  register: Router<NetworkServiceEndpoint, NetworkServiceEndpoint>;
+  find: Router<NetworkServiceEndpointQuery, NetworkServiceEndpointResponse>;
+  unregister: Router<NetworkServiceEndpoint, Empty>;
+}
+
+export interface ServiceRoutes {
+  register: Router<NetworkService, NetworkService>;
+  find: Router<NetworkServiceQuery, NetworkServiceResponse>;
+  unregister: Router<NetworkService, Empty>;
+}
+
+/** One channel per target and service, kept until closeAll. */
+export class RegistryClients {
+  private readonly nse = new Map<string, NetworkServiceEndpointRegistryClient>();
+  private readonly ns = new Map<string, NetworkServiceRegistryClient>();
+
+  constructor(private readonly transport: Transport = defaultTransport) {}
+
+  endpoint(target: string): NetworkServiceEndpointRegistryClient {
+    const c = this.nse.get(target) ?? endpointRegistryClient(target, DEFAULT_BACKOFF, this.transport);
+    this.nse.set(target, c);
+    return c;
+  }
+
+  service(target: string): NetworkServiceRegistryClient {
+    const c = this.ns.get(target) ?? serviceRegistryClient(target, DEFAULT_BACKOFF, this.transport);
+    this.ns.set(target, c);
+    return c;
+  }
+
+  closeAll(): void {
+    for (const c of [...this.nse.values(), ...this.ns.values()]) c.close();
+    this.nse.clear();
+    this.ns.clear();
+  }
+}
+
+const asStatus = (err: unknown) =>
+  typeof (err as grpc.ServiceError)?.code === "number"
+    ? (err as grpc.ServiceError)
+    : statusError(grpc.status.INTERNAL, (err as Error)?.message ?? String(err));
+
+type UnaryFn<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  opts: Partial<grpc.CallOptions>,
+  cb: (err: grpc.ServiceError | null, res: Res) => void,
+) => grpc.ClientUnaryCall;
+
+function unaryHop<Req, Res>(
+  route: Router<Req, Res>,
+  method: (target: string) => { client: grpc.Client; fn: UnaryFn<Req, Res> },
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, cb) => {
+    route(call.request).then(
+      (r) => {
+        const { client, fn } = method(r.target);
+        const deadline = call.getDeadline();
+        const opts = Number.isFinite(Number(deadline)) ? { deadline } : {};
+        fn.call(client, r.request, new grpc.Metadata(), opts, (err, res) =>
+          err ? cb(err) : cb(null, r.response ? r.response(res) : res),
+        );
+      },
+      (err) => cb(asStatus(err)),
+    );
+  };
+}
+
+function streamHop<Req, Res>(
+  route: Router<Req, Res>,
+  open: (target: string, req: Req) => grpc.ClientReadableStream<Res>,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    let cancelled = false;
+    let upstream: grpc.ClientReadableStream<Res> | undefined;
+    call.on("cancelled", () => {
+      cancelled = true;
+      upstream?.cancel();
+    });
+    route(call.request).then(
+      (r) => {
+        if (cancelled) return;
+        const up = open(r.target, r.request);
+        upstream = up;
+        up.on("data", (res: Res) => call.write(r.response ? r.response(res) : res));
+        up.on("error", (err) => {
+          if (!cancelled) call.emit("error", asStatus(err));
+        });
+        up.on("end", () => {
+          if (!cancelled) call.end();
+        });
+      },
+      (err) => call.emit("error", asStatus(err)),
+    );
+  };
+}
+
+export function forwardingEndpointServer(
+  routes: EndpointRoutes,
+  clients: RegistryClients,
+): NetworkServiceEndpointRegistryServer {
+  return {
+    register: unaryHop(routes.register, (t) => {
+      const client = clients.endpoint(t);
+      return { client, fn: client.register as UnaryFn<NetworkServiceEndpoint, NetworkServiceEndpoint> };
+    }),
+    find: streamHop(routes.find, (t, q) => clients.endpoint(t).find(q)),
+    unregister: unaryHop(routes.unregister, (t) => {
+      const client = clients.endpoint(t);
+      return { client, fn: client.unregister as UnaryFn<NetworkServiceEndpoint, Empty> };
+    }),
+  };
+}
+
+export function forwardingServiceServer(
+  routes: ServiceRoutes,
+  clients: RegistryClients,
+): NetworkServiceRegistryServer {
+  return {
+    register: unaryHop(routes.register, (t) => {
+      const client = clients.service(t);
+      return { client, fn: client.register as UnaryFn<NetworkService, NetworkService> };
+    }),
+    find: streamHop(routes.find, (t, q) => clients.service(t).find(q)),
+    unregister: unaryHop(routes.unregister, (t) => {
+      const client = clients.service(t);
+      return { client, fn: client.unregister as UnaryFn<NetworkService, Empty> };
+    }),
+  };
+}
+
+/** Whether an entry or query names anything in another domain: its name or any service name. */
+export const endpointIsInterdomain = (nse: NetworkServiceEndpoint | undefined) =>
+  !!nse && (isInterdomain(nse.name) || nse.networkServiceNames.some(isInterdomain));
+
+/**
+ * NSM's registry-memory switch: an `@` name (NS name; NSE name or any service name) goes to the
+ * nsmgr proxy unchanged, everything else is served by the local store.
+ */
+export function interdomainSwitch(
+  local: { nse: NetworkServiceEndpointRegistryServer; ns: NetworkServiceRegistryServer },
+  proxy: () => string,
+  clients: RegistryClients,
+): { nse: NetworkServiceEndpointRegistryServer; ns: NetworkServiceRegistryServer } {
+  const pass = async <T>(request: T) => ({ target: proxy(), request });
+  const nse = forwardingEndpointServer({ register: pass, find: pass, unregister: pass }, clients);
+  const ns = forwardingServiceServer({ register: pass, find: pass, unregister: pass }, clients);
+  return {
+    nse: {
+      register: (call, cb) => (endpointIsInterdomain(call.request) ? nse : local.nse).register(call, cb),
+      find: (call) =>
+        (endpointIsInterdomain(call.request.networkServiceEndpoint) ? nse : local.nse).find(call),
+      unregister: (call, cb) => (endpointIsInterdomain(call.request) ? nse : local.nse).unregister(call, cb),
+    },
+    ns: {
+      register: (call, cb) => (isInterdomain(call.request.name) ? ns : local.ns).register(call, cb),
+      find: (call) => (isInterdomain(call.request.networkService?.name ?? "") ? ns : local.ns).find(call),
+      unregister: (call, cb) => (isInterdomain(call.request.name) ? ns : local.ns).unregister(call, cb),
+    },
+  };
+}
