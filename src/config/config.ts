@@ -5,8 +5,8 @@ import { DEFAULT_TEMPLATES, parseTemplates, TemplateError } from "../dns/templat
 import type { GrpcUrl } from "../grpc/url.js";
 import { CidrError, parseCidr } from "../ipam/cidr.js";
 import { isLogLevel, type LogLevel } from "../log.js";
+import { domain, domainProblem, isInterdomain, qualify, target } from "../registry/interdomain.js";
 import { peerAllowance } from "../security/peer-allowance.js";
-import { domain, domainProblem, isInterdomain, target } from "../registry/interdomain.js";
 import { ConfigError } from "./errors.js";
 import { parseBool, parseDuration, parseInteger, parseLabels, parseList, parseUrlSetting } from "./parse.js";
 
@@ -112,7 +112,7 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.prefixServerUrl = optionalUrl(env, raw); } },
   { env: "NSM_PREFIX_SOURCE", default: "", doc: "static, server or kubernetes; empty chooses server when NSM_PREFIX_SERVER_URL is set, else static.", field: "prefixSource", live: false,
     apply: (c, raw, env) => { if (raw === "") return; if (!["static", "server", "kubernetes"].includes(raw)) throw new ConfigError(env, `"${raw}" is not one of static, server, kubernetes`); c.prefixSource = raw as PrefixSourceKind; } },
-  { env: "NSM_PREFIX_IDENTITY", default: "", doc: "Identity for the prefix claim (a DaemonSet sets the node name, stable across pod restarts); empty uses NSM_NAME.", field: "prefixIdentity", live: false,
+  { env: "NSM_PREFIX_IDENTITY", default: "", doc: "Identity for the prefix claim (a DaemonSet sets the node name, stable across pod restarts); empty uses NSM_NAME (name@NSM_DOMAIN with a domain).", field: "prefixIdentity", live: false,
     apply: (c, raw) => { c.prefixIdentity = raw.trim(); } },
   { env: "NSM_PREFIX_STATE_FILE", default: "", doc: "State file of `vl3-nse prefix-server` (allocations survive its restart).", field: "prefixStateFile", live: false,
     apply: (c, raw) => { c.prefixStateFile = raw.trim() || undefined; } },
@@ -214,7 +214,8 @@ export function loadConfig(env: Record<string, string | undefined>, file: Overri
 function finish(config: Config, env: Record<string, string | undefined>, file: Overrides): Config {
   if (file.NSM_EXTRA_ROUTES)
     config.extraRoutes = parseList(file.NSM_EXTRA_ROUTES).map((r) => parseCidr(r, "ipam.routes").toString());
-  config.prefixIdentity ||= config.name;
+  // Qualified: endpoints of one bare name in two domains are two owners of a shared prefix server.
+  config.prefixIdentity ||= qualify(config.name, config.domain);
   if (!(env.NSM_PREFIX_SOURCE ?? file.NSM_PREFIX_SOURCE))
     config.prefixSource = config.prefixServerUrl ? "server" : "static";
   if (config.prefixSource === "server" && !config.prefixServerUrl) {
