@@ -69,13 +69,13 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
   });
   const PEER = "spiffe://k8s.nsm/ns/vl3/pod/nse-a";
 
-  async function attempt(origin: string, identity: string | undefined) {
+  async function attempt(origin: string, identity: string | undefined, mark = "nse-a") {
     const r = recorder();
     const c = { ...ctx(), identity };
     const request = req({
       id: "c1",
       networkService: "vl3",
-      labels: { [PEER_REQUEST_LABEL]: "nse-a" },
+      labels: { [PEER_REQUEST_LABEL]: mark },
       path: {
         index: 1,
         pathSegments: [
@@ -93,6 +93,15 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
 
   it("accepts a registered peer whose own segment starts the path, with an allowed identity", async () => {
     expect(await attempt("nse-a", PEER)).toEqual({ passed: true, peerOf: "nse-a" });
+  });
+
+  it("accepts a peer of another domain: its segment bare as it registered, its mark qualified", async () => {
+    registered.add("vl3/nse-a@cluster2");
+    expect(await attempt("nse-a", PEER, "nse-a@cluster2")).toEqual({
+      passed: true,
+      peerOf: "nse-a@cluster2",
+    });
+    expect(await attempt("nse-b", PEER, "nse-a@cluster2")).toMatchObject({ code: "PERMISSION_DENIED" });
   });
 
   it("refuses a client that only writes a registered NSE's name into the label", async () => {
