@@ -154,19 +154,21 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   const log = o.log;
   const dns = createDns(config, log);
   const transport = o.transport ?? defaultTransport;
-  const dataplane = o.dataplane ?? (await createDataplane(config, log, transport));
-  const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log, transport));
-  let endpoint: Endpoint | undefined;
   const security = pathSecurity({
     identity: o.identity,
     generate: o.tokenGenerator,
     maxTokenLifetimeMs: config.maxTokenLifetimeMs,
   });
+  // With path tokens on, every call to NSM (nsmgr, registry, prefix server) carries ours, as NSM's do.
+  const clients = security ? transport.withPathTokens(security.generate) : transport;
+  const dataplane = o.dataplane ?? (await createDataplane(config, log, transport));
+  const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log, clients));
+  let endpoint: Endpoint | undefined;
   const nsmgrLinks =
     !o.peerLinks && config.connectTo
       ? nsmgrPeerLinks({
           target: config.connectTo,
-          transport,
+          transport: clients,
           self: config.name,
           identity: identityOf(config),
           home: config.domain,
@@ -253,7 +255,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   });
   const url = server.urls[0]!;
   if (config.connectTo || config.registryUrl) {
-    mesh = startMesh({ config, endpoint, url, log: log.child({ component: "mesh" }), transport });
+    mesh = startMesh({ config, endpoint, url, log: log.child({ component: "mesh" }), transport: clients });
   } else {
     endpoint.registration = true; // standalone: nothing to register with
   }

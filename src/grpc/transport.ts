@@ -3,7 +3,9 @@
 // tracing each change this file (or plug a provider into it) instead of every client and server.
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
+import type { TokenGenerator } from "../security/token.js";
 import type { BackoffOptions } from "../util/backoff.js";
+import { PathTokenCredentials } from "./token-credentials.js";
 import { type GrpcUrl, grpcTarget, toGrpcUrl } from "./url.js";
 
 /**
@@ -52,6 +54,8 @@ export interface TransportOptions {
   interceptors?: grpc.Interceptor[];
   /** Interceptors of every inbound call. */
   serverInterceptors?: grpc.ServerInterceptor[];
+  /** Path tokens on every outbound call (NSM's per-RPC credentials), made by this generator. */
+  pathTokens?: TokenGenerator;
 }
 
 export interface ClientOptions {
@@ -87,7 +91,10 @@ export class Transport {
     const u = toGrpcUrl(url);
     const carrier = this.carrierFor(u);
     const base = this.credentials.channel(u);
-    const credentials = carrier ? carrier.channel(base, u) : base;
+    const carried = carrier ? carrier.channel(base, u) : base;
+    const credentials = this.options.pathTokens
+      ? new PathTokenCredentials(carried, this.options.pathTokens)
+      : carried;
     const options: Partial<grpc.ClientOptions> = {
       ...this.credentials.channelOptions,
       ...this.options.channelOptions,
@@ -97,6 +104,11 @@ export class Transport {
     if (this.options.interceptors?.length) options.interceptors = this.options.interceptors;
     if (o.sharesChannelWith) options.channelOverride = o.sharesChannelWith.getChannel();
     return new Ctor(grpcTarget(u), credentials, options);
+  }
+
+  /** The same transport, whose clients also send path tokens made by `generate` on every call. */
+  withPathTokens(generate: TokenGenerator): Transport {
+    return new Transport({ ...this.options, credentials: this.credentials, pathTokens: generate });
   }
 
   /** A server with this transport's options and interceptors; add services, then `bind` it. */
