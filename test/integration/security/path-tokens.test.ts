@@ -14,8 +14,13 @@ import { sameTrustDomain } from "../../../src/security/authorizer.js";
 import { createCertificateAuthority, issueIdentity } from "../../../src/security/ca.js";
 import { SpiffeCredentials } from "../../../src/security/credentials.js";
 import { fixedIdentitySource, type Identity } from "../../../src/security/identity.js";
+import {
+  decodeToken,
+  signerKeyOf,
+  spiffeTokenGenerator,
+  verifySignature,
+} from "../../../src/security/token.js";
 import { readTokenHeaders } from "../../../src/security/token-headers.js";
-import { decodeToken, signerKeyOf, spiffeTokenGenerator, verifySignature } from "../../../src/security/token.js";
 
 const CA = await createCertificateAuthority({ trustDomain: "a.test" });
 const SERVER = await issueIdentity(CA, "spiffe://a.test/ns/nsm-system/pod/nsmgr-1", 3_600_000);
