@@ -106,7 +106,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       within: {
         proxyRegistryUrl: () => nsmgrProxy.url,
         nsmgrPrefix: `${name}-`,
-        prefixServer: worlds.prefixServers[0],
+        prefixServer: split ? undefined : worlds.prefixServers[0],
         prefixSlice: worlds.slices?.[i],
         env: (nse): Record<string, string> =>
           o.floating
