@@ -36,7 +36,6 @@ import {
   SERVICE,
   watch,
 } from "../../support/endpoint.js";
-import { eventually } from "../mesh/helpers.js";
 
 const CA = await createCertificateAuthority({ trustDomain: "k8s.nsm" });
 const [E, C1, C2] = (await Promise.all(
@@ -160,10 +159,7 @@ describe("an independent client with its own SVID (path tokens on)", () => {
     );
     expect(none.connections).toEqual({});
     await closeOn(a.ns, conn);
-    await eventually(
-      () => expect(seen.events.some((e) => e.type === ConnectionEventType.DELETE)).toBe(true),
-      "C1 sees the DELETE",
-    );
+    await seen.next((e) => e.type === ConnectionEventType.DELETE, "C1 sees the DELETE");
     expect(unseen.events.filter((e) => e.type !== ConnectionEventType.INITIAL_STATE_TRANSFER)).toEqual([]);
   });
 });
