@@ -14,6 +14,9 @@ export interface DemoOptions {
   clients: number;
   dataplane: "memory" | "kernel";
   stay: boolean;
+  /** More than one, or floating: one vL3 across NSM domains (demo-domains.ts). */
+  domains?: number;
+  floating?: boolean;
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -45,6 +48,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   if (o.dataplane === "kernel" && process.getuid?.() !== 0) {
     process.stderr.write("vl3-nse demo: --dataplane kernel needs root (network namespaces and veth pairs)\n");
     return 2;
+  }
+  if ((o.domains ?? 1) > 1 || o.floating) {
+    const { runDomainsDemo } = await import("./demo-domains.js");
+    return runDomainsDemo({ ...o, domains: o.domains ?? 1, floating: o.floating ?? false });
   }
   const log = createLogger({ level: "warn", stream: process.stderr });
   const kernel = o.dataplane === "kernel" ? new SandboxKernel(undefined, log) : undefined;

@@ -9,8 +9,11 @@ Usage:
                                      and the seed's ConfigMap schema in FILE); SIGTERM/SIGINT drain it;
                                      --inspect serves the Stately inspector bridge (NSM_INSPECT_PORT)
   vl3-nse demo [--endpoints N] [--clients N] [--dataplane memory|kernel] [--stay]
+               [--domains N] [--floating]
                                      an in-process NSM (registry, nsmgrs, prefix server) with N vl3-nse
-                                     endpoints and clients; prints the converged mesh and exits
+                                     endpoints and clients; prints the converged mesh and exits;
+                                     --domains N spreads them over N NSM domains (registry and nsmgr
+                                     proxies, fake DNS), --floating registers the vL3 in a floating domain
   vl3-nse status [--url URL] [--watch]
                                      the actor tree of a running vl3-nse (its debug server, default
                                      http://127.0.0.1:9090) as a table; --watch redraws it as states

@@ -16,6 +16,8 @@ const FLAGS = {
   clients: "value",
   dataplane: "value",
   stay: "switch",
+  domains: "value",
+  floating: "switch",
   watch: "switch",
   inspect: "switch",
   listen: "value",
@@ -186,6 +188,8 @@ async function main(argv: string[]): Promise<number> {
         clients: intFlag(flags, "clients", 6, 0, 5000),
         dataplane,
         stay: flags.has("stay"),
+        domains: intFlag(flags, "domains", 1, 1, 16),
+        floating: flags.has("floating"),
       });
     }
     default:

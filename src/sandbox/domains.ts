@@ -151,6 +151,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       await Promise.all(domains.map((d) => d.stop()));
       if (!split) await Promise.all(worlds.prefixServers.map((p) => p.stop()));
       await worlds.floating?.registry.stop();
+      await o.kernel?.cleanup();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -201,7 +201,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       await Promise.all(nsmgrs.map((n) => n.stop()));
       if (!o.within?.prefixServer) await prefixServer.stop();
       await registry.stop();
-      await o.kernel?.cleanup();
+      if (!o.within) await o.kernel?.cleanup(); // domains.ts cleans a shared kernel once, last
       rmSync(dir, { recursive: true, force: true });
     },
   };

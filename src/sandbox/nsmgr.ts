@@ -21,6 +21,7 @@ import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import type { KernelForwarder } from "../kernel/forwarder.js";
 import { type Logger, silentLogger } from "../log.js";
 import { endpointRegistryClient } from "../registry/clients.js";
+import { target } from "../registry/interdomain.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { listEndpoints } from "../registry/list.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
@@ -98,8 +99,9 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     if (!fw || !wantsKernel) return undefined;
     const peerOf = request.labels[PEER_REQUEST_LABEL];
     const client = peerOf ?? request.labels.podName ?? request.path?.pathSegments[0]?.name ?? "";
-    const nscNetns = fw.netnsOf(client);
-    const nseNetns = fw.netnsOf(nse);
+    // Pods are named as started; a peer of another domain is known here by `name@domain`.
+    const nscNetns = fw.netnsOf(target(client));
+    const nseNetns = fw.netnsOf(target(nse));
     if (!nscNetns || !nseNetns)
       throw statusError(grpc.status.FAILED_PRECONDITION, `no network namespace for ${client} or ${nse}`);
     const nseIfName = linkInterface(peerOf ? "peer" : "client", connectionId);
