@@ -1,47 +1,13 @@
 // `vl3-nse run` as a real child process, configured by environment, on a temporary unix socket: a
 // client is served; SIGTERM drains it (exit 0, socket removed); a bad configuration exits 2 naming
 // the setting; --help exits 0.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanupCli, cli, tempDir } from "../../support/cli.js";
 import { closeOn, nscRequest, openClients, requestOn, waitFor } from "../../support/endpoint.js";
 
-const BIN = join(import.meta.dirname, "../../../bin/vl3-nse.js");
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    // Only what the command needs: no NSM_* from the environment the tests run in.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NSM_DEBUG_LISTEN_ON: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => out, exit };
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "vl3-cli-"));
-  dirs.push(dir);
-  return dir;
-}
+afterEach(cleanupCli);
 
 describe("vl3-nse run", () => {
   it("serves on a unix socket, and SIGTERM drains it: exit 0, socket file gone", async () => {
