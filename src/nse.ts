@@ -19,7 +19,7 @@ import type { Config, DataplaneKind } from "./config/config.js";
 import { MemoryDataplane } from "./dataplane/memory.js";
 import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
-import { startDebugServer } from "./debug/server.js";
+import { startListeners } from "./debug/listeners.js";
 import { Vl3Dns } from "./dns/vl3.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
@@ -62,6 +62,8 @@ export interface Vl3Nse {
   dns?: Vl3Dns;
   /** The debug server's base URL (NSM_DEBUG_LISTEN_ON), if it runs. */
   debugUrl?: string;
+  /** The health listener's base URL (NSM_HEALTH_LISTEN_ON), if it runs. */
+  healthUrl?: string;
   stop(options?: { releasePrefix?: boolean }): Promise<void>;
   /** Dies without goodbyes (no Close, no unregister): what peers and clients must heal from. */
   kill(): Promise<void>;
@@ -150,7 +152,23 @@ export function createDns(config: Config, log: Logger): Vl3Dns | undefined {
   });
 }
 
+/** Starts one vl3-nse; if any step fails, what the earlier steps took is released before the error
+ * is passed on (issue 10: a failed start must not leave a half-started process behind). */
 export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
+  const undo: Array<() => unknown> = [];
+  try {
+    return await start(config, o, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      await Promise.resolve()
+        .then(step)
+        .catch((e: unknown) => o.log.warn({ err: e }, "releasing after a failed start failed"));
+    }
+    throw err;
+  }
+}
+
+async function start(config: Config, o: NseOptions, undo: Array<() => unknown>): Promise<Vl3Nse> {
   const log = o.log;
   const dns = createDns(config, log);
   const transport = o.transport ?? defaultTransport;
@@ -159,10 +177,15 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     generate: o.tokenGenerator,
     maxTokenLifetimeMs: config.maxTokenLifetimeMs,
   });
+  undo.push(() => security?.dispose());
   // With path tokens on, every call to NSM (nsmgr, registry, prefix server) carries ours, as NSM's do.
   const clients = security ? transport.withPathTokens(security.generate) : transport;
   const dataplane = o.dataplane ?? (await createDataplane(config, log, transport));
+  const closeDataplane = () => dataplane.close();
+  undo.push(closeDataplane);
   const prefixSource = o.prefixSource ?? (await createPrefixSource(config, log, clients));
+  const stopPrefix = () => prefixSource.stop({ release: false });
+  undo.push(stopPrefix);
   let endpoint: Endpoint | undefined;
   const nsmgrLinks =
     !o.peerLinks && config.connectTo
@@ -187,6 +210,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
           authorize: security && { verifier: security.verifier, keys: security.keys },
         })
       : undefined;
+  undo.push(() => nsmgrLinks?.dispose());
   endpoint = new Endpoint({
     config,
     log,
@@ -196,28 +220,29 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     inspect: o.inspect,
     dnsConfig: dns && ((answer, kind) => dns.configFor(answer, kind)),
   });
+  // The endpoint closes the data plane and the prefix source from now on (abort: the prefix is kept
+  // for the restart that follows a failed start).
+  for (const step of [closeDataplane, stopPrefix]) undo.splice(undo.indexOf(step), 1);
+  undo.push(() => endpoint!.abort());
   const detachDns = dns?.attach(endpoint);
+  undo.push(() => detachDns?.());
+  let server: EndpointServer | undefined;
   // Before start-up, so that metrics and the probes see it from the first moment.
-  const debug =
-    config.debugListenOn?.kind === "tcp"
-      ? await startDebugServer({
-          host: config.debugListenOn.host,
-          port: config.debugListenOn.port,
-          observable: endpoint,
-          log,
-        })
-      : undefined;
+  const listeners = await startListeners({
+    config,
+    observable: endpoint,
+    listening: () => server?.listening,
+    log,
+  });
+  undo.push(() => listeners.close());
   const detach = (o.observers ?? []).map((attach) => attach(endpoint!));
-  await endpoint.start().catch(async (e) => {
-    await debug?.close();
-    throw e;
+  undo.push(() => {
+    for (const d of detach) d?.();
   });
+  await endpoint.start();
   // After the endpoint holds its prefix: with a wildcard listener, its own address is the DNS address.
-  await dns?.start().catch(async (e) => {
-    await endpoint.stop();
-    await debug?.close();
-    throw e;
-  });
+  await dns?.start();
+  undo.push(() => dns?.stop());
   let mesh: Mesh | undefined;
   const handler = chain(
     [
@@ -243,7 +268,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     ],
     endpointHandler(endpoint),
   );
-  const server = await startEndpointServer({
+  const bound = await startEndpointServer({
     listenOn: config.listenOn,
     handler,
     events: endpoint.events,
@@ -253,7 +278,8 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
     log,
     transport,
   });
-  const url = server.urls[0]!;
+  server = bound;
+  const url = bound.urls[0]!;
   if (config.connectTo || config.registryUrl) {
     mesh = startMesh({ config, endpoint, url, log: log.child({ component: "mesh" }), transport: clients });
   } else {
@@ -262,31 +288,32 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
   return {
     config,
     endpoint,
-    server,
+    server: bound,
     url,
     mesh,
     dns,
-    debugUrl: debug?.url,
+    debugUrl: listeners.debugUrl,
+    healthUrl: listeners.healthUrl,
     stop: async (options = {}) => {
-      server.health.drain();
+      bound.health.drain();
       // Leave the registry first so that nobody dials us while we drain.
       await mesh?.stop({ unregister: config.unregisterItself });
       await endpoint.stop({ releasePrefix: options.releasePrefix });
       nsmgrLinks?.dispose();
-      await server.close();
+      await bound.close();
       await dns?.stop();
       detachDns?.();
-      await debug?.close();
+      await listeners.close();
       security?.dispose();
       for (const d of detach) d?.();
     },
     kill: async () => {
       await mesh?.stop({ unregister: false });
-      await server.close({ force: true });
+      await bound.close({ force: true });
       await endpoint.abort();
       nsmgrLinks?.dispose();
       await dns?.stop();
-      await debug?.close();
+      await listeners.close();
       security?.dispose();
     },
   };

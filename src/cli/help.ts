@@ -29,7 +29,8 @@ Usage:
   vl3-nse config [--config FILE]     print the effective configuration and exit (nothing is started)
   vl3-nse --help | --version
 
-Exit codes: 0 done (also after a graceful shutdown), 1 failed at run time, 2 bad usage or configuration.
+Exit codes: 0 done (also after a graceful shutdown), 1 failed to start (a listen address in use or
+not this host's, no permission; the reason is printed) or failed at run time, 2 bad usage or configuration.
 
 Settings (environment; see docs/configuration.md):
 ${SETTINGS.map((s) => `  ${s.env.padEnd(26)} ${s.doc} [default: ${s.default === "" ? "unset" : s.default}]`).join("\n")}

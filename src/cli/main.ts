@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { type Config, diffConfig, loadConfig, type Overrides } from "../config/config.js";
 import { ConfigError } from "../config/errors.js";
 import { parseConfigFile } from "../config/file.js";
+import { ListenError } from "../grpc/transport.js";
 import { createLogger, type Logger } from "../log.js";
 import { intFlag, parseArgs, UsageError } from "./args.js";
 import { HELP } from "./help.js";
@@ -96,6 +97,12 @@ async function run(configPath: string | undefined, inspect: boolean): Promise<vo
     log,
     inspect: inspector?.inspect,
     observers: events ? [(endpoint) => events.attach(endpoint)] : [],
+  }).catch(async (err: unknown) => {
+    // startNse has released what it took; what was started here goes too, so that the process ends.
+    log.error({ err: (err as Error)?.message ?? String(err) }, "cannot start");
+    watcher?.stop();
+    await inspector?.stop();
+    throw err;
   });
   log.info(
     { nse: config.name, urls: nse.server.urls, prefix: nse.endpoint.prefix, debug: nse.debugUrl },
@@ -205,6 +212,12 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`vl3-nse: ${error.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (error instanceof ListenError) {
+      // The reason is the whole story (an address in use, not this host's, no permission).
+      process.stderr.write(`vl3-nse: ${error.message}\n`);
+      process.exitCode = 1;
       return;
     }
     process.stderr.write(`vl3-nse: ${(error as Error)?.stack ?? String(error)}\n`);

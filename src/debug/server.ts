@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import { machineViews } from "./machines.js";
 import { machinesPage } from "./machines-page.js";
 import { createMetrics } from "./metrics.js";
+import { type ProbeReply, Probes } from "./probes.js";
 import { findActor } from "./tree.js";
 import { uiPage } from "./ui.js";
 
@@ -20,6 +21,9 @@ export interface DebugServerOptions {
   observable: Observable;
   /** Every endpoint's tree for /debug/mesh (a sandbox's, see mesh.ts); default: this endpoint's alone. */
   trees?: () => ActorView[];
+  /** The probes' answers for /healthz and /readyz (shared with the health listener); default: from
+   * the observable's readiness alone. */
+  probes?: Probes;
   log: Logger;
 }
 
@@ -58,6 +62,9 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
   const { observable, log } = options;
   const host = options.host ?? "127.0.0.1";
   const metrics = createMetrics(observable);
+  const ownProbes = options.probes ? undefined : new Probes({ readiness: () => observable.readiness() });
+  const probes = options.probes ?? ownProbes!;
+  const probe = (reply: ProbeReply): Reply => json(reply.status, reply.body);
   const trees = options.trees ?? (() => [observable.tree()]);
   const page: Reply = {
     status: 200,
@@ -97,8 +104,8 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
     if (path === "/debug/machines/elk.js") return elkScript;
     if (path === "/metrics")
       return async () => ({ status: 200, body: await metrics.text(), type: metrics.contentType });
-    if (path === "/healthz") return () => json(200, { ok: true });
-    if (path === "/readyz") return () => ready(observable);
+    if (path === "/healthz") return () => probe(probes.live());
+    if (path === "/readyz") return () => probe(probes.ready());
     return undefined;
   };
 
@@ -134,6 +141,7 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
     url,
     close: async () => {
       metrics.close();
+      ownProbes?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // close() alone waits for idle keep-alive sockets (the UI's polling, a scraper) to time out.
       server.closeAllConnections();
@@ -158,22 +166,6 @@ function actor(observable: Observable, path: string, url: URL): Reply {
   }
   const view = findActor(observable.tree(), id);
   return view ? json(200, view) : json(404, { error: "no such actor", id });
-}
-
-const NOT_READY: Record<string, string> = {
-  registered: "not registered with the NSM registry",
-  prefix: "no prefix held",
-  dataplane: "data plane not resynced",
-};
-
-function ready(observable: Observable): Reply {
-  const parts = observable.readiness();
-  const missing = Object.entries(parts)
-    .filter(([, ok]) => !ok)
-    .map(([part]) => part);
-  if (missing.length === 0) return json(200, { ready: true, ...parts });
-  const message = `not ready: ${missing.map((part) => NOT_READY[part] ?? part).join(", ")}`;
-  return json(503, { ready: false, ...parts, missing, message });
 }
 
 function json(status: number, body: unknown): Reply {

@@ -19,26 +19,37 @@ export interface EndpointServer {
   /** The URLs actually bound (TCP port 0 resolved), as tcp://host:port or unix:///path. */
   urls: string[];
   health: HealthStatus;
+  /** True from binding until close() starts: what liveness asks. */
+  readonly listening: boolean;
   /** Graceful by default (in-flight calls get a moment); `force` cuts every call and stream at once. */
   close(options?: { force?: boolean }): Promise<void>;
 }
 
-/** Binds a server to each URL through the transport; a stale unix socket file is replaced.
- * Returns the bound URLs (TCP port 0 resolved) in their canonical form. */
+/** Binds a server to each URL through the transport; a stale unix socket file is replaced. Returns
+ * the bound URLs (TCP port 0 resolved) in their canonical form. If one URL cannot be bound, those
+ * bound before it are released (socket files removed) before the error is passed on. */
 export async function bindAll(
   transport: Transport,
   server: grpc.Server,
   listenOn: GrpcUrl[],
 ): Promise<string[]> {
-  const urls: string[] = [];
-  for (const url of listenOn) {
-    if (url.kind === "unix") {
-      mkdirSync(dirname(url.path), { recursive: true });
-      rmSync(url.path, { force: true });
+  const bound: GrpcUrl[] = [];
+  try {
+    for (const url of listenOn) {
+      if (url.kind === "unix") {
+        mkdirSync(dirname(url.path), { recursive: true });
+        rmSync(url.path, { force: true });
+      }
+      bound.push(await transport.bind(server, url));
     }
-    urls.push(formatGrpcUrl(await transport.bind(server, url)));
+  } catch (err) {
+    for (const url of bound) {
+      transport.unbind(server, url);
+      if (url.kind === "unix") rmSync(url.path, { force: true });
+    }
+    throw err;
   }
-  return urls;
+  return bound.map(formatGrpcUrl);
 }
 
 export async function startEndpointServer(o: {
@@ -62,12 +73,20 @@ export async function startEndpointServer(o: {
   for (const name of ["networkservice.NetworkService", "connection.MonitorConnection", ...o.serviceNames]) {
     health.set(name, true);
   }
-  const urls = await bindAll(transport, server, o.listenOn);
+  const urls = await bindAll(transport, server, o.listenOn).catch(async (err) => {
+    await transport.shutdown(server, { force: true });
+    throw err;
+  });
+  let listening = true;
   o.log.info({ urls }, "NetworkService gRPC server listening");
   return {
     urls,
     health,
+    get listening() {
+      return listening;
+    },
     close: async (options = {}) => {
+      listening = false;
       health.drain();
       // Long-lived streams would hold a graceful shutdown until its grace period: end them.
       for (const stream of streams) stream.end();

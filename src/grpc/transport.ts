@@ -5,8 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import type { TokenGenerator } from "../security/token.js";
 import type { BackoffOptions } from "../util/backoff.js";
+import { describeListenError, kindOfListenError } from "./listen-errors.js";
 import { PathTokenCredentials } from "./token-credentials.js";
-import { type GrpcUrl, grpcTarget, toGrpcUrl } from "./url.js";
+import { formatGrpcUrl, type GrpcUrl, grpcTarget, toGrpcUrl } from "./url.js";
 
 /**
  * Where credentials come from, asked once per client or bound URL. A rotating identity (SPIFFE
@@ -74,13 +75,29 @@ export type ClientConstructor<C> = new (
 ) => C;
 
 export interface BindOptions {
-  /** Attempts before giving up (a restart may find its address still held for a moment). */
-  attempts?: number;
+  /** How long a port in use is waited for (a predecessor still closing); default 1 s. */
+  inUseForMs?: number;
+  /** Attempts at a transient error (see listen-errors.ts); default 20. */
+  transientAttempts?: number;
+  /** Pause between attempts; default 50 ms. */
+  retryEveryMs?: number;
+}
+
+/** A bind that failed for good: the URL and the reason, e.g. "EADDRINUSE (address in use)". */
+export class ListenError extends Error {
+  override name = "ListenError";
+  constructor(
+    readonly url: GrpcUrl,
+    readonly reason: string,
+  ) {
+    super(`cannot listen on ${formatGrpcUrl(url)}: ${reason}`);
+  }
 }
 
 export class Transport {
   readonly credentials: CredentialsProvider;
-  private readonly listeners = new WeakMap<grpc.Server, Array<{ close(): void }>>();
+  /** What carriers listen on, by server and URL. */
+  private readonly carried = new WeakMap<grpc.Server, Map<string, { close(): void }>>();
 
   constructor(private readonly options: TransportOptions = {}) {
     this.credentials = options.credentials ?? insecureCredentials;
@@ -121,18 +138,21 @@ export class Transport {
     });
   }
 
-  /** Binds `server` to `url` and resolves with the bound URL (TCP port 0 resolved). */
+  /**
+   * Binds `server` to `url` and resolves with the bound URL (TCP port 0 resolved). Only what time
+   * can fix is retried (listen-errors.ts); anything else rejects at once with a ListenError.
+   */
   async bind(server: grpc.Server, url: GrpcUrl | string, o: BindOptions = {}): Promise<GrpcUrl> {
     const u = toGrpcUrl(url);
     const carrier = this.carrierFor(u);
     if (carrier) {
       const listener = await carrier.listen(u, server.createConnectionInjector(this.credentials.server(u)));
-      this.listeners.set(server, [...(this.listeners.get(server) ?? []), listener]);
+      const carried = this.carried.get(server) ?? new Map<string, { close(): void }>();
+      this.carried.set(server, carried.set(formatGrpcUrl(u), listener));
       return u;
     }
-    const attempts = o.attempts ?? 40;
-    let lastError: unknown;
-    for (let i = 0; i < attempts; i++) {
+    const inUseUntil = Date.now() + (o.inUseForMs ?? 1000);
+    for (let attempt = 1; ; attempt++) {
       try {
         const port = await new Promise<number>((resolve, reject) => {
           server.bindAsync(grpcTarget(u), this.credentials.server(u), (err, p) =>
@@ -141,17 +161,31 @@ export class Transport {
         });
         return u.kind === "unix" ? u : { ...u, port };
       } catch (err) {
-        lastError = err;
-        await sleep(50);
+        const kind = kindOfListenError(err);
+        const again =
+          (kind === "in-use" && Date.now() < inUseUntil) ||
+          (kind === "transient" && attempt < (o.transientAttempts ?? 20));
+        if (!again) throw new ListenError(u, describeListenError(err));
+        await sleep(o.retryEveryMs ?? 50);
       }
     }
-    throw new Error(`cannot listen on ${grpcTarget(u)}: ${(lastError as Error)?.message ?? lastError}`);
+  }
+
+  /** Releases one URL that `bind` bound (the server goes on serving its others). */
+  unbind(server: grpc.Server, url: GrpcUrl): void {
+    const carried = this.carried.get(server)?.get(formatGrpcUrl(url));
+    if (carried) {
+      carried.close();
+      this.carried.get(server)?.delete(formatGrpcUrl(url));
+      return;
+    }
+    server.unbind(grpcTarget(url));
   }
 
   /** Stops `server`: gracefully within `graceMs`, then by force (at once with `force`). */
   shutdown(server: grpc.Server, o: { force?: boolean; graceMs?: number } = {}): Promise<void> {
-    for (const listener of this.listeners.get(server) ?? []) listener.close();
-    this.listeners.delete(server);
+    for (const listener of this.carried.get(server)?.values() ?? []) listener.close();
+    this.carried.delete(server);
     if (o.force) {
       server.forceShutdown();
       return Promise.resolve();

@@ -116,7 +116,7 @@ export async function startFakeAgent(
     const s = transport.server();
     s.addService(ConfiguratorServiceService, service);
     // A restart binds the port it had (resolved from port 0 the first time).
-    url = await transport.bind(s, url, { attempts: 1 });
+    url = await transport.bind(s, url);
     server = s;
   };
   const stop = async () => {

@@ -93,7 +93,7 @@ describe("debug server", () => {
   it("answers /healthz while serving", async () => {
     const res = await get("/healthz");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toMatchObject({ ok: true, listening: "starting" });
   });
 
   it("flips /readyz once registered, holding a prefix and resynced", async () => {

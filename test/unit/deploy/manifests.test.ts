@@ -22,6 +22,7 @@ interface Container {
   ports?: { name?: string; containerPort: number }[];
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  startupProbe?: { httpGet?: { path: string; port: string | number } };
   securityContext?: { capabilities?: { add?: string[]; drop?: string[] }; privileged?: boolean };
   volumeMounts?: { name: string; mountPath: string }[];
 }
@@ -152,11 +153,15 @@ describe.skipIf(!hasKubectl)("deploy/ manifests (built with kubectl kustomize; s
     const nsmMount = container.volumeMounts!.find((m) => m.mountPath === "/var/lib/networkservicemesh")!;
     const nsmVolume = ds.spec.template.spec.volumes!.find((v) => v.name === nsmMount.name)!;
     expect(nsmVolume.hostPath?.path).toBe("/var/lib/networkservicemesh");
-    // Probes reach the debug server from the kubelet: it must bind every address, on the probed port.
-    expect(config.debugListenOn).toEqual({ kind: "tcp", host: "0.0.0.0", port: 9090 });
-    expect(container.ports!.find((p) => p.name === "debug")?.containerPort).toBe(9090);
-    expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "debug" });
-    expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "debug" });
+    // The kubelet probes the health listener, which binds every address on the probed port; the
+    // debug server (clients' addresses in its tree) stays on loopback.
+    expect(config.healthListenOn).toEqual({ kind: "tcp", host: "0.0.0.0", port: 9091 });
+    expect(container.ports!.find((p) => p.name === "health")?.containerPort).toBe(9091);
+    expect(config.debugListenOn).toEqual({ kind: "tcp", host: "127.0.0.1", port: 9090 });
+    expect(container.ports!.some((p) => p.containerPort === 9090)).toBe(false);
+    expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "health" });
+    expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "health" });
+    expect(container.startupProbe?.httpGet).toEqual({ path: "/healthz", port: "health" });
   });
 
   it("base: the Role grants exactly the API calls src/k8s makes, the ConfigMap by name", () => {

@@ -119,10 +119,40 @@ describe("Transport", () => {
     expect(seen).toEqual({ wrapped: 1, accepted: 1 });
   });
 
-  it("names the URL it cannot listen on", async () => {
+  it("refuses an address this host does not have at once, naming it and the reason", async () => {
     const transport = new Transport();
-    await expect(transport.bind(transport.server(), "198.18.255.254:1", { attempts: 1 })).rejects.toThrow(
-      /cannot listen on 198\.18\.255\.254:1/,
+    await expect(transport.bind(transport.server(), "198.18.255.254:1")).rejects.toThrow(
+      /^cannot listen on tcp:\/\/198\.18\.255\.254:1: EADDRNOTAVAIL/,
     );
+  });
+
+  it("waits a moment for a port in use: binds it once freed, else names it in use", async () => {
+    const transport = new Transport();
+    const holder = transport.server();
+    const held = await transport.bind(holder, "127.0.0.1:0");
+    await expect(transport.bind(transport.server(), held, { inUseForMs: 100 })).rejects.toThrow(
+      `cannot listen on ${formatGrpcUrl(held)}: EADDRINUSE (address in use)`,
+    );
+    // A predecessor that goes away within the window (a restart) leaves its port to the next.
+    const next = transport.server();
+    cleanups.push(() => transport.shutdown(next, { force: true }));
+    const bound = transport.bind(next, held, { inUseForMs: 30_000 });
+    await transport.shutdown(holder, { force: true });
+    expect(await bound).toEqual(held);
+  });
+
+  it("unbinds one URL and keeps serving the others", async () => {
+    const transport = new Transport();
+    const server = transport.server();
+    server.addService(HealthService, new HealthStatus().server());
+    cleanups.push(() => transport.shutdown(server, { force: true }));
+    const a = await transport.bind(server, "127.0.0.1:0");
+    const b = await transport.bind(server, "127.0.0.1:0");
+    transport.unbind(server, a);
+    // Its port is free again: another server can have it.
+    const other = transport.server();
+    cleanups.push(() => transport.shutdown(other, { force: true }));
+    expect(await transport.bind(other, a, { inUseForMs: 0 })).toEqual(a);
+    expect(await check(dial(transport, b))).toBeDefined();
   });
 });
