@@ -241,8 +241,8 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   });
   await endpoint.start();
   // After the endpoint holds its prefix: with a wildcard listener, its own address is the DNS address.
-  await dns?.start();
   undo.push(() => dns?.stop());
+  await dns?.start();
   let mesh: Mesh | undefined;
   const handler = chain(
     [
