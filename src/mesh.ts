@@ -17,6 +17,7 @@ import {
 } from "./registry/client.js";
 import { domain, localForm, qualify, serviceOf, watchedServices } from "./registry/interdomain.js";
 import { listEndpoints } from "./registry/list.js";
+import type { RegistryAuthorize } from "./registry/path-call.js";
 import type { RegistrationHandle } from "./registry/register.js";
 
 export interface Mesh {
@@ -35,6 +36,8 @@ export function startMesh(o: {
   url: string;
   log: Logger;
   transport: Transport;
+  /** With path tokens on: NSM's registry client policies on our registration's answers. */
+  authorize?: RegistryAuthorize;
 }): Mesh {
   const { config, endpoint, log, transport } = o;
   const home = config.domain;
@@ -50,6 +53,7 @@ export function startMesh(o: {
     log,
     backoff,
     timeoutMs: config.dialTimeoutMs,
+    authorize: o.authorize,
   });
   registration.on("change", (registered) => {
     endpoint.registration = registered;

@@ -281,7 +281,14 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   server = bound;
   const url = bound.urls[0]!;
   if (config.connectTo || config.registryUrl) {
-    mesh = startMesh({ config, endpoint, url, log: log.child({ component: "mesh" }), transport: clients });
+    mesh = startMesh({
+      config,
+      endpoint,
+      url,
+      log: log.child({ component: "mesh" }),
+      transport: clients,
+      authorize: security && { verifier: security.verifier, keys: security.keys },
+    });
   } else {
     endpoint.registration = true; // standalone: nothing to register with
   }

@@ -1,5 +1,6 @@
 // The endpoint's own registration: register, refresh at 2/3 of the granted expiration, retry with
 // backoff while the registry is away, and re-register at once when the registry loses the entry.
+// Register and Unregister carry the registry's path as NSM's client does (path-call.ts).
 import { EventEmitter } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -10,10 +11,12 @@ import {
 import type { Transport } from "../grpc/transport.js";
 import type { GrpcUrl } from "../grpc/url.js";
 import type { Logger } from "../log.js";
+import { EMPTY_REGISTRY_PATH, type RegistryPath } from "../security/registry-path.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { describeError, unary } from "../util/grpc.js";
 import { endpointRegistryClient, serviceRegistryClient } from "./clients.js";
 import { PEER_LABEL } from "./labels.js";
+import { callWithPath, type RegistryAuthorize } from "./path-call.js";
 import { watchOwnEntry } from "./self-watch.js";
 
 export interface EndpointRegistration {
@@ -41,6 +44,8 @@ export interface RegisterOptions {
   backoff?: BackoffOptions;
   /** Deadline of one Register or Unregister call (default 5 s). */
   timeoutMs?: number;
+  /** With path tokens on: NSM's registry client policies over the path each answer brings back. */
+  authorize?: RegistryAuthorize;
 }
 
 export class RegistrationHandle extends EventEmitter<{ change: [registered: boolean]; stopped: [] }> {
@@ -50,6 +55,8 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
   private readonly timeoutMs: number;
   private isRegistered = false;
   private last: NetworkServiceEndpoint | undefined;
+  /** The registry's path of our entry, as the last answer gave it back. */
+  private path: RegistryPath = EMPTY_REGISTRY_PATH;
   private stopped = false;
   private inFlight = false;
   private running: Promise<void> | undefined;
@@ -118,7 +125,7 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     await this.running;
     if (options.unregister && this.last) {
       try {
-        await unary(this.nseClient, this.nseClient.unregister, this.last, this.timeoutMs);
+        await this.withPath(this.nseClient.unregister, this.last);
         this.options.log.info({ nse: this.options.nse.name }, "unregistered");
       } catch (err) {
         this.options.log.warn({ nse: this.options.nse.name, err: describeError(err) }, "unregister failed");
@@ -164,6 +171,20 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     });
   }
 
+  /** A Register or Unregister of our entry, carrying its registry path and keeping what comes back. */
+  private async withPath<Res>(
+    method: Parameters<typeof callWithPath<NetworkServiceEndpoint, Res>>[1],
+    entry: NetworkServiceEndpoint,
+  ): Promise<Res> {
+    const { response, path } = await callWithPath(this.nseClient as unknown as grpc.Client, method, entry, {
+      timeoutMs: this.timeoutMs,
+      path: this.path,
+      authorize: this.options.authorize,
+    });
+    this.path = path;
+    return response;
+  }
+
   private async register(): Promise<void> {
     const log = this.options.log;
     try {
@@ -179,7 +200,7 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
         this.serviceNeeded = false;
       }
       const sentAt = Date.now();
-      const granted = await unary(this.nseClient, this.nseClient.register, this.entry(), this.timeoutMs);
+      const granted = await this.withPath(this.nseClient.register, this.entry());
       this.last = granted;
       if (this.stopped) return;
       this.backoff.reset();

@@ -17,6 +17,7 @@ import {
 } from "../grpc/gen/networkservice/networkservice.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
+import type { TokenGenerator } from "../security/token.js";
 import { Backoff } from "../util/backoff.js";
 import { describeError, unary } from "../util/grpc.js";
 
@@ -29,6 +30,8 @@ export interface NscOptions {
   log?: Logger;
   /** How the nsmgr is dialled (credentials); default plain text. */
   transport?: Transport;
+  /** Path tokens (NSM's per-RPC credentials) on every call to the nsmgr; needs mTLS underneath. */
+  pathTokens?: TokenGenerator;
 }
 
 export class Nsc {
@@ -46,7 +49,8 @@ export class Nsc {
   private expiresAt = 0;
 
   constructor(private readonly o: NscOptions) {
-    const transport = o.transport ?? defaultTransport;
+    const base = o.transport ?? defaultTransport;
+    const transport = o.pathTokens ? base.withPathTokens(o.pathTokens) : base;
     this.ns = transport.client(NetworkServiceClient, o.nsmgr);
     this.monitor = transport.client(MonitorConnectionClient, o.nsmgr, { sharesChannelWith: this.ns });
     this.log = (o.log ?? silentLogger()).child({ nsc: o.name });

@@ -1,11 +1,17 @@
 // A sandbox nsmgr: NSM's per-node manager reduced to what a vL3 needs. It forwards Request/Close to
 // the endpoint named in the request (or one chosen for the network service, via the registry), adds
 // its own path segment, serves monitor events of what it forwarded (monitor-hub.ts), and, with a
-// kernel forwarder, wires a veth for every KERNEL connection.
+// kernel forwarder, wires a veth for every KERNEL connection. With path tokens on it is an NSM nsmgr to
+// its callers and endpoints: it stamps and checks tokens as the endpoint chain does (updatetoken,
+// authorize with the server policies) and sends its own on every call it forwards.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import { authorizeConnection } from "../chain/authorize.js";
+import type { CallContext } from "../chain/types.js";
 import { connectionIdOf, updatePath } from "../chain/updatepath.js";
+import { updateToken } from "../chain/updatetoken.js";
 import { linkInterface } from "../dataplane/names.js";
+import { callerContext } from "../grpc/caller.js";
 import {
   type Connection,
   type ConnectionEvent,
@@ -16,6 +22,7 @@ import {
   type NetworkServiceRequest,
   NetworkServiceService,
 } from "../grpc/gen/networkservice/networkservice.js";
+import { toServiceError } from "../grpc/status.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import type { KernelForwarder } from "../kernel/forwarder.js";
@@ -24,6 +31,7 @@ import { endpointRegistryClient } from "../registry/clients.js";
 import { target } from "../registry/interdomain.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { listEndpoints } from "../registry/list.js";
+import type { PathSecurity } from "../security/path-security.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { statusError } from "../util/grpc.js";
 import { EndpointCache } from "./endpoint-cache.js";
@@ -40,6 +48,8 @@ export interface NsmgrOptions {
   transport?: Transport;
   /** With a kernel forwarder: which network namespace each NSE and NSC lives in. */
   forwarder?: { kernel: KernelForwarder; netnsOf(podName: string): string | undefined };
+  /** Path tokens: checked on every Request and Close, ours sent on every call (needs mTLS). */
+  pathTokens?: PathSecurity;
 }
 
 export interface Nsmgr {
@@ -50,8 +60,24 @@ export interface Nsmgr {
 export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const log = (o.log ?? silentLogger()).child({ nsmgr: o.name });
   const transport = o.transport ?? defaultTransport;
-  const clients = new EndpointClients(transport);
-  const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF, transport);
+  const security = o.pathTokens;
+  const outgoing = security ? transport.withPathTokens(security.generate) : transport;
+  const clients = new EndpointClients(outgoing);
+  const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF, outgoing);
+  /** With path tokens on: the caller's token into its segment, ours signed, the server policies applied. */
+  const guard = async (
+    conn: Connection,
+    call: grpc.ServerUnaryCall<unknown, unknown>,
+  ): Promise<Connection> => {
+    if (!security) return conn;
+    const ctx: CallContext = { deadline: Date.now() + 15_000, ...callerContext(call) };
+    const stamped = await updateToken(conn, ctx, {
+      generate: security.generate,
+      maxTokenLifetimeMs: 600_000,
+    });
+    await authorizeConnection(stamped, ctx, { verifier: security.verifier, keys: security.keys });
+    return stamped;
+  };
   const forwarded = new ForwardedTable(); // by our path segment id
   const hub = new MonitorHub({ name: o.name, clients, forwarded });
   const cache = new EndpointCache(registry);
@@ -122,7 +148,10 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     ) => {
       void (async () => {
         const incoming = call.request.connection!;
-        const { connection } = updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 });
+        const connection = await guard(
+          updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 }).connection,
+          call,
+        );
         const ours = connection.path!.pathSegments.at(-1)!;
         const known = forwarded.get(ours.id);
         const nse = known ? { name: known.nse, url: known.target } : await chooseEndpoint(connection);
@@ -163,12 +192,17 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         hub.watch(target, response.id);
         cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
       })().catch((err: grpc.ServiceError) =>
-        cb(err.code !== undefined ? err : statusError(grpc.status.INTERNAL, String(err))),
+        cb(typeof err.code === "number" ? err : (toServiceError(err) as grpc.ServiceError)),
       );
     },
     close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
       void (async () => {
         const id = connectionIdOf(call.request, o.name);
+        if (security) {
+          // The same path a Request gets (our segment last), so its tokens are checked alike.
+          const { connection } = updatePath(call.request, { name: o.name, maxTokenLifetimeMs: 600_000 });
+          await guard(connection, call);
+        }
         const known = forwarded.get(id);
         forwarded.delete(id);
         if (known) {
@@ -176,7 +210,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           await o.forwarder?.kernel.disconnect(known.response.id).catch(() => false);
         }
         cb(null, {});
-      })().catch((err) => cb(statusError(grpc.status.INTERNAL, String(err))));
+      })().catch((err) => cb(toServiceError(err) as grpc.ServiceError));
     },
   };
 

@@ -16,8 +16,10 @@ import { grpcTarget } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { matchEndpoint, matchService } from "../registry/match.js";
 import { WatchableMap } from "../registry/watchable-map.js";
+import type { PathSecurity } from "../security/path-security.js";
 import { statusError } from "../util/grpc.js";
 import { interdomainSwitch, RegistryClients } from "./registry-forward.js";
+import { guardRegistry } from "./registry-guard.js";
 
 export interface RegistryOptions {
   /** A grpc-js target to listen on: "127.0.0.1:0" (default, any free port) or "unix:///path". */
@@ -29,6 +31,8 @@ export interface RegistryOptions {
   log?: Logger;
   /** How the server is bound (credentials); default plain text. */
   transport?: Transport;
+  /** Path tokens: NSM's registry checks on Register and Unregister (client_allowed among them). */
+  pathTokens?: PathSecurity;
   /** NSM's proxy registry URL (the domain's nsmgr proxy): `@` names go there, not into the store. */
   proxyRegistryUrl?: () => string;
 }
@@ -155,9 +159,14 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
   };
 
   const proxyClients = new RegistryClients(transport);
+  const ownerOf = (name: string) => {
+    const entry = endpoints.get(name);
+    return entry && live(entry) ? entry.pathIds : undefined;
+  };
+  const local = options.pathTokens ? guardRegistry(nseServer, options.pathTokens, ownerOf) : nseServer;
   const served = options.proxyRegistryUrl
-    ? interdomainSwitch({ nse: nseServer, ns: nsServer }, options.proxyRegistryUrl, proxyClients)
-    : { nse: nseServer, ns: nsServer };
+    ? interdomainSwitch({ nse: local, ns: nsServer }, options.proxyRegistryUrl, proxyClients)
+    : { nse: local, ns: nsServer };
 
   const start = async () => {
     server = transport.server();
