@@ -1,6 +1,6 @@
-// The composition root: builds one vl3-nse from its configuration. Data plane, prefix source,
-// endpoint actor, element chain, gRPC server, registry and peers, debug server, in start order;
-// stopped in reverse so that nothing is left behind.
+// The composition root: builds one vl3-nse from its configuration. Data plane, prefix source (chosen
+// in parts.ts), endpoint actor, element chain, gRPC server, registry and peers, debug and health
+// listeners, in start order; stopped in reverse, and a failed start undone, so nothing is left behind.
 import type { InspectionEvent } from "xstate";
 import { Endpoint } from "./actors/endpoint.js";
 import type { Observable } from "./actors/observe.js";
@@ -8,26 +8,24 @@ import type { PeerLinks } from "./actors/peer-effects.js";
 import { authorize } from "./chain/authorize.js";
 import { endpointHandler } from "./chain/endpoint.js";
 import { measure } from "./chain/measure.js";
-import { type MechanismType, mechanisms } from "./chain/mechanism.js";
+import { mechanisms } from "./chain/mechanism.js";
 import { owner } from "./chain/owner.js";
 import { peerRequests } from "./chain/peer.js";
 import { chain } from "./chain/types.js";
 import { updatepath } from "./chain/updatepath.js";
 import { updatetoken } from "./chain/updatetoken.js";
 import { validate } from "./chain/validate.js";
-import type { Config, DataplaneKind } from "./config/config.js";
-import { MemoryDataplane } from "./dataplane/memory.js";
+import type { Config } from "./config/config.js";
 import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { startListeners } from "./debug/listeners.js";
-import { Vl3Dns } from "./dns/vl3.js";
+import type { Vl3Dns } from "./dns/vl3.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
-import { Cidr, parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
 import { identityOf, type Mesh, startMesh } from "./mesh.js";
-import { StaticPrefixSource } from "./prefix/static.js";
+import { createDataplane, createDns, createPrefixSource, MECHANISMS } from "./parts.js";
 import type { PrefixSource } from "./prefix/types.js";
 import type { IdentitySource } from "./security/identity.js";
 import { pathSecurity } from "./security/path-security.js";
@@ -67,89 +65,6 @@ export interface Vl3Nse {
   stop(options?: { releasePrefix?: boolean }): Promise<void>;
   /** Dies without goodbyes (no Close, no unregister): what peers and clients must heal from. */
   kill(): Promise<void>;
-}
-
-export const MECHANISMS: Record<DataplaneKind, MechanismType[]> = {
-  memory: ["KERNEL", "MEMIF"],
-  vpp: ["MEMIF"],
-  kernel: ["KERNEL"],
-};
-
-export async function createDataplane(
-  config: Config,
-  log: Logger,
-  transport: Transport = defaultTransport,
-): Promise<Dataplane> {
-  switch (config.dataplane) {
-    case "memory":
-      return new MemoryDataplane();
-    case "vpp": {
-      const { VppAgentDataplane } = await import("./vpp/index.js");
-      return new VppAgentDataplane({
-        target: config.vppAgentUrl,
-        log: log.child({ component: "vpp" }),
-        transport,
-      });
-    }
-    case "kernel": {
-      const { KernelDataplane } = await import("./kernel/dataplane.js");
-      return new KernelDataplane({ log: log.child({ component: "kernel" }) });
-    }
-  }
-}
-
-/** The first prefix of the pool: the static default when nothing else says. */
-export function firstPrefix(config: Config): string {
-  const pool = parseCidr(config.prefixPool);
-  return new Cidr(pool.family, pool.network, config.prefixLen).toString();
-}
-
-export async function createPrefixSource(
-  config: Config,
-  log: Logger,
-  transport: Transport = defaultTransport,
-): Promise<PrefixSource> {
-  const identity = { id: config.prefixIdentity, pool: config.prefixPool, prefixLen: config.prefixLen };
-  switch (config.prefixSource) {
-    case "static":
-      return new StaticPrefixSource(config.prefix ?? firstPrefix(config), { pool: config.prefixPool });
-    case "server": {
-      const { IpamPrefixSource } = await import("./prefix/ipam-source.js");
-      return new IpamPrefixSource({
-        target: config.prefixServerUrl!,
-        identity,
-        log: log.child({ component: "prefix" }),
-        transport,
-      });
-    }
-    case "kubernetes": {
-      const { kubernetesPrefixSource } = await import("./k8s/index.js");
-      return kubernetesPrefixSource(config, identity, log.child({ component: "prefix" }));
-    }
-  }
-}
-
-/** Workload DNS as configured: NSM_DNS_LISTEN_ON, or port 53 where the data plane gives us an address. */
-export function createDns(config: Config, log: Logger): Vl3Dns | undefined {
-  const listen =
-    config.dnsListenOn === "auto"
-      ? config.dataplane === "kernel"
-        ? { host: "0.0.0.0", port: 53 }
-        : undefined
-      : config.dnsListenOn === "off"
-        ? undefined
-        : config.dnsListenOn;
-  if (!listen) return undefined;
-  return new Vl3Dns({
-    name: config.name,
-    serviceNames: config.serviceNames,
-    selfLabels: { podName: config.podName ?? config.name },
-    templates: config.dnsTemplates,
-    ttlMs: config.dnsTtlMs,
-    fanoutTimeoutMs: config.dnsFanoutTimeoutMs,
-    listen,
-    log: log.child({ component: "dns" }),
-  });
 }
 
 /** Starts one vl3-nse; if any step fails, what the earlier steps took is released before the error
