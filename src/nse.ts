@@ -7,6 +7,7 @@ import type { Observable } from "./actors/observe.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
 import { authorize } from "./chain/authorize.js";
 import { endpointHandler } from "./chain/endpoint.js";
+import { limits } from "./chain/limits.js";
 import { measure } from "./chain/measure.js";
 import { mechanisms } from "./chain/mechanism.js";
 import { owner } from "./chain/owner.js";
@@ -162,6 +163,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   const handler = chain(
     [
       measure((s) => endpoint.signal(s)),
+      limits(),
       validate(config.serviceNames),
       updatepath({ name: config.name, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
       // Tokens are stamped, then checked, before anything trusts the path (owner, peer mark).

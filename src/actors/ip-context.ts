@@ -5,6 +5,7 @@ import { invalidArgument } from "../chain/errors.js";
 import type { IPContext, Route } from "../grpc/gen/networkservice/connectioncontext.js";
 import type { AddressPool } from "../ipam/address-pool.js";
 import { addressOf, type Cidr, parseCidr } from "../ipam/cidr.js";
+import { quote } from "../util/quote.js";
 
 export interface Vl3Addressing {
   /** The vL3 pool every endpoint's prefix comes from. */
@@ -95,9 +96,10 @@ export function peerIpContext(requested: IPContext | undefined, a: Vl3Addressing
       "a peer request carries exactly one address, the peer NSE's",
     );
   const checkOwn = (field: string, value: string) => {
-    if (!inPool(a.pool, value)) throw invalidArgument(field, `"${value}" is outside the vL3 pool ${a.pool}`);
+    if (!inPool(a.pool, value))
+      throw invalidArgument(field, `${quote(value)} is outside the vL3 pool ${a.pool}`);
     if (prefix.overlaps(parseCidr(value.includes("/") ? value : `${value}/${prefix.maxBits}`, field))) {
-      throw invalidArgument(field, `"${value}" overlaps this endpoint's prefix ${prefix}`);
+      throw invalidArgument(field, `${quote(value)} overlaps this endpoint's prefix ${prefix}`);
     }
   };
   checkOwn("connection.context.ip_context.src_ip_addrs[0]", src[0]!);

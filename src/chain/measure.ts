@@ -29,24 +29,45 @@ function timed<T>(
   );
 }
 
+/** Statuses that refuse what the caller sent (not the endpoint's own trouble). */
+const REFUSALS = new Set(["INVALID_ARGUMENT", "PERMISSION_DENIED", "FAILED_PRECONDITION"]);
+/** A field as our messages name it, once indexes and keys are taken out: a bounded set of names. */
+const FIELD = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*|\[\])*$/i;
+
+/** The refusal an error is, by code and field, or undefined if it is none. */
+export function rejectionOf(error: unknown): { code: string; field: string } | undefined {
+  if (!(error instanceof RequestError) || !REFUSALS.has(error.code)) return undefined;
+  const head = error.message.split(": ", 1)[0]!.replace(/\[[^\]]*\]/g, "[]");
+  return { code: error.code, field: head.length <= 100 && FIELD.test(head) ? head : "-" };
+}
+
 export function measure(signal: (s: LifecycleSignal) => void): Element {
+  const refused = (rpc: "Request" | "Close", error: unknown) => {
+    const r = rejectionOf(error);
+    if (r) signal({ type: "rejection", rpc, ...r });
+  };
   return (next) => ({
     request: (req, ctx) => {
       const kind = req.connection?.labels?.[PEER_REQUEST_LABEL] === undefined ? "client" : "peer";
       return timed(
         () => next.request(req, ctx),
-        (seconds, failed, error) =>
+        (seconds, failed, error) => {
+          if (failed) refused("Request", error);
           signal(
             failed
               ? { type: "request", kind, outcome: "error", code: codeOf(error), seconds }
               : { type: "request", kind, outcome: "ok", code: "OK", seconds },
-          ),
+          );
+        },
       );
     },
     close: (conn, ctx) =>
       timed(
         () => next.close(conn, ctx),
-        (seconds, failed) => signal({ type: "close", outcome: failed ? "error" : "ok", seconds }),
+        (seconds, failed, error) => {
+          if (failed) refused("Close", error);
+          signal({ type: "close", outcome: failed ? "error" : "ok", seconds });
+        },
       ),
   });
 }

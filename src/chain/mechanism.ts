@@ -2,6 +2,7 @@
 // supports it, and fills in the NSE-side parameters (the interface name the forwarder creates).
 import type { Mechanism } from "../grpc/gen/networkservice/connection.js";
 import type { NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
+import { quote } from "../util/quote.js";
 import { invalidArgument } from "./errors.js";
 import type { CallContext, Element } from "./types.js";
 
@@ -21,11 +22,15 @@ export function selectMechanism(
   const chosen = candidates.find((m) => (supported as string[]).includes(m.type));
   if (!chosen) {
     const field = current?.type ? "connection.mechanism.type" : "mechanism_preferences";
-    const offered = candidates.map((m) => m.type || "(empty)").join(", ");
+    // At most a few offers, each quoted at most 128 characters: the message stays short.
+    const shown = candidates.slice(0, 4).map((m) => (m.type ? quote(m.type) : "(empty)"));
+    const offered = [...shown, ...(candidates.length > 4 ? [`${candidates.length - 4} more`] : [])].join(
+      ", ",
+    );
     throw invalidArgument(field, `none of [${offered}] is supported (supported: ${supported.join(", ")})`);
   }
   if (chosen.cls && chosen.cls !== "LOCAL" && chosen.cls !== "REMOTE") {
-    throw invalidArgument("mechanism_preferences.cls", `"${chosen.cls}" is not LOCAL or REMOTE`);
+    throw invalidArgument("mechanism_preferences.cls", `${quote(chosen.cls)} is not LOCAL or REMOTE`);
   }
   return withParameters(chosen, ifName);
 }

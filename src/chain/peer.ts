@@ -50,18 +50,18 @@ async function checkPeer(
 ): Promise<void> {
   const field = `connection.labels["${PEER_REQUEST_LABEL}"]`;
   if (!peerOf || peerOf === check.self)
-    throw new RequestError("INVALID_ARGUMENT", `${field}: "${peerOf}" is not a peer name`);
+    throw new RequestError("INVALID_ARGUMENT", `${field}: ${quote(peerOf)} is not a peer name`);
   checkIdentity(check, conn, peerOf, ctx);
   if (!(await check.isPeer(peerOf, conn.networkService))) {
     throw new RequestError(
       "PERMISSION_DENIED",
-      `${field}: "${peerOf}" is not a registered vL3 peer of ${conn.networkService}`,
+      `${field}: ${quote(peerOf)} is not a registered vL3 peer of ${quote(conn.networkService)}`,
     );
   }
   if (!dials(peerOf, check.self)) {
     throw new RequestError(
       "FAILED_PRECONDITION",
-      `${field}: by the peer rule ${check.self} dials ${peerOf}, not the other way`,
+      `${field}: by the peer rule ${check.self} dials ${quote(peerOf)}, not the other way`,
     );
   }
 }

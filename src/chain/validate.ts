@@ -1,47 +1,28 @@
-// Rejects malformed requests before anything changes: INVALID_ARGUMENT naming the field.
-import type { Connection } from "../grpc/gen/networkservice/connection.js";
-import type { IPContext } from "../grpc/gen/networkservice/connectioncontext.js";
-import { CidrError, parseAddress, parseCidr } from "../ipam/cidr.js";
+// Rejects malformed requests before anything changes: INVALID_ARGUMENT naming the field, quoting the
+// client's value at most 128 characters. Passes on the request with its addresses and prefixes in
+// canonical form (src/chain/ip-fields.ts), so that what the NSE keeps and answers is canonical.
+import type { Connection, PathSegment } from "../grpc/gen/networkservice/connection.js";
 import { sameService } from "../registry/interdomain.js";
+import { quote } from "../util/quote.js";
 import { invalidArgument } from "./errors.js";
+import { canonicalIpContext } from "./ip-fields.js";
 import type { Element } from "./types.js";
 
-const IP = "connection.context.ip_context";
+/** RFC 3339's range, as protobuf's Timestamp is defined: 0001-01-01 to 9999-12-31. */
+const MIN_TIME = new Date("0001-01-01T00:00:00Z").getTime();
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-function checkCidr(field: string, value: string): void {
-  try {
-    parseCidr(value, field);
-  } catch (e) {
-    throw invalidArgument(
-      field,
-      e instanceof CidrError ? `"${value}" is not a CIDR (address/length)` : String(e),
-    );
-  }
-}
-
-function checkIpContext(ip: IPContext): void {
-  for (const [name, list] of [
-    ["src_ip_addrs", ip.srcIpAddrs],
-    ["dst_ip_addrs", ip.dstIpAddrs],
-    ["excluded_prefixes", ip.excludedPrefixes],
-  ] as const) {
-    for (const [i, v] of list.entries()) checkCidr(`${IP}.${name}[${i}]`, v);
-  }
-  for (const [name, routes] of [
-    ["src_routes", ip.srcRoutes],
-    ["dst_routes", ip.dstRoutes],
-  ] as const) {
-    routes.forEach((r, i) => {
-      checkCidr(`${IP}.${name}[${i}].prefix`, r.prefix);
-      if (r.nextHop) {
-        try {
-          parseAddress(r.nextHop);
-        } catch {
-          throw invalidArgument(`${IP}.${name}[${i}].nextHop`, `"${r.nextHop}" is not an IP address`);
-        }
-      }
-    });
-  }
+function checkExpires(segments: PathSegment[]): void {
+  segments.forEach((s, i) => {
+    if (s.expires === undefined) return;
+    const ms = s.expires.getTime();
+    if (!Number.isFinite(ms) || ms < MIN_TIME || ms > MAX_TIME) {
+      throw invalidArgument(
+        `connection.path.path_segments[${i}].expires`,
+        "out of range (0001-01-01 to 9999-12-31)",
+      );
+    }
+  });
 }
 
 /** Checks what every request must carry; `services` are the network services this NSE serves. */
@@ -52,7 +33,7 @@ export function validateConnection(conn: Connection | undefined, services: strin
   if (!services.some((s) => sameService(s, conn.networkService))) {
     throw invalidArgument(
       "connection.network_service",
-      `"${conn.networkService}" is not served here (serves ${services.join(", ")})`,
+      `${quote(conn.networkService)} is not served here (serves ${services.join(", ")})`,
     );
   }
   const segments = conn.path?.pathSegments ?? [];
@@ -62,18 +43,19 @@ export function validateConnection(conn: Connection | undefined, services: strin
       `${conn.path?.index} is past the last of ${segments.length} path segments`,
     );
   }
-  if (conn.context?.ipContext) checkIpContext(conn.context.ipContext);
-  return conn;
+  checkExpires(segments);
+  const ip = conn.context?.ipContext;
+  if (!ip) return conn;
+  return { ...conn, context: { ...conn.context!, ipContext: canonicalIpContext(ip) } };
 }
 
 export function validate(services: string[]): Element {
   return (next) => ({
-    request: (req, ctx) => {
-      validateConnection(req.connection, services);
-      return next.request(req, ctx);
-    },
+    request: (req, ctx) =>
+      next.request({ ...req, connection: validateConnection(req.connection, services) }, ctx),
     close: (conn, ctx) => {
       if (!conn) throw invalidArgument("connection", "missing");
+      checkExpires(conn.path?.pathSegments ?? []);
       return next.close(conn, ctx);
     },
   });

@@ -41,6 +41,12 @@ export function createMetrics(observable: Observable): Metrics {
     labelNames: ["kind", "outcome", "code"],
     registers: [registry],
   });
+  const rejections = new Counter({
+    name: "vl3_request_rejections_total",
+    help: "Requests and Closes refused for what they carried, by RPC, gRPC code and field (indexes and keys taken out).",
+    labelNames: ["rpc", "code", "field"],
+    registers: [registry],
+  });
   const requestSeconds = new Histogram({
     name: "vl3_request_duration_seconds",
     help: "Time to answer an NSM Request.",
@@ -103,6 +109,9 @@ export function createMetrics(observable: Observable): Metrics {
           code: signal.code ?? defaultCode(signal),
         });
         requestSeconds.observe({ kind: signal.kind, outcome: signal.outcome }, signal.seconds);
+        break;
+      case "rejection":
+        rejections.inc({ rpc: signal.rpc, code: signal.code, field: signal.field });
         break;
       case "close":
         closes.inc({ outcome: signal.outcome });

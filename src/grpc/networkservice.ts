@@ -1,8 +1,9 @@
 // networkservice.NetworkService: Request and Close, served through the element chain.
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import type { NetworkServiceHandler } from "../chain/types.js";
 import type { Logger } from "../log.js";
 import { attempt } from "../util/attempt.js";
+import { LogLimiter } from "../util/log-limiter.js";
 import { callerContext } from "./caller.js";
 import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
 import { deadlineOf, toServiceError } from "./status.js";
@@ -15,18 +16,26 @@ function cancelSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal
   return controller.signal;
 }
 
+const grpcStatusName = (code: number | undefined) => grpc.status[code ?? grpc.status.UNKNOWN] ?? String(code);
+
 export function networkServiceServer(
   handler: NetworkServiceHandler,
   log: Logger,
   timeoutMs: number,
 ): NetworkServiceServer {
+  // A client sending bad requests in a loop must not flood the log: alike failures are summed up.
+  const limiter = new LogLimiter((key, suppressed, windowMs) =>
+    log.info({ failures: key, suppressed, windowMs }, "alike failures not logged one by one"),
+  );
   const answer = <T>(work: () => Promise<T>, cb: grpc.sendUnaryData<T>, what: string) => {
     // An element that throws instead of rejecting still answers with its own status (not UNKNOWN).
     attempt(work).then(
       (value) => cb(null, value),
       (error) => {
         const e = toServiceError(error);
-        log.info({ code: e.code, err: e.details }, `${what} failed`);
+        limiter.log(`${what} ${grpcStatusName(e.code)}`, () =>
+          log.info({ code: e.code, err: e.details }, `${what} failed`),
+        );
         cb(e);
       },
     );

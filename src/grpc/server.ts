@@ -4,11 +4,12 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import type { ConnectionEvents } from "../actors/monitor-events.js";
+import { LIMITS } from "../chain/limits.js";
 import type { NetworkServiceHandler } from "../chain/types.js";
 import type { Logger } from "../log.js";
+import { tolerantNetworkService } from "./decode.js";
 import { HealthService } from "./gen/grpc/health/v1/health.js";
 import { MonitorConnectionService } from "./gen/networkservice/connection.js";
-import { NetworkServiceService } from "./gen/networkservice/networkservice.js";
 import { HealthStatus } from "./health.js";
 import { monitorServer } from "./monitor.js";
 import { networkServiceServer } from "./networkservice.js";
@@ -64,9 +65,10 @@ export async function startEndpointServer(o: {
   pathTokens?: boolean;
 }): Promise<EndpointServer> {
   const transport = o.transport ?? defaultTransport;
-  const server = transport.server();
+  // The documented message limit (src/chain/limits.ts): larger is RESOURCE_EXHAUSTED before decoding.
+  const server = transport.server({ "grpc.max_receive_message_length": LIMITS.messageBytes });
   const health = new HealthStatus();
-  server.addService(NetworkServiceService, networkServiceServer(o.handler, o.log, o.requestTimeoutMs));
+  server.addService(tolerantNetworkService, networkServiceServer(o.handler, o.log, o.requestTimeoutMs));
   const streams = new Set<{ end(): void }>();
   server.addService(MonitorConnectionService, monitorServer(o.events, streams, { pathTokens: o.pathTokens }));
   server.addService(HealthService, health.server());

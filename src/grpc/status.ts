@@ -1,13 +1,21 @@
-// Maps errors to gRPC statuses: RequestError carries its own; anything else is INTERNAL.
+// Maps errors to gRPC statuses: RequestError carries its own; anything else is INTERNAL. Messages
+// quote client values at most 128 characters where they are made; the whole message is also cut
+// here, so that no unforeseen message can echo a client's megabyte back (or overflow its metadata).
 import * as grpc from "@grpc/grpc-js";
 import { RequestError } from "../chain/errors.js";
 
+export const MAX_DETAILS_CHARS = 512;
+
+const cut = (message: string) =>
+  message.length <= MAX_DETAILS_CHARS ? message : `${message.slice(0, MAX_DETAILS_CHARS)}… (cut)`;
+
 export function toServiceError(error: unknown): Partial<grpc.ServiceError> {
   if (error instanceof RequestError) {
-    return { code: grpc.status[error.code], details: error.message, message: error.message };
+    const details = cut(error.message);
+    return { code: grpc.status[error.code], details, message: details };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: grpc.status.INTERNAL, details: message, message };
+  const details = cut(error instanceof Error ? error.message : String(error));
+  return { code: grpc.status.INTERNAL, details, message: details };
 }
 
 /** The caller's deadline as epoch ms, or `fallbackMs` from now if it set none. */

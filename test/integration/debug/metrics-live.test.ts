@@ -24,5 +24,8 @@ describe("live request metrics", () => {
     expect(text).toContain('vl3_requests_total{kind="client",outcome="error",code="INVALID_ARGUMENT"} 1');
     expect(text).toContain('vl3_closes_total{outcome="ok"} 1');
     expect(text).toMatch(/vl3_request_duration_seconds_count\{kind="client",outcome="ok"\} 2/);
+    expect(text).toContain(
+      'vl3_request_rejections_total{rpc="Request",code="INVALID_ARGUMENT",field="connection.network_service"} 1',
+    );
   });
 });

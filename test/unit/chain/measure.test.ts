@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { LifecycleSignal } from "../../../src/actors/observe.js";
 import { RequestError } from "../../../src/chain/errors.js";
-import { measure } from "../../../src/chain/measure.js";
+import { measure, rejectionOf } from "../../../src/chain/measure.js";
 import type { NetworkServiceHandler } from "../../../src/chain/types.js";
 import { PEER_REQUEST_LABEL } from "../../../src/registry/labels.js";
 import { ctx, recorder, req } from "./fixtures.js";
@@ -57,8 +57,35 @@ describe("measure element", () => {
     });
     await expect(m.handler.request(req({ id: "c1" }), ctx())).rejects.toBe(refusal);
     await expect(m.handler.close(req({ id: "c1" }).connection!, ctx())).rejects.toBe(refusal);
-    expect(m.signals.map((s) => s.type)).toEqual(["request", "close"]);
-    expect(m.signals[0]).toMatchObject({ outcome: "error", code: "INVALID_ARGUMENT" });
+    expect(m.signals.map((s) => s.type)).toEqual(["rejection", "request", "rejection", "close"]);
+    expect(m.signals[1]).toMatchObject({ outcome: "error", code: "INVALID_ARGUMENT" });
+  });
+
+  it.each<[string, RequestError | Error, unknown]>([
+    [
+      "a field",
+      new RequestError("INVALID_ARGUMENT", "connection.network_service: missing"),
+      { code: "INVALID_ARGUMENT", field: "connection.network_service" },
+    ],
+    [
+      "indexes and keys taken out",
+      new RequestError("INVALID_ARGUMENT", 'connection.labels["x]y"]: long'),
+      { code: "INVALID_ARGUMENT", field: "-" },
+    ],
+    [
+      "an index",
+      new RequestError("PERMISSION_DENIED", "connection.path.path_segments[0]: not yours"),
+      { code: "PERMISSION_DENIED", field: "connection.path.path_segments[]" },
+    ],
+    [
+      "no field",
+      new RequestError("FAILED_PRECONDITION", "something odd happened"),
+      { code: "FAILED_PRECONDITION", field: "-" },
+    ],
+    ["not a refusal", new RequestError("UNAVAILABLE", "endpoint is starting"), undefined],
+    ["not ours", new Error("bug"), undefined],
+  ])("rejectionOf: %s", (_, error, want) => {
+    expect(rejectionOf(error)).toEqual(want);
   });
 
   it("reports any other error as INTERNAL, as the gRPC layer answers it", async () => {

@@ -45,12 +45,12 @@ describe("selectMechanism", () => {
     [
       "mechanism_preferences",
       req({ id: "c" }, [{ cls: "REMOTE", type: "VXLAN", parameters: {} }]),
-      /\[VXLAN\]/,
+      /\["VXLAN"\]/,
     ],
     [
       "connection.mechanism.type",
       req({ id: "c", mechanism: { cls: "LOCAL", type: "MEMIF" } }, [kernel]),
-      /\[MEMIF\]/,
+      /\["MEMIF"\]/,
     ],
     [
       "mechanism_preferences.cls",

@@ -46,7 +46,7 @@ describe("peer element", () => {
   it("refuses a peer on the wrong side of the rule (FAILED_PRECONDITION): we dial it", async () => {
     const o = await outcome({ [PEER_REQUEST_LABEL]: "nse-z" });
     expect(o).toMatchObject({ passed: false, code: "FAILED_PRECONDITION" });
-    expect(o.message).toContain("nse-m dials nse-z");
+    expect(o.message).toContain(`nse-m dials "nse-z"`);
   });
 
   it.each(["", "nse-m"])("rejects the peer name %j (INVALID_ARGUMENT)", async (name) => {
