@@ -52,7 +52,7 @@ function map(field: string, m: Record<string, string> | undefined): void {
 
 function list(field: string, values: string[], max: number): void {
   count(field, values.length, max);
-  values.forEach((v, i) => chars(`${field}[${i}]`, v, LIMITS.valueChars));
+  for (const [i, v] of values.entries()) chars(`${field}[${i}]`, v, LIMITS.valueChars);
 }
 
 /** Throws INVALID_ARGUMENT naming the first field over its limit; changes nothing. */
@@ -97,7 +97,9 @@ export function checkConnectionLimits(conn: Connection | undefined): void {
     count(`${at}.ip_neighbors`, ip.ipNeighbors.length, LIMITS.ipEntries);
     count(`${at}.extra_prefix_request`, ip.extraPrefixRequest.length, LIMITS.ipEntries);
     count(`${at}.policies`, ip.policies.length, LIMITS.ipEntries);
-    ip.policies.forEach((p, i) => count(`${at}.policies[${i}].routes`, p.routes.length, LIMITS.ipEntries));
+    for (const [i, p] of ip.policies.entries()) {
+      count(`${at}.policies[${i}].routes`, p.routes.length, LIMITS.ipEntries);
+    }
   }
   const dns = c.dnsContext?.configs ?? [];
   count("connection.context.dns_context.configs", dns.length, LIMITS.dnsEntries);
@@ -120,7 +122,7 @@ function mechanism(
 export function checkRequestLimits(req: NetworkServiceRequest): void {
   refuseUndecodable(req);
   count("mechanism_preferences", req.mechanismPreferences.length, LIMITS.mechanisms);
-  req.mechanismPreferences.forEach((m, i) => mechanism(`mechanism_preferences[${i}]`, m));
+  for (const [i, m] of req.mechanismPreferences.entries()) mechanism(`mechanism_preferences[${i}]`, m);
   checkConnectionLimits(req.connection);
 }
 
