@@ -1,9 +1,13 @@
 // Our prefix server (`vl3-nse prefix-server`): the NSM v1 ipam.IPAM/ManagePrefixes API, wire-compatible
 // with NSM's cmd-ipam-vl3, with two differences that keep prefixes stable: allocations belong to the
 // endpoint identity sent in metadata (not to the stream), and they survive a restart in a state file.
+// Under mTLS a claim is tied to who made it: the identity is kept under the caller's SPIFFE ID scope
+// (its ID without the last segment: its namespace with NSM's SPIRE IDs, stable across pod restarts),
+// so a caller of another scope naming the same identity gets a claim of its own, never that prefix.
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { type IPAMServer, IPAMService, type PrefixRequest, Type } from "../grpc/gen/ipam/ipam.js";
+import { peerSpiffeId } from "../grpc/peer-identity.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type GrpcUrl, grpcTarget, toGrpcUrl } from "../grpc/url.js";
 import { CidrError } from "../ipam/cidr.js";
@@ -46,7 +50,7 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
 
   const impl: IPAMServer = {
     managePrefixes(call) {
-      const owner = ownerOf(call.metadata, ++streams);
+      const owner = ownerOf(call.metadata, ++streams, peerSpiffeId(call));
       const who = "identity" in owner ? owner.identity : `anonymous stream ${owner.stream}`;
       const current = book;
       if ("identity" in owner) {
@@ -134,10 +138,17 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
   };
 }
 
-function ownerOf(metadata: grpc.Metadata, stream: number): PrefixOwner {
+function ownerOf(metadata: grpc.Metadata, stream: number, spiffeId?: string): PrefixOwner {
   const value = metadata.get(PREFIX_IDENTITY_METADATA)[0];
   const identity = typeof value === "string" ? value.trim() : "";
-  return identity ? { identity } : { stream };
+  if (!identity) return { stream };
+  return { identity: spiffeId ? `${claimScope(spiffeId)}#${identity}` : identity };
+}
+
+/** Whose claims a SPIFFE ID shares: its ID without the last path segment ("#" never occurs in an ID). */
+export function claimScope(spiffeId: string): string {
+  const cut = spiffeId.lastIndexOf("/");
+  return cut > "spiffe://".length ? spiffeId.slice(0, cut) : spiffeId;
 }
 
 function toStatus(err: unknown): Error {
