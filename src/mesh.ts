@@ -18,12 +18,15 @@ import {
 import { domain, localForm, qualify, serviceOf, watchedServices } from "./registry/interdomain.js";
 import { listEndpoints } from "./registry/list.js";
 import type { RegistryAuthorize } from "./registry/path-call.js";
+import { dialsNsmPeer, isNsmEndpoint } from "./registry/peer.js";
 import type { RegistrationHandle } from "./registry/register.js";
 
 export interface Mesh {
   registration: RegistrationHandle;
   /** Whether `name` (a qualified peer mark) is a registered vL3 peer of `service`: the watch's view, else the registry. */
   isPeer(name: string, service: string): Promise<boolean>;
+  /** Mixed fleets: whether `name` is a registered NSM vL3 endpoint of `service` (no peer label). */
+  isNsmPeer(name: string, service: string): Promise<boolean>;
   stop(options: { unregister: boolean }): Promise<void>;
 }
 
@@ -60,18 +63,48 @@ export function startMesh(o: {
   });
   /** By the name watched, as the local registry is asked: `svc`, `svc@c2`, `svc@floating`. */
   const watches = new Map<string, PeerWatch>();
-  const found = (nse: NetworkServiceEndpoint) =>
-    endpoint.peerFound(nse.name, nse.url, dialsPeer(self, nse.name) ? "dial" : "accept");
+  // NSM's endpoints are ordered by registration time, so ours must be known first: they wait for it.
+  const waiting = new Map<string, { nse: NetworkServiceEndpoint; watched: string }>();
+  const found = (nse: NetworkServiceEndpoint, watched: string) => {
+    if (isPeerEndpoint(nse, watched)) {
+      endpoint.peerFound(nse.name, nse.url, dialsPeer(self, nse.name) ? "dial" : "accept");
+      return;
+    }
+    const ours = registration.initialRegistrationTime;
+    if (!ours) {
+      waiting.set(nse.name, { nse, watched });
+      return;
+    }
+    const dial = dialsNsmPeer(ours, nse.initialRegistrationTime);
+    log.info(
+      { peer: nse.name, role: dial ? "dial" : "accept" },
+      "NSM vL3 endpoint of the service (mixed fleet)",
+    );
+    endpoint.peerFound(nse.name, nse.url, dial ? "dial" : "accept");
+  };
+  registration.on("change", (registered) => {
+    if (!registered) return;
+    const now = [...waiting.values()];
+    waiting.clear();
+    for (const w of now) found(w.nse, w.watched);
+  });
   // A peer's Request can arrive before our watch has told us of the peer (it registered a moment ago):
   // then the registry is asked directly, and a peer it confirms is taken on at once.
   const registry = endpointRegistryClient(target, backoff, transport);
-  const lookUp = async (name: string, watched: string): Promise<boolean> => {
+  const kind = (nse: NetworkServiceEndpoint, watched: string, nsm: boolean) =>
+    nsm ? isNsmEndpoint(nse, watched) : isPeerEndpoint(nse, watched);
+  const lookUp = async (name: string, watched: string, nsm = false): Promise<boolean> => {
     const query = NetworkServiceEndpoint.fromPartial({ name: localForm(name, home) });
     const nse = (await listEndpoints(registry, query, config.dialTimeoutMs).catch(() => []))
       .map((e) => ({ ...e, name: qualify(e.name, home) }))
-      .find((e) => e.name === name && isPeerEndpoint(e, watched));
-    if (nse) found(nse);
+      .find((e) => e.name === name && kind(e, watched, nsm));
+    if (nse) found(nse, watched);
     return nse !== undefined;
+  };
+  /** Known to the watch, and of the kind asked (an NSM endpoint's name is no vl3-nse peer mark). */
+  const watchedAs = (name: string, watched: string, nsm: boolean) => {
+    const nse = watches.get(watched)?.get(name);
+    return nse !== undefined && kind(nse, watched, nsm);
   };
   for (const service of config.serviceNames) {
     for (const watched of watchedServices(service, config.remoteDomains)) {
@@ -90,9 +123,10 @@ export function startMesh(o: {
         goneGraceMs: config.registryExpiryMs,
         resyncMs: config.registryExpiryMs,
         unreachableGraceMs: remote ? config.registryExpiryMs : 0,
+        nsmPeers: config.mixedFleet && !remote,
       });
       watch.on("peer", (event) => {
-        if (event.type === "up") found(event.nse);
+        if (event.type === "up") found(event.nse, watched);
         else if (![...watches.values()].some((w) => w.isPeer(event.name))) {
           endpoint.peerLost(event.name);
         }
@@ -105,8 +139,12 @@ export function startMesh(o: {
     isPeer: async (name, service) => {
       // The mark's domain says which watch knows it: `svc` arrives bare from a remote domain's proxy.
       const watched = serviceOf(name, service, home);
-      return watches.get(watched)?.isPeer(name) || (watches.has(watched) && (await lookUp(name, watched)));
+      return watchedAs(name, watched, false) || (watches.has(watched) && (await lookUp(name, watched)));
     },
+    isNsmPeer: async (name, service) =>
+      config.mixedFleet &&
+      watches.has(service) &&
+      (watchedAs(name, service, true) || (await lookUp(name, service, true))),
     stop: async ({ unregister }) => {
       for (const w of watches.values()) w.stop();
       registry.close();

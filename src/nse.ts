@@ -10,6 +10,7 @@ import { endpointHandler } from "./chain/endpoint.js";
 import { limits } from "./chain/limits.js";
 import { measure } from "./chain/measure.js";
 import { mechanisms } from "./chain/mechanism.js";
+import { recogniseNsmPeer } from "./chain/nsm-peer.js";
 import { owner } from "./chain/owner.js";
 import { peerRequests } from "./chain/peer.js";
 import { chain } from "./chain/types.js";
@@ -24,6 +25,7 @@ import type { Vl3Dns } from "./dns/vl3.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
+import { parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
 import { identityOf, type Mesh, startMesh } from "./mesh.js";
 import { createDataplane, createDns, createPrefixSource, MECHANISMS } from "./parts.js";
@@ -177,6 +179,18 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       peerRequests({
         self: identityOf(config),
         isPeer: (name, service) => mesh?.isPeer(name, service) ?? false,
+        nsmPeer: config.mixedFleet
+          ? {
+              recognise: (conn) =>
+                recogniseNsmPeer(conn, {
+                  self: config.name,
+                  pool: parseCidr(config.prefixPool),
+                  prefix: endpoint.prefix ? parseCidr(endpoint.prefix) : undefined,
+                  kindOf: (id) => endpoint.kindOf(id),
+                }),
+              confirm: (name, service) => mesh?.isNsmPeer(name, service) ?? false,
+            }
+          : undefined,
         allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => o.identity?.current()?.spiffeId),
       }),
       mechanisms(MECHANISMS[config.dataplane], (id, ctx) =>

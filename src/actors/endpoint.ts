@@ -11,6 +11,7 @@ import { type Connection, State } from "../grpc/gen/networkservice/connection.js
 import { AddressPool } from "../ipam/address-pool.js";
 import { parseCidr } from "../ipam/cidr.js";
 import type { Logger } from "../log.js";
+import type { ConnectionKind } from "../machines/connection.machine.js";
 import { connectionActorId, endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
@@ -215,6 +216,11 @@ export class Endpoint implements Observable {
         state: State.REFRESH_REQUESTED,
       });
     }
+  }
+
+  /** Whether a connection id is served here, and as what. */
+  kindOf(id: string): ConnectionKind | undefined {
+    return this.connections.get(id)?.getSnapshot().context.kind;
   }
 
   /** The prefix source's excludes changed: clients holding an address now excluded heal to another. */

@@ -21,6 +21,22 @@ export interface PeerCheck {
    * originator (CallContext.identity, set by authorize) must pass it.
    */
   allowedPeer?: { test(spiffeId: string): boolean; describe: string };
+  /**
+   * Mixed fleets (NSM_MIXED_FLEET): NSM's own vL3 endpoints carry no mark. `recognise` names the
+   * dialler of a request shaped as theirs (nsm-peer.ts); `confirm` checks that name is a registered
+   * NSM vL3 endpoint of the service. A request that passes is served as that peer's link.
+   */
+  nsmPeer?: {
+    recognise(conn: Connection): string | undefined;
+    confirm(name: string, service: string): boolean | Promise<boolean>;
+  };
+}
+
+/** An unmarked request: an NSC's, or (mixed fleets) an NSM vL3 endpoint's peer request. */
+async function unmarked(check: PeerCheck, conn: Connection): Promise<string | undefined> {
+  const name = check.nsmPeer?.recognise(conn);
+  if (!name || !(await check.nsmPeer!.confirm(name, conn.networkService))) return undefined;
+  return name;
 }
 
 function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: CallContext): void {
@@ -71,7 +87,17 @@ export function peerRequests(check: PeerCheck): Element {
     request: (req, ctx) => {
       const peerOf = req.connection!.labels?.[PEER_REQUEST_LABEL];
       // An NSC's request (no mark) goes on at once: no promise of its own.
-      if (peerOf === undefined) return next.request(req, ctx);
+      if (peerOf === undefined && !check.nsmPeer) return next.request(req, ctx);
+      if (peerOf === undefined) {
+        return unmarked(check, req.connection!).then((nsm) => {
+          if (nsm) {
+            // Served as that peer's link from here on: the endpoint knows a peer's links by the mark.
+            req.connection!.labels = { ...req.connection!.labels, [PEER_REQUEST_LABEL]: nsm };
+            ctx.peerOf = nsm;
+          }
+          return next.request(req, ctx);
+        });
+      }
       return checkPeer(check, req.connection!, peerOf, ctx).then(() => {
         ctx.peerOf = peerOf;
         return next.request(req, ctx);

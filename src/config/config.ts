@@ -67,6 +67,8 @@ export interface Config {
   dnsListenOn: "auto" | "off" | { host: string; port: number };
   dnsTtlMs: number;
   dnsFanoutTimeoutMs: number;
+  /** Also peer with NSM's own vL3 endpoints of the service, by NSM's rules. */
+  mixedFleet: boolean;
   /** Extra routes handed to every NSC (seed: `ipam.routes`), CIDR. */
   extraRoutes: string[];
 }
@@ -150,6 +152,8 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.dnsTtlMs = parseDuration(env, raw); if (c.dnsTtlMs < 1000) throw new ConfigError(env, "must be at least 1s (DNS counts TTLs in seconds)"); } },
   { env: "NSM_DNS_FANOUT_TIMEOUT", default: "1s", doc: "Longest wait for one peer endpoint's DNS server when a name is not ours.", field: "dnsFanoutTimeoutMs", live: false,
     apply: (c, raw, env) => { c.dnsFanoutTimeoutMs = parseDuration(env, raw); } },
+  { env: "NSM_MIXED_FLEET", default: "false", doc: "Also peer with NSM's own vL3 endpoints of the service (registered without the peer label), by NSM's rules: the newer dials the older.", field: "mixedFleet", live: false,
+    apply: (c, raw, env) => { c.mixedFleet = parseBool(env, raw); } },
   { env: "NSM_VPP_AGENT_URL", default: "localhost:9111", doc: "The vpp-agent's gRPC configurator.", field: "vppAgentUrl", live: false,
     apply: (c, raw, env) => { c.vppAgentUrl = url(env, raw); } },
   { env: "NSM_LOG_LEVEL", default: "INFO", doc: "TRACE, DEBUG, INFO, WARN, ERROR or FATAL.", field: "logLevel", live: true,

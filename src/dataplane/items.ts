@@ -2,7 +2,7 @@
 // that serves installs dst_routes via the src address; the side that dialled installs src_routes via
 // the dst address. The NSE's own address sits on each of its link interfaces.
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
-import { addressOf } from "../ipam/cidr.js";
+import { addressOf, parseCidr } from "../ipam/cidr.js";
 import type { Item, LinkRole } from "./types.js";
 
 function mechanismOf(conn: Connection): { cls: string; type: string; parameters: Record<string, string> } {
@@ -28,8 +28,18 @@ export function linkItems(
   const items: Item[] = [{ type: "interface", name: ifName, role, mechanism: mechanismOf(conn) }];
   for (const cidr of own ?? []) items.push({ type: "address", ifName, cidr });
   const seen = new Set<string>();
+  const skip = skipRoutes.map((p) => parseCidr(p));
+  // A route to a skipped prefix or anything wider (NSM's vL3 answers an unmasked "172.16.1.0/16").
+  const skipped = (prefix: string) => {
+    try {
+      const c = parseCidr(prefix);
+      return skip.some((p) => c.containsCidr(p));
+    } catch {
+      return false;
+    }
+  };
   for (const r of routes ?? []) {
-    if (skipRoutes.includes(r.prefix) || seen.has(r.prefix)) continue;
+    if (seen.has(r.prefix) || skipped(r.prefix)) continue;
     seen.add(r.prefix);
     // A route to the other end's own address is on the link; anything else goes via that address.
     const host = addressOf(r.prefix);

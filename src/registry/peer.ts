@@ -17,3 +17,20 @@ export function isPeerEndpoint(nse: NetworkServiceEndpoint, service: string): bo
 export function dialsPeer(self: string, peer: string): boolean {
   return self < peer;
 }
+
+/**
+ * Mixed fleets: an endpoint registered for `service` without our peer label is taken for NSM's own
+ * vL3 endpoint, which peers with every endpoint of its service.
+ */
+export function isNsmEndpoint(nse: NetworkServiceEndpoint, service: string): boolean {
+  return nse.networkServiceNames.includes(service) && !isPeerEndpoint(nse, service);
+}
+
+/**
+ * NSM's rule for a pair with one of its vL3 endpoints: the newer registration dials every older one
+ * (equal times: both dial). `self` and `peer` are initial_registration_time; unknown counts as newest.
+ */
+export function dialsNsmPeer(self: Date | undefined, peer: Date | undefined): boolean {
+  if (!peer) return false;
+  return !self || peer.getTime() <= self.getTime();
+}

@@ -16,7 +16,7 @@ import { describeError } from "../util/grpc.js";
 import { endpointRegistryClient } from "./clients.js";
 import { qualify } from "./interdomain.js";
 import { listEndpoints } from "./list.js";
-import { isPeerEndpoint } from "./peer.js";
+import { isNsmEndpoint, isPeerEndpoint } from "./peer.js";
 
 export type PeerDownReason = "deleted" | "expired" | "gone" | "unreachable";
 export type PeerEvent =
@@ -48,6 +48,8 @@ export interface WatchPeersOptions {
   goneGraceMs?: number;
   /** Re-list and reconcile this often even while the stream is up (default 0: never). */
   resyncMs?: number;
+  /** Also NSM's own vL3 endpoints of the service (registered without our label): mixed fleets. */
+  nsmPeers?: boolean;
   /** Deadline of one listing (default 5 s). */
   timeoutMs?: number;
 }
@@ -81,6 +83,11 @@ export class PeerWatch extends EventEmitter<Events> {
   /** The peers known now, by name. */
   peers(): Map<string, NetworkServiceEndpoint> {
     return new Map(this.known);
+  }
+
+  /** The registry entry of a known peer. */
+  get(name: string): NetworkServiceEndpoint | undefined {
+    return this.known.get(name);
   }
 
   /** Whether `name` is a registered peer of the service (checks a peer request's mark). */
@@ -192,7 +199,8 @@ export class PeerWatch extends EventEmitter<Events> {
   /** Takes one current entry: a new or changed peer comes up; one that lost the label goes down. */
   private apply(nse: NetworkServiceEndpoint): void {
     if (nse.name === this.options.self) return;
-    if (!isPeerEndpoint(nse, this.options.service)) {
+    const service = this.options.service;
+    if (!isPeerEndpoint(nse, service) && !(this.options.nsmPeers && isNsmEndpoint(nse, service))) {
       this.down(nse.name, "deleted");
       return;
     }

@@ -136,6 +136,11 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     this.nsClient.close();
   }
 
+  /** The registry's time of our first registration (NSM's peer rule orders endpoints by it). */
+  get initialRegistrationTime(): Date | undefined {
+    return this.last?.initialRegistrationTime;
+  }
+
   private entry(): NetworkServiceEndpoint {
     const { nse, peer = true } = this.options;
     const labels = peer ? { ...nse.labels, [PEER_LABEL]: "true" } : { ...nse.labels };

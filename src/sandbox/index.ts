@@ -30,6 +30,8 @@ export interface SandboxOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Real packets: every NSE and NSC in its own network namespace (root; see kernel.ts). */
   kernel?: SandboxKernel;
+  /** NSM_* settings every endpoint gets on top of the sandbox's (for example NSM_MIXED_FLEET). */
+  endpointSettings?: Record<string, string>;
   log?: Logger;
   /** The transport of each participant, by name ("registry", "prefix-server", "nsmgr-0", an NSE's or
    * NSC's name): each gets its own identity once mTLS is on. Default: plain text for all. */
@@ -143,6 +145,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     // Workload DNS on loopback, a free port each: the in-memory data plane gives no address to listen on.
     NSM_DNS_LISTEN_ON: "127.0.0.1:0",
     ...o.within?.env(name),
+    ...o.endpointSettings,
   });
 
   const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {
