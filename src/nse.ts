@@ -10,7 +10,6 @@ import { endpointHandler } from "./chain/endpoint.js";
 import { limits } from "./chain/limits.js";
 import { measure } from "./chain/measure.js";
 import { mechanisms } from "./chain/mechanism.js";
-import { recogniseNsmPeer } from "./chain/nsm-peer.js";
 import { owner } from "./chain/owner.js";
 import { peerRequests } from "./chain/peer.js";
 import { chain } from "./chain/types.js";
@@ -21,14 +20,13 @@ import type { Config } from "./config/config.js";
 import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { startListeners } from "./debug/listeners.js";
-import type { Vl3Dns } from "./dns/vl3.js";
+import type { DnsRelayHandle, Vl3Dns } from "./dns/vl3.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
-import { parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
 import { identityOf, type Mesh, startMesh } from "./mesh.js";
-import { createDataplane, createDns, createPrefixSource, MECHANISMS } from "./parts.js";
+import { createDataplane, createDns, createPrefixSource, MECHANISMS, nsmPeerCheck } from "./parts.js";
 import type { PrefixSource } from "./prefix/types.js";
 import type { IdentitySource } from "./security/identity.js";
 import { pathSecurity } from "./security/path-security.js";
@@ -48,6 +46,11 @@ export interface NseOptions {
   identity?: IdentitySource;
   /** Makes our path-segment tokens; default: ES256 with `identity`'s SVID. The sandbox passes its own. */
   tokenGenerator?: TokenGenerator;
+  /**
+   * The kernel sandbox: workload DNS listens on loopback here and a relay in the endpoint's namespace
+   * serves it on the endpoint's own address, port 53, and carries its fanout out of that namespace.
+   */
+  dnsRelay?: (dns: { port: number }) => Promise<DnsRelayHandle>;
   /** Observers attached before start-up (so they see the prefix claim); each returns its detach function. */
   observers?: Array<(endpoint: Observable) => (() => void) | undefined>;
 }
@@ -88,7 +91,7 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
 
 async function start(config: Config, o: NseOptions, undo: Array<() => unknown>): Promise<Vl3Nse> {
   const log = o.log;
-  const dns = createDns(config, log);
+  const dns = createDns(config, log, o.dnsRelay !== undefined);
   const transport = o.transport ?? defaultTransport;
   const security = pathSecurity({
     identity: o.identity,
@@ -161,6 +164,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   // After the endpoint holds its prefix: with a wildcard listener, its own address is the DNS address.
   undo.push(() => dns?.stop());
   await dns?.start();
+  if (dns && o.dnsRelay) dns.useRelay(await o.dnsRelay({ port: dns.port! }));
   let mesh: Mesh | undefined;
   const handler = chain(
     [
@@ -179,18 +183,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       peerRequests({
         self: identityOf(config),
         isPeer: (name, service) => mesh?.isPeer(name, service) ?? false,
-        nsmPeer: config.mixedFleet
-          ? {
-              recognise: (conn) =>
-                recogniseNsmPeer(conn, {
-                  self: config.name,
-                  pool: parseCidr(config.prefixPool),
-                  prefix: endpoint.prefix ? parseCidr(endpoint.prefix) : undefined,
-                  kindOf: (id) => endpoint.kindOf(id),
-                }),
-              confirm: (name, service) => mesh?.isNsmPeer(name, service) ?? false,
-            }
-          : undefined,
+        nsmPeer: nsmPeerCheck(config, endpoint, () => mesh),
         allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => o.identity?.current()?.spiffeId),
       }),
       mechanisms(MECHANISMS[config.dataplane], (id, ctx) =>

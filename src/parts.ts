@@ -1,7 +1,11 @@
 // The parts of one vl3-nse that its configuration chooses: the data plane, the prefix source and
-// workload DNS, each loading its heavy module only when configured. The composition root (nse.ts)
+// workload DNS (and, for mixed fleets, how NSM's peer requests are told), each heavy module loaded
+// only when configured. The composition root (nse.ts)
 // calls these; tests and the sandbox replace parts through NseOptions instead.
+import type { Endpoint } from "./actors/endpoint.js";
 import type { MechanismType } from "./chain/mechanism.js";
+import { recogniseNsmPeer } from "./chain/nsm-peer.js";
+import type { PeerCheck } from "./chain/peer.js";
 import type { Config, DataplaneKind } from "./config/config.js";
 import { MemoryDataplane } from "./dataplane/memory.js";
 import type { Dataplane } from "./dataplane/types.js";
@@ -9,6 +13,7 @@ import { Vl3Dns } from "./dns/vl3.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
 import { Cidr, parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
+import type { Mesh } from "./mesh.js";
 import { StaticPrefixSource } from "./prefix/static.js";
 import type { PrefixSource } from "./prefix/types.js";
 
@@ -73,7 +78,7 @@ export async function createPrefixSource(
 }
 
 /** Workload DNS as configured: NSM_DNS_LISTEN_ON, or port 53 where the data plane gives us an address. */
-export function createDns(config: Config, log: Logger): Vl3Dns | undefined {
+export function createDns(config: Config, log: Logger, relayed = false): Vl3Dns | undefined {
   const listen =
     config.dnsListenOn === "auto"
       ? config.dataplane === "kernel"
@@ -91,6 +96,27 @@ export function createDns(config: Config, log: Logger): Vl3Dns | undefined {
     ttlMs: config.dnsTtlMs,
     fanoutTimeoutMs: config.dnsFanoutTimeoutMs,
     listen,
+    relayed,
     log: log.child({ component: "dns" }),
   });
+}
+
+/** Mixed fleets (NSM_MIXED_FLEET): how the peer element recognises and confirms NSM's peer requests. */
+export function nsmPeerCheck(
+  config: Config,
+  endpoint: Endpoint,
+  mesh: () => Mesh | undefined,
+): PeerCheck["nsmPeer"] {
+  if (!config.mixedFleet) return undefined;
+  const pool = parseCidr(config.prefixPool);
+  return {
+    recognise: (conn) =>
+      recogniseNsmPeer(conn, {
+        self: config.name,
+        pool,
+        prefix: endpoint.prefix ? parseCidr(endpoint.prefix) : undefined,
+        kindOf: (id) => endpoint.kindOf(id),
+      }),
+    confirm: (name, service) => mesh()?.isNsmPeer(name, service) ?? false,
+  };
 }

@@ -7,7 +7,7 @@ import type { DNSConfig } from "../grpc/gen/networkservice/connectioncontext.js"
 import type { Logger } from "../log.js";
 import { cache } from "./cache.js";
 import { exchange, formatServer } from "./client.js";
-import { fanout } from "./fanout.js";
+import { type FanoutOptions, fanout } from "./fanout.js";
 import { chain, checkQuery, type DnsHandler } from "./handler.js";
 import { noloop } from "./noloop.js";
 import { RecordBook, records } from "./records.js";
@@ -32,6 +32,15 @@ export interface Vl3DnsOptions {
   log: Logger;
   /** Where to listen; `advertise` is what clients and peers are told when the host is a wildcard. */
   listen: { host: string; port: number };
+  /** Reached through a relay at the endpoint's own address, port 53 (the kernel sandbox), not where it listens. */
+  relayed?: boolean;
+}
+
+/** A relay that serves workload DNS from the endpoint's data-plane namespace (the kernel sandbox). */
+export interface DnsRelayHandle {
+  stop(): Promise<void>;
+  /** One exchange with a peer's DNS server, sent from that namespace. */
+  exchange: FanoutOptions["exchange"];
 }
 
 const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
@@ -43,6 +52,8 @@ export class Vl3Dns {
   /** DNS servers of our peers, by link id (a link to a peer that dialled us, or one we dialled). */
   private readonly peers = new Map<string, string[]>();
   private selfAddress?: string;
+  private exchange: FanoutOptions["exchange"] = exchange;
+  private relay?: DnsRelayHandle;
   private server?: DnsServer;
 
   constructor(private readonly o: Vl3DnsOptions) {
@@ -55,7 +66,11 @@ export class Vl3Dns {
         noloop(),
         cache({ maxEntries: 10_000, negativeSeconds: Math.min(ttl, 2) }),
       ],
-      fanout({ upstreams: () => this.upstreams(), exchange, timeoutMs: o.fanoutTimeoutMs }),
+      fanout({
+        upstreams: () => this.upstreams(),
+        exchange: (server, query, deadline) => this.exchange(server, query, deadline),
+        timeoutMs: o.fanoutTimeoutMs,
+      }),
     );
   }
 
@@ -72,13 +87,27 @@ export class Vl3Dns {
     this.o.log.info({ dns: this.address() }, "workload DNS serving");
   }
 
+  /** Served through a relay from now on: the fanout goes out through it, and it stops with us. */
+  useRelay(relay: DnsRelayHandle): void {
+    this.relay = relay;
+    this.exchange = relay.exchange;
+  }
+
+  /** The port it listens on (known once started). */
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
   async stop(): Promise<void> {
+    await this.relay?.stop();
+    this.relay = undefined;
     await this.server?.close();
     this.server = undefined;
   }
 
   /** The DNS server address clients and peers are given ("172.16.0.1", "127.0.0.1:5353"); undefined before it is known. */
   address(): string | undefined {
+    if (this.o.relayed) return this.selfAddress;
     const port = this.server?.port ?? this.o.listen.port;
     if (!WILDCARDS.has(this.o.listen.host)) return formatServer(this.o.listen.host, port);
     return this.selfAddress ? formatServer(this.selfAddress, port) : undefined;

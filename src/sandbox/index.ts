@@ -151,9 +151,12 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {
     const config = loadConfig(endpointEnv(name, opts));
     const dataplane = opts.dataplane ?? (o.kernel ? await o.kernel.endpointDataplane(name) : undefined);
+    // With real namespaces, workload DNS answers in the endpoint's own (kernel-dns.ts).
+    const dnsRelay = o.kernel && !opts.dataplane ? o.kernel.dnsRelay(name, dir) : undefined;
     const nse = await startNse(config, {
       log: log.child({ nse: name }),
       dataplane,
+      dnsRelay,
       transport: transportOf(name),
     });
     endpoints.set(name, nse);
@@ -180,6 +183,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       mechanism: opts.mechanism,
       lifetimeMs: o.lifetimeMs,
       log: log.child({ nsc: name }),
+      onConnection: o.kernel && ((conn) => o.kernel!.useDns(name, conn)),
       transport: transportOf(name),
     });
     clients.push(nsc);

@@ -1,8 +1,11 @@
 // Real packets in the sandbox (root only): every NSE and NSC gets its own network namespace, NSEs
 // program theirs with the kernel data plane, and the nsmgrs' kernel forwarder wires veth pairs.
+
+import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import { KernelDataplane } from "../kernel/dataplane.js";
 import { createNetns, deleteNetns, KernelForwarder } from "../kernel/forwarder.js";
 import { type Logger, silentLogger } from "../log.js";
+import { type DnsRelay, removeResolvConf, startDnsRelay, writeResolvConf } from "./kernel-dns.js";
 
 export class SandboxKernel {
   private readonly netns = new Map<string, string>();
@@ -36,11 +39,23 @@ export class SandboxKernel {
     return this.netnsFor(name);
   }
 
+  /** An endpoint's workload DNS, reached on its own address, port 53, in its namespace (kernel-dns.ts). */
+  dnsRelay(name: string, dir: string): (dns: { port: number }) => Promise<DnsRelay> {
+    return async ({ port }) => startDnsRelay(await this.netnsFor(name), `${dir}/${name}-dns.sock`, port);
+  }
+
+  /** A client's connection changed: its namespace's resolv.conf follows its DNS context. */
+  async useDns(pod: string, connection: Connection): Promise<void> {
+    const ns = this.netns.get(pod);
+    if (ns) writeResolvConf(ns, connection.context?.dnsContext);
+  }
+
   /** A pod that died: its namespace goes, and every veth end in it with it. */
   async removePod(pod: string): Promise<void> {
     const ns = this.netns.get(pod);
     if (!ns) return;
     this.netns.delete(pod);
+    removeResolvConf(ns);
     await deleteNetns(ns).catch(() => {});
   }
 

@@ -32,6 +32,8 @@ export interface NscOptions {
   transport?: Transport;
   /** Path tokens (NSM's per-RPC credentials) on every call to the nsmgr; needs mTLS underneath. */
   pathTokens?: TokenGenerator;
+  /** Told every connection the NSC gets (the kernel sandbox writes its resolv.conf from it). */
+  onConnection?(connection: Connection): void | Promise<void>;
 }
 
 export class Nsc {
@@ -118,6 +120,7 @@ export class Nsc {
     };
     const res = await unary(this.ns as unknown as grpc.Client, this.ns.request, req, 15_000);
     this.connection = res;
+    await this.o.onConnection?.(res);
     this.expiresAt = Date.now() + lifetimeMs;
     this.scheduleRefresh(lifetimeMs);
     this.watchConnection(res);

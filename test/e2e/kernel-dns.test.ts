@@ -1,0 +1,122 @@
+// Workload DNS end to end with real packets: 3 vl3-nse endpoints on the kernel data plane and 6 NSCs,
+// each in its own namespace, its resolv.conf written from its connection's DNS context (as NSM's DNS
+// sidecar does). Every client resolves every other client's short name with the system resolver
+// (getent, through `ip netns exec`), pings it and fetches from it by name; after an endpoint is killed
+// and its clients heal elsewhere, the names resolve to the addresses that work.
+import { execFile } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { converged } from "../../src/cli/demo.js";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { SandboxKernel } from "../../src/sandbox/kernel.js";
+import { canUseNetns, hasPing } from "../support/netns.js";
+import { hostOf, type NetnsHttpServer, pollUntil, startHttpServer, waitFor } from "./helpers.js";
+
+const TAG = `e2ed${process.pid % 100000}`;
+const POOL = "198.18.0.0/16";
+const ENDPOINTS = ["dns-nse-a", "dns-nse-b", "dns-nse-c"];
+
+/** A command in `netns` through `ip netns exec`, which mounts the namespace's own resolv.conf. */
+function inNetns(netns: string, cmd: string[], timeoutMs = 15_000): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) =>
+    execFile("ip", ["netns", "exec", netns, ...cmd], { timeout: timeoutMs }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() }),
+    ),
+  );
+}
+
+/** What `getent hosts <name>` says in the client's namespace: the address, or undefined. */
+async function resolveIn(netns: string, name: string): Promise<string | undefined> {
+  const r = await inNetns(netns, ["getent", "hosts", name]);
+  return r.code === 0 ? r.out.split(/\s+/)[0] : undefined;
+}
+
+/** Every (from, to) pair where `to`'s short name does not resolve to its address, or `check` fails. */
+async function byName(
+  sb: Sandbox,
+  kernel: SandboxKernel,
+  check?: (netns: string, name: string) => Promise<boolean>,
+): Promise<string[]> {
+  const failed: string[] = [];
+  await Promise.all(
+    sb.clients.map(async (from) => {
+      const ns = await kernel.netnsFor(from.name);
+      for (const to of sb.clients) {
+        if (to === from) continue;
+        const got = await resolveIn(ns, to.name);
+        if (got !== hostOf(to.address!))
+          failed.push(`${from.name} → ${to.name}: ${got} (want ${hostOf(to.address!)})`);
+        else if (check && !(await check(ns, to.name)))
+          failed.push(`${from.name} → ${to.name}: unreachable by name`);
+      }
+    }),
+  );
+  return failed;
+}
+
+const pingByName = async (ns: string, name: string) =>
+  (await inNetns(ns, ["ping", "-c", "1", "-W", "2", name])).code === 0;
+
+describe.skipIf(!canUseNetns())("kernel workload DNS end to end (needs root and ip netns)", () => {
+  const kernel = new SandboxKernel(TAG);
+  let sb: Sandbox | undefined;
+  let http: NetnsHttpServer | undefined;
+
+  beforeAll(async () => {
+    sb = await startSandbox({ nodes: 2, pool: POOL, prefixLen: 24, kernel, registryExpiryMs: 2000 });
+    await Promise.all(ENDPOINTS.map((name, i) => sb!.startEndpoint(name, { node: i })));
+    for (let i = 1; i <= 6; i++) await sb.startClient(`nsc-${i}`, { node: i });
+    expect(await waitFor(() => converged(sb!), 30_000)).toBe(true);
+  }, 60_000);
+
+  afterAll(async () => {
+    await http?.stop();
+    await sb?.stop();
+    await kernel.cleanup();
+  }, 60_000);
+
+  it("every client resolves every other client's short name with the system resolver", async () => {
+    const failed = await pollUntil(
+      () => byName(sb!, kernel),
+      (f) => f.length === 0,
+      20_000,
+      500,
+    );
+    expect(failed).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!hasPing())(
+    "every client pings every other client by name (skipped without ping)",
+    async () => {
+      expect(await byName(sb!, kernel, pingByName)).toEqual([]);
+    },
+    90_000,
+  );
+
+  it("every client fetches from an HTTP server on another client by name", async () => {
+    const server = sb!.clients[0]!;
+    http = await startHttpServer(await kernel.netnsFor(server.name), hostOf(server.address!), 8080);
+    const script = `fetch("http://${server.name}:8080/", { signal: AbortSignal.timeout(4000) })
+      .then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e)); process.exit(1); });`;
+    for (const c of sb!.clients.slice(1)) {
+      const r = await inNetns(await kernel.netnsFor(c.name), [process.execPath, "-e", script]);
+      expect(r, c.name).toEqual({ code: 0, out: `hello from ${await kernel.netnsFor(server.name)}` });
+    }
+  }, 60_000);
+
+  it("after an endpoint is killed and its clients heal, names resolve to the addresses that work", async () => {
+    const keep = sb!.clients[0]!.endpoint;
+    const victim = ENDPOINTS.find((e) => e !== keep && sb!.clients.some((c) => c.endpoint === e))!;
+    const moved = sb!.clients.filter((c) => c.endpoint === victim);
+    const before = new Map(moved.map((c) => [c.name, c.address]));
+    await sb!.stopEndpoint(victim, { graceful: false });
+    const healed = () => moved.every((c) => c.endpoint !== victim && c.address !== before.get(c.name));
+    expect(await waitFor(() => healed() && converged(sb!), 45_000)).toBe(true);
+    const failed = await pollUntil(
+      () => byName(sb!, kernel, hasPing() ? pingByName : undefined),
+      (f) => f.length === 0,
+      45_000,
+      500,
+    );
+    expect(failed).toEqual([]);
+  }, 150_000);
+});
