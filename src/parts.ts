@@ -1,7 +1,7 @@
 // The parts of one vl3-nse that its configuration chooses: the data plane, the prefix source and
 // workload DNS (and, for mixed fleets, how NSM's peer requests are told), each heavy module loaded
-// only when configured. The composition root (nse.ts)
-// calls these; tests and the sandbox replace parts through NseOptions instead.
+// only when configured. The composition root (nse.ts) calls these; tests and the sandbox replace
+// parts through NseOptions instead.
 import type { Endpoint } from "./actors/endpoint.js";
 import type { MechanismType } from "./chain/mechanism.js";
 import { recogniseNsmPeer } from "./chain/nsm-peer.js";
