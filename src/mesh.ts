@@ -3,6 +3,7 @@
 // domain, remote ones `svc@domain` through the local registry as NSM does) and hands each to the
 // endpoint actor, which spawns one peer actor per remote NSE, keyed by its qualified name.
 import type { Endpoint } from "./actors/endpoint.js";
+import { RequestError } from "./chain/errors.js";
 import type { Config } from "./config/config.js";
 import { NetworkServiceEndpoint } from "./grpc/gen/registry/registry.js";
 import type { Transport } from "./grpc/transport.js";
@@ -20,6 +21,7 @@ import { listEndpoints } from "./registry/list.js";
 import type { RegistryAuthorize } from "./registry/path-call.js";
 import { dialsNsmPeer, isNsmEndpoint } from "./registry/peer.js";
 import type { RegistrationHandle } from "./registry/register.js";
+import { clip, quote } from "./util/quote.js";
 
 export interface Mesh {
   registration: RegistrationHandle;
@@ -95,7 +97,15 @@ export function startMesh(o: {
     nsm ? isNsmEndpoint(nse, watched) : isPeerEndpoint(nse, watched);
   const lookUp = async (name: string, watched: string, nsm = false): Promise<boolean> => {
     const query = NetworkServiceEndpoint.fromPartial({ name: localForm(name, home) });
-    const nse = (await listEndpoints(registry, query, config.dialTimeoutMs).catch(() => []))
+    // A registry that cannot be asked is no answer: the caller gets UNAVAILABLE and retries.
+    const listed = await listEndpoints(registry, query, config.dialTimeoutMs).catch((err: unknown) => {
+      log.warn({ err, peer: clip(name), service: watched }, "registry could not be asked about a peer");
+      throw new RequestError(
+        "UNAVAILABLE",
+        `the registry could not be asked whether ${quote(name)} is a vL3 peer of ${watched}; retry`,
+      );
+    });
+    const nse = listed
       .map((e) => ({ ...e, name: qualify(e.name, home) }))
       .find((e) => e.name === name && kind(e, watched, nsm));
     if (nse) found(nse, watched);

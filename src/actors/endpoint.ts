@@ -17,6 +17,7 @@ import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { KeyedSerial } from "../util/keyed-serial.js";
+import { clip } from "../util/quote.js";
 import { ConnectionActors } from "./connection-actors.js";
 import { type ConnectionEffectsDeps, connectionEffects, withdrawBroken } from "./connection-effects.js";
 import { ExpiryTimers } from "./expiry.js";
@@ -174,9 +175,25 @@ export class Endpoint implements Observable {
     this.usePrefix(prefix);
     await this.queue.resync();
     this.resynced = true;
+    // Called from the source's own stream or watch handler: a bad prefix is refused here, never thrown.
     this.unsubscribePrefix = this.o.prefixSource.onChange((next) => {
       if (next === this.prefix) {
         this.useExcluded();
+        return;
+      }
+      const unusable = this.unusable(next);
+      if (unusable) {
+        const prefix = clip(String(next));
+        this.o.log.error(
+          { prefix, held: this.prefix, reason: unusable },
+          "prefix source gave an unusable prefix; kept the one held",
+        );
+        this.tracker.emit({
+          type: "prefix-refused",
+          prefix,
+          source: this.o.prefixSource.kind,
+          reason: unusable,
+        });
         return;
       }
       this.o.log.warn({ from: this.prefix, to: next }, "prefix changed; healing connections");
@@ -184,6 +201,17 @@ export class Endpoint implements Observable {
       this.actor.send({ type: "PREFIX.CHANGED", prefix: next });
     });
     return prefix;
+  }
+
+  /** Why `prefix` cannot be this endpoint's, or undefined if it can. */
+  private unusable(prefix: string): string | undefined {
+    let cidr: ReturnType<typeof parseCidr>;
+    try {
+      cidr = parseCidr(prefix, "prefix");
+    } catch {
+      return "not a CIDR";
+    }
+    return this.pool.containsCidr(cidr) ? undefined : `outside the pool ${this.pool}`;
   }
 
   private usePrefix(prefix: string): void {
@@ -350,7 +378,11 @@ export class Endpoint implements Observable {
     );
     if (up) {
       // The peer's new link replaces any older one (it restarted): close those, routes and all.
-      for (const id of others) void this.close(id, Date.now() + 10_000).catch(() => {});
+      for (const id of others) {
+        void this.close(id, Date.now() + 10_000).catch((err) =>
+          this.o.log.warn({ err, connection: id, peer: name }, "could not close a replaced peer link"),
+        );
+      }
     } else if (others.length > 0) {
       return; // an older link went; the peer's current one is still up
     }

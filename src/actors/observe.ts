@@ -25,6 +25,8 @@ export interface ActorView {
 export type LifecycleSignal =
   | { type: "request"; kind: "client" | "peer"; outcome: "ok" | "error"; code?: string; seconds: number }
   | { type: "close"; outcome: "ok" | "error"; seconds: number }
+  /** A prefix its source gave that this endpoint cannot use (outside the pool, not a CIDR): kept the one it holds. */
+  | { type: "prefix-refused"; prefix: string; source: string; reason: string }
   /** A Request or Close refused for what it carried; `field` with indexes and keys taken out ("a.b[]"). */
   | { type: "rejection"; rpc: "Request" | "Close"; code: string; field: string }
   | { type: "transition"; actor: ActorKind; id: string; from: string; to: string }

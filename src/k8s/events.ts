@@ -25,6 +25,12 @@ export function eventForSignal(signal: LifecycleSignal): PodEvent | undefined {
         reason: "PrefixClaimed",
         message: `Claimed prefix ${signal.prefix} (${signal.source})`,
       };
+    case "prefix-refused":
+      return {
+        type: "Warning",
+        reason: "PrefixRefused",
+        message: `Refused prefix ${signal.prefix} from ${signal.source}: ${signal.reason}; kept the one held`,
+      };
     case "peer":
       return signal.up
         ? { type: "Normal", reason: "PeerUp", message: `Peer ${signal.name} is up` }

@@ -147,7 +147,14 @@ export class PeerWatch extends EventEmitter<Events> {
         this.unreachableTimer = undefined;
         if (this.options.resyncMs) {
           clearInterval(this.resyncTimer);
-          this.resyncTimer = setInterval(() => void this.resync().catch(() => {}), this.options.resyncMs);
+          this.resyncTimer = setInterval(
+            () =>
+              void this.resync().catch((err) =>
+                // The next listing (or the watch) catches up; say why this one did not.
+                this.options.log.info({ err, service: this.options.service }, "peer re-listing failed"),
+              ),
+            this.options.resyncMs,
+          );
         }
       },
       (err) => broken(`listing failed: ${describeError(err)}`),

@@ -58,6 +58,21 @@ describe("eventForSignal", () => {
       eventForSignal({ type: "dataplane", backend: "kernel", outcome: "ok", seconds: 1, items: 2 }),
     ).toBeUndefined();
     expect(eventForSignal({ type: "close", outcome: "ok", seconds: 0 })).toBeUndefined();
+    expect(
+      eventForSignal({
+        type: "prefix-refused",
+        prefix: "10.0.0.0/24",
+        source: "ipam",
+        reason: "outside the pool",
+      }),
+    ).toEqual({
+      type: "Warning",
+      reason: "PrefixRefused",
+      message: "Refused prefix 10.0.0.0/24 from ipam: outside the pool; kept the one held",
+    });
+    expect(
+      eventForSignal({ type: "rejection", rpc: "Request", code: "INVALID_ARGUMENT", field: "x" }),
+    ).toBeUndefined();
     expect(eventForSignal({ type: "ipam", prefix: "p", used: 1, capacity: 2 })).toBeUndefined();
   });
 });
