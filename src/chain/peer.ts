@@ -67,7 +67,6 @@ async function checkPeer(
   const field = `connection.labels["${PEER_REQUEST_LABEL}"]`;
   if (!peerOf || peerOf === check.self)
     throw new RequestError("INVALID_ARGUMENT", `${field}: ${quote(peerOf)} is not a peer name`);
-  checkIdentity(check, conn, peerOf, ctx);
   if (!(await check.isPeer(peerOf, conn.networkService))) {
     throw new RequestError(
       "PERMISSION_DENIED",
@@ -80,6 +79,8 @@ async function checkPeer(
       `${field}: by the peer rule ${check.self} dials ${quote(peerOf)}, not the other way`,
     );
   }
+  // Last: only a mark that would otherwise be accepted needs its sender to prove it is that peer.
+  checkIdentity(check, conn, peerOf, ctx);
 }
 
 export function peerRequests(check: PeerCheck): Element {
