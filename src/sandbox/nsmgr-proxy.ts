@@ -20,15 +20,18 @@ import {
   NetworkServiceEndpointRegistryService,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
+import { toServiceError } from "../grpc/status.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { target } from "../registry/interdomain.js";
 import { listEndpoints } from "../registry/list.js";
+import type { PathSecurity } from "../security/path-security.js";
 import { describeError, statusError } from "../util/grpc.js";
 import { EndpointClients } from "./endpoint-clients.js";
 import { ForwardedTable } from "./forwarded.js";
 import { MonitorHub } from "./monitor-hub.js";
+import { pathGuard } from "./path-guard.js";
 import { forwardingEndpointServer, forwardingServiceServer, RegistryClients } from "./registry-forward.js";
 import type { ProxyServer } from "./registry-proxy.js";
 
@@ -41,6 +44,8 @@ export interface NsmgrProxyOptions {
   log?: Logger;
   /** How it is bound and dials (credentials); default plain text. */
   transport?: Transport;
+  /** Path tokens: checked on every Request and Close, ours sent on every call (needs mTLS). */
+  pathTokens?: PathSecurity;
 }
 
 export interface NsmgrProxy extends ProxyServer {
@@ -61,8 +66,9 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
   // Everything below is the pod's memory: a restart loses it, as NSM's does.
   let bypass = new Map<string, string>();
   const transport = o.transport ?? defaultTransport;
-  const clients = new EndpointClients(transport);
-  const registryClients = new RegistryClients(transport);
+  const guard = pathGuard(o.name, o.pathTokens);
+  const clients = new EndpointClients(guard.outgoing(transport));
+  const registryClients = new RegistryClients(guard.outgoing(transport));
   let forwarded = new ForwardedTable();
   /** Our segment ids of the connections whose names we stripped (a miss), for refresh and Close. */
   let stripping = new Set<string>();
@@ -121,9 +127,15 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
     return live[0]!.url;
   };
 
-  const request = async (req: NetworkServiceRequest): Promise<Connection> => {
+  const request = async (
+    req: NetworkServiceRequest,
+    call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
+  ): Promise<Connection> => {
     const incoming = req.connection!;
-    const { connection } = updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 });
+    const connection = await guard.request(
+      updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 }).connection,
+      call,
+    );
     const segments = connection.path!.pathSegments;
     const ours = segments.at(-1)!;
     const known = forwarded.get(ours.id);
@@ -164,27 +176,34 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
     };
   };
 
+  /** A Close whose tokens passed: forwarded along the path we answered with. */
+  const closeChecked = async (request: Connection): Promise<void> => {
+    const id = connectionIdOf(request, o.name);
+    const known = forwarded.get(id);
+    forwarded.delete(id);
+    const c = stripping.delete(id) ? strip(request) : request;
+    if (known) await clients.close(known.target, { ...c, path: known.response.path }).catch(() => {});
+  };
+
   const impl = {
     request: (
       call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
       cb: grpc.sendUnaryData<Connection>,
     ) => {
-      request(call.request).then(
+      request(call.request, call).then(
         (r) => cb(null, r),
         (err: grpc.ServiceError) =>
-          cb(err.code !== undefined ? err : statusError(grpc.status.INTERNAL, String(err))),
+          cb(typeof err.code === "number" ? err : (toServiceError(err) as grpc.ServiceError)),
       );
     },
     close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
-      const id = connectionIdOf(call.request, o.name);
-      const known = forwarded.get(id);
-      forwarded.delete(id);
-      const c = stripping.delete(id) ? strip(call.request) : call.request;
-      if (!known) return cb(null, {});
-      clients
-        .close(known.target, { ...c, path: known.response.path })
-        .catch(() => {})
-        .then(() => cb(null, {}));
+      guard
+        .close(call.request, call)
+        .then(() => closeChecked(call.request))
+        .then(
+          () => cb(null, {}),
+          (err) => cb(toServiceError(err) as grpc.ServiceError),
+        );
     },
   };
   const monitor = {

@@ -6,12 +6,8 @@
 // authorize with the server policies) and sends its own on every call it forwards.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import { authorizeConnection } from "../chain/authorize.js";
-import type { CallContext } from "../chain/types.js";
 import { connectionIdOf, updatePath } from "../chain/updatepath.js";
-import { updateToken } from "../chain/updatetoken.js";
 import { linkInterface } from "../dataplane/names.js";
-import { callerContext } from "../grpc/caller.js";
 import {
   type Connection,
   type ConnectionEvent,
@@ -38,6 +34,7 @@ import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
 import { ForwardedTable } from "./forwarded.js";
 import { MonitorHub } from "./monitor-hub.js";
+import { pathGuard } from "./path-guard.js";
 
 export interface NsmgrOptions {
   name: string;
@@ -60,24 +57,10 @@ export interface Nsmgr {
 export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const log = (o.log ?? silentLogger()).child({ nsmgr: o.name });
   const transport = o.transport ?? defaultTransport;
-  const security = o.pathTokens;
-  const outgoing = security ? transport.withPathTokens(security.generate) : transport;
+  const guard = pathGuard(o.name, o.pathTokens);
+  const outgoing = guard.outgoing(transport);
   const clients = new EndpointClients(outgoing);
   const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF, outgoing);
-  /** With path tokens on: the caller's token into its segment, ours signed, the server policies applied. */
-  const guard = async (
-    conn: Connection,
-    call: grpc.ServerUnaryCall<unknown, unknown>,
-  ): Promise<Connection> => {
-    if (!security) return conn;
-    const ctx: CallContext = { deadline: Date.now() + 15_000, ...callerContext(call) };
-    const stamped = await updateToken(conn, ctx, {
-      generate: security.generate,
-      maxTokenLifetimeMs: 600_000,
-    });
-    await authorizeConnection(stamped, ctx, { verifier: security.verifier, keys: security.keys });
-    return stamped;
-  };
   const forwarded = new ForwardedTable(); // by our path segment id
   const hub = new MonitorHub({ name: o.name, clients, forwarded });
   const cache = new EndpointCache(registry);
@@ -148,7 +131,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     ) => {
       void (async () => {
         const incoming = call.request.connection!;
-        const connection = await guard(
+        const connection = await guard.request(
           updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 }).connection,
           call,
         );
@@ -198,11 +181,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
       void (async () => {
         const id = connectionIdOf(call.request, o.name);
-        if (security) {
-          // The same path a Request gets (our segment last), so its tokens are checked alike.
-          const { connection } = updatePath(call.request, { name: o.name, maxTokenLifetimeMs: 600_000 });
-          await guard(connection, call);
-        }
+        await guard.close(call.request, call);
         const known = forwarded.get(id);
         forwarded.delete(id);
         if (known) {
