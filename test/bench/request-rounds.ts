@@ -1,5 +1,5 @@
 // The measuring side of bench:request: its settings, the server child processes, and timed rounds of
-// calls with the CPU and event-loop time each process spent on them.
+// operations with the CPU and event-loop time each process spent on them and each operation's latency.
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -12,20 +12,6 @@ export function setting(name: string, fallback: number, max: number): number {
   return n;
 }
 
-/** Calls in flight to measure at ("64,128,256"), each a whole number, none twice, at most `maxLoads`. */
-export function loads(name: string, fallback: number[], max: number, maxLoads: number): number[] {
-  const raw = process.env[name];
-  if (raw === undefined) return fallback;
-  const parts = raw.split(",").map((p) => p.trim());
-  const values = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN));
-  if (values.some((v) => !(v >= 1 && v <= max)) || values.length > maxLoads) {
-    throw new Error(
-      `${name}=${JSON.stringify(raw)}: want up to ${maxLoads} whole numbers 1-${max}, comma-separated`,
-    );
-  }
-  return [...new Set(values)];
-}
-
 export interface Server {
   child: ChildProcess;
   target: string;
@@ -34,10 +20,14 @@ export interface Server {
 }
 
 /** Forks `request-servers.mjs` as `role` on `socket`; resolves once it serves. */
-export function startServer(role: "echo" | "nse", socket: string, execArgv: string[] = []): Promise<Server> {
-  const child = fork(fileURLToPath(new URL("./request-servers.mjs", import.meta.url)), [role, socket], {
-    execArgv,
-  });
+export function startServer(
+  role: "echo" | "nse",
+  socket: string,
+  execArgv: string[] = [],
+  args: string[] = [],
+): Promise<Server> {
+  const script = fileURLToPath(new URL("./request-servers.mjs", import.meta.url));
+  const child = fork(script, [role, socket, ...args], { execArgv });
   // A child that died makes send() emit 'error': report it through the round that waits, not as a crash.
   child.on("error", () => {});
   return new Promise((resolve, reject) => {
@@ -79,9 +69,11 @@ export interface Subject {
   close(): void;
 }
 
-/** What one or more rounds measured of one subject. */
+/** What one round measured of one subject. */
 export interface Tally {
   ops: number;
+  /** Each operation's latency, ms. */
+  latencies: number[];
   seconds: number;
   /** CPU time (user + system) of the server process and of this process, the client, in µs. */
   serverCpu: number;
@@ -91,53 +83,59 @@ export interface Tally {
   loopIdle: number;
 }
 
-export const empty = (): Tally => ({
-  ops: 0,
-  seconds: 0,
-  serverCpu: 0,
-  clientCpu: 0,
-  loopActive: 0,
-  loopIdle: 0,
-});
-
-export const add = (a: Tally, b: Tally): Tally => ({
-  ops: a.ops + b.ops,
-  seconds: a.seconds + b.seconds,
-  serverCpu: a.serverCpu + b.serverCpu,
-  clientCpu: a.clientCpu + b.clientCpu,
-  loopActive: a.loopActive + b.loopActive,
-  loopIdle: a.loopIdle + b.loopIdle,
-});
-
 export const rate = (t: Tally) => t.ops / t.seconds;
 
-/** CPU per RPC of the server and the client, and the share of time the server's event loop was busy. */
-export function usageSummary(t: Tally, rpcs: number): string {
-  const perRpc = (micros: number) => (micros / (t.ops * rpcs)).toFixed(0);
-  const busy = t.loopActive / (t.loopActive + t.loopIdle);
-  return `CPU/RPC ${perRpc(t.serverCpu)} us server, ${perRpc(t.clientCpu)} us client; server loop busy ${(busy * 100).toFixed(0)}%`;
+/** The server's CPU per operation, µs. */
+export const serverCpuPerOp = (t: Tally) => t.serverCpu / t.ops;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Runs `count` operations, `inFlight` at a time; resolves with the elapsed seconds. */
-async function drive(count: number, inFlight: number, op: () => Promise<unknown>): Promise<number> {
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** "0.41 (0.38-0.45)": the median and the spread over rounds. */
+export function spread(values: number[], digits: number): string {
+  const f = (n: number) => n.toFixed(digits);
+  return `${f(median(values))} (${f(Math.min(...values))}-${f(Math.max(...values))})`;
+}
+
+/** Runs `count` operations, `inFlight` at a time, noting each one's latency; resolves with the elapsed seconds. */
+async function drive(
+  count: number,
+  inFlight: number,
+  op: () => Promise<unknown>,
+  latencies: number[],
+): Promise<number> {
   let next = 0;
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   const worker = async () => {
-    while (next++ < count) await op();
+    while (next++ < count) {
+      const t0 = performance.now();
+      await op();
+      latencies.push(performance.now() - t0);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return (performance.now() - started) / 1000;
 }
 
 /** Times `count` operations of `subject`, `inFlight` at a time, and what both processes spent. */
 export async function round(subject: Subject, count: number, inFlight: number): Promise<Tally> {
   const before = await usageOf(subject.server);
   const mine = process.cpuUsage();
-  const seconds = await drive(count, inFlight, () => subject.op());
+  const latencies: number[] = [];
+  const seconds = await drive(count, inFlight, () => subject.op(), latencies);
   const after = await usageOf(subject.server);
   const client = process.cpuUsage(mine);
   return {
     ops: count,
+    latencies,
     seconds,
     serverCpu: after.cpuMicros - before.cpuMicros,
     clientCpu: client.user + client.system,

@@ -1,17 +1,14 @@
-// Request+Close pairs through the whole endpoint (startNse: element chain, endpoint and connection
-// actors, IPAM, data-plane queue with the in-memory back end) against a bare grpc-js unary echo
-// server, measured in the same run, over the same kind of socket (unix). Each server runs in a
-// forked child process of its own, so client and server do not share a JS thread. A pair is two
-// RPCs: the comparison is pairs/s x 2 against echo calls/s. Both are warmed up with as many RPCs.
-// The two are measured in alternating rounds, so that both meet the machine's load as it varies, at
-// each of several loads (calls in flight). A server's rate is the best it reached over those loads: a
-// server whose calls take longer needs more of them in flight to be kept busy, and the echo's rate is
-// set by its client at any load. Every load's figures are printed too.
-// The loads are interleaved (64, 128, 256, then 256, 128, 64, ...) and the server that goes first
-// alternates, so that drift of the machine and what is left of the warm-up fall on all of them alike.
-// Run: npm run bench:request   (BENCH_PAIRS, BENCH_ECHO, BENCH_ROUNDS: sizes per load; BENCH_WARMUP:
-// RPCs of warm-up; BENCH_CONCURRENCY: the loads, e.g. "64,128,256"; BENCH_CPU_PROF=<dir> writes a
-// CPU profile of the NSE child there). Bad values stop it with a message naming the variable.
+// Server CPU per Request+Close pair through the whole endpoint (startNse: element chain, endpoint and
+// connection actors, IPAM, data-plane queue with the in-memory back end, metrics on) against a bare
+// grpc-js echo server doing the same irreducible work: two unary calls per operation, as a pair is
+// two RPCs. Same transport (unix sockets), same load generator (this process), same layout (each server
+// in a forked child), the same warm-up, then rounds at a fixed load, interleaved, the first side of
+// each round alternating. The load generator shares the cores, so the primary figure is each server's
+// own CPU time per operation (from its process's CPU usage), and the headline is the median over the
+// rounds of echo CPU / endpoint CPU, with the spread; throughput and p50/p99 latency are printed beside.
+// Run: npm run bench:request   (BENCH_LOAD: operations in flight, 64; BENCH_ROUNDS: >= 5, 7;
+// BENCH_PAIRS: operations per round and side, 3000; BENCH_WARMUP: operations of warm-up each, 16000;
+// BENCH_CPU_PROF=<dir> writes a CPU profile of the NSE child there). Bad values stop it, naming the variable.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,31 +17,28 @@ import type { Mechanism } from "../../src/grpc/gen/networkservice/connection.js"
 import { NetworkServiceClient } from "../../src/grpc/gen/networkservice/networkservice.js";
 import { closeOn, nscRequest, requestOn } from "../support/endpoint.js";
 import {
-  add,
-  empty,
-  loads,
+  median,
+  quantile,
   rate,
   round,
   type Server,
   type Subject,
+  serverCpuPerOp,
   setting,
+  spread,
   startServer,
   type Tally,
-  usageSummary,
 } from "./request-rounds.js";
 import { echoMethod } from "./request-servers.mjs";
 
-const PAIRS = setting("BENCH_PAIRS", 10_000, 200_000);
-const ECHO = setting("BENCH_ECHO", 20_000, 400_000);
-const LOADS = loads("BENCH_CONCURRENCY", [64, 128, 256], 1024, 8);
-const ROUNDS = setting("BENCH_ROUNDS", 4, 20);
-/** RPCs in the warm-up of each (echo calls, and half as many pairs): the endpoint's CPU per RPC falls for ~30,000. */
-const WARMUP = setting("BENCH_WARMUP", 32_000, 400_000);
-const WARMUP_PAIRS = Math.ceil(WARMUP / 2);
+const LOAD = setting("BENCH_LOAD", 64, 1024);
+const ROUNDS = Math.max(5, setting("BENCH_ROUNDS", 7, 40));
+const PER_ROUND = setting("BENCH_PAIRS", 3_000, 200_000);
+/** Operations of warm-up for each side: the endpoint's CPU per RPC keeps falling for ~30,000 RPCs. */
+const WARMUP = setting("BENCH_WARMUP", 16_000, 400_000);
 const TARGET = 0.6;
-/** The whole run is bounded: a minute, plus four times what it takes at 4,000 echo calls and 1,000 pairs a second. */
-const LIMIT_MS =
-  60_000 + 4_000 * (WARMUP / 4_000 + WARMUP_PAIRS / 1_000 + LOADS.length * (ECHO / 4_000 + PAIRS / 1_000));
+/** The whole run is bounded: a minute, plus four times what it takes at 1,000 operations a second each. */
+const LIMIT_MS = 60_000 + 4 * 2 * (WARMUP + ROUNDS * PER_ROUND);
 
 const ECHO_MESSAGE: Mechanism = {
   cls: "LOCAL",
@@ -65,14 +59,19 @@ async function echoSubject(server: Server): Promise<Subject> {
       cb: (e: grpc.ServiceError | null, r: Mechanism) => void,
     ): void;
   };
-  const op = () =>
+  const call = () =>
     new Promise<void>((resolve, reject) =>
       // With a deadline, as every NSM call (and each call of the pairs) has one: both sides pay for it.
       client.Echo(ECHO_MESSAGE, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e) =>
         e ? reject(e) : resolve(),
       ),
     );
-  return { name: "echo", server: server.child, rpcs: 1, op, close: () => client.close() };
+  // Two calls one after the other, as a Request and then its Close.
+  const op = async () => {
+    await call();
+    await call();
+  };
+  return { name: "echo", server: server.child, rpcs: 2, op, close: () => client.close() };
 }
 
 /** Request+Close pairs as NSCs behind an nsmgr send them (a path segment, kernel mechanism), each NSC new. */
@@ -127,54 +126,58 @@ async function main(): Promise<void> {
     const p = pairSubject(nse);
     subjects.push(e, p);
     console.log(
-      `bench:request: unix sockets, each server in a forked child process; a warm-up of ${WARMUP} RPCs each` +
-        ` (${WARMUP} echo calls, ${WARMUP_PAIRS} pairs), then ${ROUNDS} rounds of each at each load` +
-        ` (${LOADS.join(", ")} calls in flight), interleaved`,
+      `bench:request: unix sockets, each server in a forked child process, no security on either side;` +
+        ` a warm-up of ${WARMUP} operations each, then ${ROUNDS} rounds of ${PER_ROUND} operations each side` +
+        ` at ${LOAD} in flight, the first side alternating. An operation is two RPCs: Request+Close, or two echo calls.`,
     );
     // Not counted: V8 keeps speeding both up for the first tens of thousands of calls.
-    await round(e, WARMUP, LOADS[0]!);
-    await round(p, WARMUP_PAIRS, LOADS[0]!);
-    const tallies = new Map(LOADS.map((load) => [load, { echo: empty(), nse: empty() }]));
-    const perRound = { echo: Math.ceil(ECHO / ROUNDS), nse: Math.ceil(PAIRS / ROUNDS) };
-    let nseFirst = false;
-    for (let pass = 0; pass < ROUNDS; pass++) {
-      for (const load of pass % 2 === 0 ? LOADS : [...LOADS].reverse()) {
-        const t = tallies.get(load)!;
-        for (const side of nseFirst ? (["nse", "echo"] as const) : (["echo", "nse"] as const)) {
-          t[side] = add(t[side], await round(side === "nse" ? p : e, perRound[side], load));
-        }
-        nseFirst = !nseFirst;
+    await round(e, WARMUP, LOAD);
+    await round(p, WARMUP, LOAD);
+    const rounds: { echo: Tally; nse: Tally }[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const got: Partial<{ echo: Tally; nse: Tally }> = {};
+      for (const side of i % 2 === 0 ? (["echo", "nse"] as const) : (["nse", "echo"] as const)) {
+        got[side] = await round(side === "nse" ? p : e, PER_ROUND, LOAD);
       }
-    }
-    for (const [load, t] of tallies) {
+      const r = got as { echo: Tally; nse: Tally };
+      rounds.push(r);
       console.log(
-        `  ${String(load).padStart(4)} in flight: echo ${rate(t.echo).toFixed(0)} calls/s (${usageSummary(t.echo, e.rpcs)})\n` +
-          `                vl3-nse ${rate(t.nse).toFixed(0)} pairs/s = ${(rate(t.nse) * 2).toFixed(0)} RPC/s (${usageSummary(t.nse, p.rpcs)});` +
-          ` ratio ${((rate(t.nse) * 2) / rate(t.echo)).toFixed(2)}`,
+        `  round ${i + 1} (${i % 2 === 0 ? "echo" : "vl3-nse"} first): server CPU per operation echo ${serverCpuPerOp(r.echo).toFixed(0)} us,` +
+          ` vl3-nse ${serverCpuPerOp(r.nse).toFixed(0)} us; ratio ${(serverCpuPerOp(r.echo) / serverCpuPerOp(r.nse)).toFixed(2)}`,
       );
     }
-    const best = (pick: (t: { echo: Tally; nse: Tally }) => Tally) =>
-      [...tallies].reduce((a, b) => (rate(pick(b[1])) > rate(pick(a[1])) ? b : a));
-    const [echoLoad, bestEcho] = best((t) => t.echo);
-    const [nseLoad, bestNse] = best((t) => t.nse);
+    const ratios = rounds.map((r) => serverCpuPerOp(r.echo) / serverCpuPerOp(r.nse));
+    for (const side of ["echo", "nse"] as const) {
+      const all = rounds.flatMap((r) => r[side].latencies);
+      const name = side === "echo" ? "echo (2 calls)     " : "vl3-nse Request+Close";
+      console.log(
+        `${name}: server CPU ${spread(
+          rounds.map((r) => serverCpuPerOp(r[side])),
+          0,
+        )} us/op,` +
+          ` client CPU ${median(rounds.map((r) => r[side].clientCpu / r[side].ops)).toFixed(0)} us/op,` +
+          ` ${spread(
+            rounds.map((r) => rate(r[side])),
+            0,
+          )} ops/s,` +
+          ` latency p50 ${quantile(all, 0.5).toFixed(1)} ms p99 ${quantile(all, 0.99).toFixed(1)} ms,` +
+          ` server loop busy ${(median(rounds.map((r) => r[side].loopActive / (r[side].loopActive + r[side].loopIdle))) * 100).toFixed(0)}%`,
+      );
+    }
     console.log(
-      `bare grpc-js unary echo:     best ${rate(bestEcho.echo).toFixed(0)} calls/s (${echoLoad} in flight)`,
-    );
-    console.log(
-      `vl3-nse Request+Close pairs: best ${rate(bestNse.nse).toFixed(0)} pairs/s = ${(rate(bestNse.nse) * 2).toFixed(0)} RPC/s` +
-        ` (${nseLoad} in flight; a pair is 2 RPCs)`,
+      `echo/vl3-nse server CPU per operation, median (min-max) over ${ROUNDS} rounds: ${spread(ratios, 2)}`,
     );
     const counted = await countedRequests(nse.debug!);
     const sent = p.sent;
     console.log(`NSE /metrics counted ${counted} Requests (${sent} sent)`);
-    const ratio = (rate(bestNse.nse) * 2) / rate(bestEcho.echo);
-    console.log(
-      `ratio of the best rates (pairs/s x 2) / (echo calls/s) = ${ratio.toFixed(2)}; target >= ${TARGET} -> ${ratio >= TARGET ? "met" : "NOT met"}`,
-    );
     // The metrics must have seen every Request; a target not met is reported, not an error.
     if (counted !== sent) throw new Error(`/metrics counted ${counted} Requests, ${sent} were sent`);
     nse.child.send({ stop: true });
     await new Promise((r) => nse.child.once("exit", r));
+    const ratio = median(ratios);
+    console.log(
+      `result: echo/vl3-nse server CPU per Request+Close pair at ${LOAD} in flight = ${ratio.toFixed(2)} ratio (target >= ${TARGET}) ${ratio >= TARGET ? "met" : "NOT met"}`,
+    );
   } finally {
     for (const s of subjects) s.close();
     for (const s of servers) if (s.child.exitCode === null) s.child.kill();
