@@ -174,6 +174,26 @@ describe("DataplaneQueue", () => {
     expect(q.ownedBy("bad")).toEqual([]);
   });
 
+  it("finds one bad owner among 64 by halving the batch, not by trying each alone", async () => {
+    const { dp, q } = setup();
+    dp.failWhen = (txn) => txn.put.some((i) => i.type === "interface" && i.name === "nsc-bad");
+    dp.hold();
+    const blocker = q.set("x", link("nsc-x", "172.16.0.9/32"));
+    await turn();
+    const before = dp.attempts;
+    const calls = Array.from({ length: 64 }, (_, i) =>
+      i === 40
+        ? q.set("bad", link("nsc-bad", "172.16.1.40/32"))
+        : q.set(`n${i}`, link(`nsc-${i}`, `172.16.1.${i}/32`)),
+    );
+    dp.release();
+    await blocker;
+    const outcomes = await Promise.allSettled(calls);
+    expect(outcomes.filter((o) => o.status === "rejected")).toHaveLength(1);
+    // 1 for the whole batch, then 2 per level of halving (6 levels for 64).
+    expect(dp.attempts - before).toBeLessThanOrEqual(1 + 2 * 6);
+  });
+
   it("retries with backoff while the back end is unavailable, then converges on the newest state", async () => {
     const { dp, q } = setup();
     dp.unavailable = true;
@@ -195,11 +215,12 @@ describe("DataplaneQueue", () => {
   it("does not apply later a change it already reported failed (the back end went away mid-batch)", async () => {
     const { dp, q } = setup();
     let rejections = 0;
-    // nsc-bad is refused twice (in the batch and alone); the back end then goes away for a while.
+    // nsc-bad is refused three times (in the batch, in its half and alone); the back end then goes
+    // away for a while.
     dp.failWhen = (txn) => {
-      if (!txn.put.some((i) => i.type === "interface" && i.name === "nsc-bad") || rejections >= 2)
+      if (!txn.put.some((i) => i.type === "interface" && i.name === "nsc-bad") || rejections >= 3)
         return false;
-      if (++rejections === 2) dp.unavailable = true;
+      if (++rejections === 3) dp.unavailable = true;
       return true;
     };
     dp.hold();
