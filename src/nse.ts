@@ -12,6 +12,7 @@ import { measure } from "./chain/measure.js";
 import { mechanisms } from "./chain/mechanism.js";
 import { owner } from "./chain/owner.js";
 import { peerRequests } from "./chain/peer.js";
+import { traced } from "./chain/trace.js";
 import { chain } from "./chain/types.js";
 import { updatepath } from "./chain/updatepath.js";
 import { updatetoken } from "./chain/updatetoken.js";
@@ -92,7 +93,17 @@ export async function startNse(config: Config, o: NseOptions): Promise<Vl3Nse> {
 async function start(config: Config, o: NseOptions, undo: Array<() => unknown>): Promise<Vl3Nse> {
   const log = o.log;
   const dns = createDns(config, log, o.dnsRelay !== undefined);
-  const transport = o.transport ?? defaultTransport;
+  // Tracing (NSM_OPEN_TELEMETRY_ENDPOINT) is loaded only when configured, as the inspector is.
+  const tracing = config.openTelemetryEndpoint
+    ? (await import("./debug/tracing.js")).startTracing({
+        endpoint: config.openTelemetryEndpoint,
+        serviceName: config.name,
+        log,
+      })
+    : undefined;
+  undo.push(() => tracing?.shutdown());
+  const base = o.transport ?? defaultTransport;
+  const transport = tracing ? base.with({ interceptors: [tracing.interceptor] }) : base;
   const security = pathSecurity({
     identity: o.identity,
     generate: o.tokenGenerator,
@@ -156,7 +167,9 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
     log,
   });
   undo.push(() => listeners.close());
-  const detach = (o.observers ?? []).map((attach) => attach(endpoint!));
+  const detach = [...(o.observers ?? []), ...(tracing ? [tracing.observe] : [])].map((attach) =>
+    attach(endpoint!),
+  );
   undo.push(() => {
     for (const d of detach) d?.();
   });
@@ -168,6 +181,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   let mesh: Mesh | undefined;
   const handler = chain(
     [
+      ...(tracing ? [traced(tracing.spans)] : []),
       measure((s) => endpoint.signal(s)),
       limits(),
       validate(config.serviceNames),
@@ -237,6 +251,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       await listeners.close();
       security?.dispose();
       for (const d of detach) d?.();
+      await tracing?.shutdown();
     },
     kill: async () => {
       await mesh?.stop({ unregister: false });
@@ -246,6 +261,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       await dns?.stop();
       await listeners.close();
       security?.dispose();
+      await tracing?.shutdown();
     },
   };
 }

@@ -16,6 +16,8 @@ export interface CallContext {
   peerOf?: string;
   /** Set by updatepath (and updatetoken, from the caller's token expiry): how long this connection lives without a refresh. */
   lifetimeMs?: number;
+  /** Set by the gRPC server: the caller's W3C trace context headers, when it sent them (see chain/trace.ts). */
+  trace?: { traceparent: string; tracestate?: string };
   /** Set by the gRPC server from the TLS handshake: the immediate caller's SPIFFE ID and certificate (none on plain text). */
   caller?: { spiffeId: string; certificate: X509Certificate };
   /** Set by the gRPC server: the caller's per-RPC token headers, or why they could not be read. */

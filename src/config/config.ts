@@ -57,6 +57,8 @@ export interface Config {
   healthListenOn?: GrpcUrl;
   inspect: boolean;
   inspectPort: number;
+  /** OTLP/gRPC collector (host:port) for traces; undefined: tracing off, nothing of it loaded. */
+  openTelemetryEndpoint?: string;
   kubeConfigMap?: { namespace: string; name: string };
   kubeNamespace: string;
   podName?: string;
@@ -166,6 +168,8 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.inspect = parseBool(env, raw); } },
   { env: "NSM_INSPECT_PORT", default: "8080", doc: "Port of the Stately inspector bridge.", field: "inspectPort", live: false,
     apply: (c, raw, env) => { c.inspectPort = parseInteger(env, raw, 1, 65535); } },
+  { env: "NSM_OPEN_TELEMETRY_ENDPOINT", default: "", doc: "OTLP/gRPC collector (host:port or http://host:port) to send traces to, as NSM's; empty turns tracing off.", field: "openTelemetryEndpoint", live: false,
+    apply: (c, raw, env) => { if (raw === "") { c.openTelemetryEndpoint = undefined; return; } if (!/^(https?:\/\/)?[^\s/:]+:\d+\/?$/.test(raw)) throw new ConfigError(env, `"${raw}" is not host:port or http://host:port`); c.openTelemetryEndpoint = raw; } },
   { env: "NSM_CONFIGMAP", default: "", doc: "namespace/name of a ConfigMap (seed schema, key config.yaml) read and watched through the Kubernetes API.", field: "kubeConfigMap", live: false,
     apply: (c, raw, env) => { if (raw === "") { c.kubeConfigMap = undefined; return; } const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(raw); if (!m) throw new ConfigError(env, `"${raw}" is not namespace/name`); c.kubeConfigMap = { namespace: m[1]!, name: m[2]! }; } },
   { env: "POD_NAMESPACE", default: "default", doc: "Namespace of this pod (downward API); Leases and Events go there.", field: "kubeNamespace", live: false,

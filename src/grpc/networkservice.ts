@@ -7,6 +7,7 @@ import { LogLimiter } from "../util/log-limiter.js";
 import { callerContext } from "./caller.js";
 import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
 import { deadlineOf, toServiceError } from "./status.js";
+import { traceHeaders } from "./trace-headers.js";
 
 /** Aborts when the caller cancels the call (or grpc-js gives up on it): the answer would reach nobody. */
 function cancelSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
@@ -48,6 +49,7 @@ export function networkServiceServer(
             deadline: deadlineOf(call, timeoutMs),
             signal: cancelSignal(call),
             ...callerContext(call),
+            trace: traceHeaders(call.metadata),
           }),
         cb,
         "Request",
@@ -58,6 +60,7 @@ export function networkServiceServer(
           await handler.close(call.request, {
             deadline: deadlineOf(call, timeoutMs),
             ...callerContext(call),
+            trace: traceHeaders(call.metadata),
           });
           return {};
         },

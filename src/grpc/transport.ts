@@ -103,6 +103,12 @@ export class Transport {
     this.credentials = options.credentials ?? insecureCredentials;
   }
 
+  /** This transport with more options; interceptors are added after this one's (tracing). */
+  with(more: TransportOptions): Transport {
+    const interceptors = [...(this.options.interceptors ?? []), ...(more.interceptors ?? [])];
+    return new Transport({ ...this.options, ...more, interceptors });
+  }
+
   /** A client of `Ctor` for `url` (a string is parsed as a GrpcUrl). */
   client<C>(Ctor: ClientConstructor<C>, url: GrpcUrl | string, o: ClientOptions = {}): C {
     const u = toGrpcUrl(url);
