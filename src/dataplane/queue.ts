@@ -21,15 +21,12 @@ export interface QueueOptions {
   log: Logger;
   /** Backoff while the back end is unavailable. */
   retry?: { initialMs: number; maxMs: number };
-  /**
-   * Owners coalesced into one transaction at most (1,024). Each transaction costs the back end a
-   * fixed price (an `ip -batch` process, a vpp-agent round trip), so a burst goes in as few as can.
-   */
+  /** Owners coalesced into one transaction at most: the back end's `maxBatch`, else 64. */
   maxBatch?: number;
   onSignal?: (signal: LifecycleSignal) => void;
 }
 
-const MAX_BATCH = 1024;
+const MAX_BATCH = 64;
 
 const byKey = (items: Item[]) => new Map(items.map((i) => [itemKey(i), i] as const));
 
@@ -119,7 +116,7 @@ export class DataplaneQueue {
   }
 
   private async flush(): Promise<void> {
-    const batch = [...this.pending.entries()].slice(0, this.options.maxBatch ?? MAX_BATCH);
+    const batch = [...this.pending.entries()].slice(0, this.options.maxBatch ?? this.backend.maxBatch ?? MAX_BATCH);
     if (batch.length === 0) return;
     for (const [owner] of batch) this.pending.delete(owner);
     const retry = await this.run(batch);

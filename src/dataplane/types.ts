@@ -56,6 +56,11 @@ export interface Transaction {
  */
 export interface Dataplane {
   readonly name: string;
+  /**
+   * Optional: owners this back end wants in one transaction at most, when each transaction has a high
+   * fixed cost (the kernel's is an `ip -batch` process); the queue's default is 64.
+   */
+  readonly maxBatch?: number;
   apply(txn: Transaction): Promise<void>;
   /** Replace everything this NSE owns in the back end with `desired` (start-up, back-end restart). */
   resync(desired: Item[]): Promise<void>;

@@ -85,6 +85,7 @@ async function viaQueue(netns: string): Promise<Result> {
   let txns = 0;
   const counting: Dataplane = {
     name: dp.name,
+    maxBatch: dp.maxBatch,
     apply: (txn) => {
       txns++;
       return dp.apply(txn);
