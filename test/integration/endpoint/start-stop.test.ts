@@ -11,6 +11,7 @@ import { silentLogger } from "../../../src/log.js";
 import { startNse } from "../../../src/nse.js";
 import { startPrefixServer } from "../../../src/prefix/server.js";
 import { StaticPrefixSource } from "../../../src/prefix/static.js";
+import { startRegistry } from "../../../src/sandbox/registry-server.js";
 import { cleanupCli, cli, freePort, tempDir } from "../../support/cli.js";
 import { waitFor } from "../../support/endpoint.js";
 
@@ -166,6 +167,47 @@ describe("vl3-nse run waiting for a prefix server that is not there yet", () => 
     });
     cleanups.push(() => server.stop());
     await waitFor(async () => (await get("/readyz"))?.status === 200, "readiness", 20_000);
+    run.child.kill("SIGTERM");
+    expect(await exitOf(run), run.output()).toBe(0);
+  });
+});
+
+describe("vl3-nse run waiting for a registry that is not there yet", () => {
+  it("is not ready naming the registry, and registers once it is up", async () => {
+    const registryPort = await freePort();
+    const healthPort = await freePort();
+    const run = cli(["run"], {
+      ...BASE,
+      NSM_REGISTRY_URL: `tcp://127.0.0.1:${registryPort}`,
+      NSM_LISTEN_ON: `unix://${join(tempDir(), "nse.sock")}`,
+      NSM_HEALTH_LISTEN_ON: `tcp://127.0.0.1:${healthPort}`,
+      NSM_PEER_BACKOFF_MAX: "200ms",
+    });
+    const readyz = () =>
+      fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
+        async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { missing?: string[]; message?: string },
+        }),
+        () => undefined,
+      );
+    let first: Awaited<ReturnType<typeof readyz>>;
+    await waitFor(
+      async () => {
+        first = await readyz();
+        return first?.body.missing?.join() === "registered" || run.child.exitCode !== null;
+      },
+      "readiness waiting for the registry alone",
+      20_000,
+    );
+    expect(first!.status, run.output()).toBe(503);
+    expect(first!.body.message).toBe(
+      `not ready: not registered with the NSM registry (waiting for the registry at tcp://127.0.0.1:${registryPort})`,
+    );
+    const registry = await startRegistry({ listenOn: `127.0.0.1:${registryPort}` });
+    cleanups.push(() => registry.stop());
+    await waitFor(async () => (await readyz())?.status === 200, "readiness", 20_000);
+    expect(registry.entries().map((e) => e.name)).toContain(BASE.NSM_NAME);
     run.child.kill("SIGTERM");
     expect(await exitOf(run), run.output()).toBe(0);
   });
