@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import type { TokenGenerator } from "../security/token.js";
 import type { BackoffOptions } from "../util/backoff.js";
+import { clientKeepalive, type Keepalive, serverKeepalive } from "./keepalive.js";
 import { describeListenError, kindOfListenError } from "./listen-errors.js";
 import { PathTokenCredentials } from "./token-credentials.js";
 import { formatGrpcUrl, type GrpcUrl, grpcTarget, toGrpcUrl } from "./url.js";
@@ -51,6 +52,8 @@ export interface TransportOptions {
   channelOptions?: grpc.ChannelOptions;
   /** Options of every server (keepalive, message sizes). */
   serverOptions?: grpc.ServerOptions;
+  /** Dead-peer detection on every client and server (keepalive.ts); default DEFAULT_KEEPALIVE. */
+  keepalive?: Keepalive;
   /** Interceptors of every outbound call (tracing propagation, per-call tokens). */
   interceptors?: grpc.Interceptor[];
   /** Interceptors of every inbound call. */
@@ -119,6 +122,7 @@ export class Transport {
       ? new PathTokenCredentials(carried, this.options.pathTokens)
       : carried;
     const options: Partial<grpc.ClientOptions> = {
+      ...clientKeepalive(this.options.keepalive),
       ...this.credentials.channelOptions,
       ...this.options.channelOptions,
       ...(o.backoff ? reconnectOptions(o.backoff) : {}),
@@ -138,6 +142,7 @@ export class Transport {
   server(options: grpc.ServerOptions = {}): grpc.Server {
     const interceptors = this.options.serverInterceptors ?? [];
     return new grpc.Server({
+      ...serverKeepalive(this.options.keepalive),
       ...this.options.serverOptions,
       ...options,
       ...(interceptors.length ? { interceptors } : {}),
