@@ -32,10 +32,14 @@ export interface PeerCheck {
   };
 }
 
-/** An unmarked request: an NSC's, or (mixed fleets) an NSM vL3 endpoint's peer request. */
-async function unmarked(check: PeerCheck, conn: Connection): Promise<string | undefined> {
+/**
+ * An unmarked request: an NSC's, or (mixed fleets) an NSM vL3 endpoint's peer request. With path
+ * tokens on, only a sender whose verified identity may peer is taken for one; anyone else is an NSC.
+ */
+async function unmarked(check: PeerCheck, conn: Connection, ctx: CallContext): Promise<string | undefined> {
   const name = check.nsmPeer?.recognise(conn);
   if (!name || !(await check.nsmPeer!.confirm(name, conn.networkService))) return undefined;
+  if (check.allowedPeer && !(ctx.identity && check.allowedPeer.test(ctx.identity))) return undefined;
   return name;
 }
 
@@ -90,7 +94,7 @@ export function peerRequests(check: PeerCheck): Element {
       // An NSC's request (no mark) goes on at once: no promise of its own.
       if (peerOf === undefined && !check.nsmPeer) return next.request(req, ctx);
       if (peerOf === undefined) {
-        return unmarked(check, req.connection!).then((nsm) => {
+        return unmarked(check, req.connection!, ctx).then((nsm) => {
           if (nsm) {
             // Served as that peer's link from here on: the endpoint knows a peer's links by the mark.
             req.connection!.labels = { ...req.connection!.labels, [PEER_REQUEST_LABEL]: nsm };

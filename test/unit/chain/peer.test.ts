@@ -123,3 +123,30 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
     expect(await attempt("nse-a", undefined)).toMatchObject({ passed: false, code: "PERMISSION_DENIED" });
   });
 });
+
+describe("peer element with path tokens on: an unmarked NSM vL3 peer (mixed fleets)", () => {
+  const allowedPeer = {
+    test: (id: string) => id.startsWith("spiffe://k8s.nsm/ns/vl3/pod/"),
+    describe: "vl3",
+  };
+  const element = peerRequests({
+    self: "nse-m",
+    isPeer: () => true,
+    allowedPeer,
+    nsmPeer: { recognise: () => "nse-go", confirm: () => true },
+  });
+  const served = async (identity: string | undefined) => {
+    const r = recorder();
+    await element(r.next).request(req({ id: "c1", networkService: "vl3" }), { ...ctx(), identity });
+    return r.requests[0]!.ctx.peerOf;
+  };
+
+  it("takes a request shaped as NSM's peer for that peer only when its identity may peer", async () => {
+    expect(await served("spiffe://k8s.nsm/ns/vl3/pod/nse-go")).toBe("nse-go");
+  });
+
+  it("serves anyone else who shapes a request so as an NSC, never as a peer", async () => {
+    expect(await served("spiffe://k8s.nsm/ns/default/pod/nsc-1")).toBeUndefined();
+    expect(await served(undefined)).toBeUndefined();
+  });
+});
