@@ -1,6 +1,7 @@
 // The pure mapping between the file:// (or unix://) URLs a process uses locally and the inode:// URLs
 // that travel with a passed descriptor, as NSM's grpcfd writes them: inode://<st_dev>/<st_ino>, both
 // decimal. The identity of the object, not a path, so it is the same in every process on the host.
+import { parseGrpcUrl } from "../grpc/url.js";
 
 /** What identifies a passed object: fstat's device and inode numbers (bigint: inodes may pass 2^53). */
 export interface Inode {
@@ -52,8 +53,12 @@ export function fileUrl(path: string): string {
 /** The local path of a unix:// URL (what the registry's sendfd converts), or undefined. */
 export function unixPath(raw: string): string | undefined {
   if (!raw.startsWith("unix://")) return undefined;
-  const path = raw.slice("unix://".length);
-  return path.startsWith("/") ? path : undefined;
+  try {
+    const url = parseGrpcUrl(raw);
+    return url.kind === "unix" ? url.path : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The key a store matches descriptors by. */

@@ -3,6 +3,7 @@
 // record of each wins. Behind a two-method interface so that the sandbox can fake DNS.
 import { promises as dns } from "node:dns";
 import { isIP } from "node:net";
+import { formatGrpcUrl } from "../grpc/url.js";
 import { domainProblem } from "./interdomain.js";
 
 /** The resolver contract: NSM's LookupSRV and LookupIPAddr, by the full name. */
@@ -30,7 +31,7 @@ export class DomainResolveError extends Error {
   }
 }
 
-const hostPort = (host: string, port: number) => `tcp://${host.includes(":") ? `[${host}]` : host}:${port}`;
+const hostPort = (host: string, port: number) => formatGrpcUrl({ kind: "tcp", host, port });
 
 /**
  * The URL (`tcp://ip:port`) of `service` in `domainName`. A domain that is a URL with an IP and a
