@@ -116,7 +116,10 @@ export class DataplaneQueue {
   }
 
   private async flush(): Promise<void> {
-    const batch = [...this.pending.entries()].slice(0, this.options.maxBatch ?? this.backend.maxBatch ?? MAX_BATCH);
+    const batch = [...this.pending.entries()].slice(
+      0,
+      this.options.maxBatch ?? this.backend.maxBatch ?? MAX_BATCH,
+    );
     if (batch.length === 0) return;
     for (const [owner] of batch) this.pending.delete(owner);
     const retry = await this.run(batch);
