@@ -9,9 +9,10 @@ import { authorize } from "./chain/authorize.js";
 import { endpointHandler } from "./chain/endpoint.js";
 import { limits } from "./chain/limits.js";
 import { measure } from "./chain/measure.js";
-import { mechanisms } from "./chain/mechanism.js";
+import { mechanisms, OWN_NETNS_FILE } from "./chain/mechanism.js";
 import { owner } from "./chain/owner.js";
 import { peerRequests } from "./chain/peer.js";
+import { sendfd, sendfdPassThrough } from "./chain/sendfd.js";
 import { traced } from "./chain/trace.js";
 import { chain } from "./chain/types.js";
 import { updatepath } from "./chain/updatepath.js";
@@ -22,6 +23,9 @@ import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { startListeners } from "./debug/listeners.js";
 import type { DnsRelayHandle, Vl3Dns } from "./dns/vl3.js";
+import { fileUrl } from "./fd/inode-url.js";
+import { endpointOffers } from "./grpc/fd-offers.js";
+import { sendFileOnCurrentConnection, withFdPassing } from "./grpc/fd-transport.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
@@ -103,7 +107,10 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
     : undefined;
   undo.push(() => tracing?.shutdown());
   const base = o.transport ?? defaultTransport;
-  const transport = tracing ? base.with({ interceptors: [tracing.interceptor] }) : base;
+  const withTracing = tracing ? base.with({ interceptors: [tracing.interceptor] }) : base;
+  // Descriptors over unix sockets (NSM's grpcfd), by default where the nsmgr is a unix socket away.
+  const fdOn = config.fdPassing === "auto" ? config.connectTo?.kind === "unix" : config.fdPassing;
+  const { transport, carrier } = withFdPassing(withTracing, fdOn, log);
   const security = pathSecurity({
     identity: o.identity,
     generate: o.tokenGenerator,
@@ -119,6 +126,11 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   const stopPrefix = () => prefixSource.stop({ release: false });
   undo.push(stopPrefix);
   let endpoint: Endpoint | undefined;
+  const offers = endpointOffers(carrier, {
+    netnsFile: dataplane.netnsFile ?? OWN_NETNS_FILE,
+    connectTo: config.connectTo,
+    registry: config.registryUrl ?? config.connectTo,
+  });
   const nsmgrLinks =
     !o.peerLinks && config.connectTo
       ? nsmgrPeerLinks({
@@ -130,6 +142,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
           service: config.serviceNames[0]!,
           requestLabels: config.requestLabels,
           mechanism: MECHANISMS[config.dataplane][0]!,
+          netnsUrl: offers.netnsUrl,
           addressing: () => endpoint!.addressing(),
           dnsAddress: () => dns?.address(),
           mtu: () => endpoint!.mtu.current,
@@ -200,9 +213,12 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
         nsmPeer: nsmPeerCheck(config, endpoint, () => mesh),
         allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => o.identity?.current()?.spiffeId),
       }),
-      mechanisms(MECHANISMS[config.dataplane], (id, ctx) =>
-        linkInterface(ctx.peerOf ? "peer" : "client", id),
+      mechanisms(
+        MECHANISMS[config.dataplane],
+        (id, ctx) => linkInterface(ctx.peerOf ? "peer" : "client", id),
+        fileUrl(dataplane.netnsFile ?? OWN_NETNS_FILE),
       ),
+      carrier ? sendfd(sendFileOnCurrentConnection(carrier.native)) : sendfdPassThrough,
     ],
     endpointHandler(endpoint),
   );
@@ -222,7 +238,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
     mesh = startMesh({
       config,
       endpoint,
-      url,
+      url: offers.registeredUrl(url),
       log: log.child({ component: "mesh" }),
       transport: clients,
       authorize: security && { verifier: security.verifier, keys: security.keys },
@@ -245,6 +261,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       await mesh?.stop({ unregister: config.unregisterItself });
       await endpoint.stop({ releasePrefix: options.releasePrefix });
       nsmgrLinks?.dispose();
+      offers.withdraw();
       await bound.close();
       await dns?.stop();
       detachDns?.();
@@ -259,6 +276,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       await endpoint.abort();
       nsmgrLinks?.dispose();
       await dns?.stop();
+      offers.withdraw();
       await listeners.close();
       security?.dispose();
       await tracing?.shutdown();

@@ -1,5 +1,7 @@
 // Chooses the local mechanism for a link among the client's preferences, as far as the data plane
-// supports it, and fills in the NSE-side parameters (the interface name the forwarder creates).
+// supports it, and fills in the NSE-side parameters: the interface name the forwarder creates, and, as
+// NSM's kernel and memif servers do, `inodeURL` = the file of the network namespace the link ends in
+// (the sendfd element turns it into an inode URL and passes the descriptor).
 import type { Mechanism } from "../grpc/gen/networkservice/connection.js";
 import type { NetworkServiceRequest } from "../grpc/gen/networkservice/networkservice.js";
 import { quote } from "../util/quote.js";
@@ -8,16 +10,21 @@ import type { CallContext, Element } from "./types.js";
 
 export type MechanismType = "KERNEL" | "MEMIF";
 
+/** This process's network namespace as NSM names it (Node's main thread is the process's). */
+export const OWN_NETNS_FILE = "/proc/thread-self/ns/net";
+export const OWN_NETNS_URL = `file://${OWN_NETNS_FILE}`;
+
 export function selectMechanism(
   req: NetworkServiceRequest,
   supported: MechanismType[],
   ifName: string,
+  netnsUrl = OWN_NETNS_URL,
 ): Mechanism {
   const current = req.connection?.mechanism;
   const candidates = current?.type ? [current] : req.mechanismPreferences;
   if (candidates.length === 0) {
     // NSM always sends preferences; a bare test client gets the data plane's first choice.
-    return withParameters({ cls: "LOCAL", type: supported[0]!, parameters: {} }, ifName);
+    return withParameters({ cls: "LOCAL", type: supported[0]!, parameters: {} }, ifName, netnsUrl);
   }
   const chosen = candidates.find((m) => (supported as string[]).includes(m.type));
   if (!chosen) {
@@ -32,11 +39,12 @@ export function selectMechanism(
   if (chosen.cls && chosen.cls !== "LOCAL" && chosen.cls !== "REMOTE") {
     throw invalidArgument("mechanism_preferences.cls", `${quote(chosen.cls)} is not LOCAL or REMOTE`);
   }
-  return withParameters(chosen, ifName);
+  return withParameters(chosen, ifName, netnsUrl);
 }
 
-function withParameters(m: Mechanism, ifName: string): Mechanism {
-  const parameters = { ...m.parameters };
+function withParameters(m: Mechanism, ifName: string, netnsUrl: string): Mechanism {
+  // Whatever arrived (the client's own namespace, in transit) is replaced by ours, as NSM does.
+  const parameters: Record<string, string> = { ...m.parameters, inodeURL: netnsUrl };
   // The NSC's own interface name, if it chose one, is kept; the NSE side is named after the connection.
   if (m.type === "KERNEL" && !parameters.name) parameters.name = ifName;
   if (m.type === "MEMIF" && !parameters.socketfile) parameters.socketfile = `${ifName}.memif.sock`;
@@ -47,10 +55,11 @@ function withParameters(m: Mechanism, ifName: string): Mechanism {
 export function mechanisms(
   supported: MechanismType[],
   ifName: (id: string, ctx: CallContext) => string,
+  netnsUrl = OWN_NETNS_URL,
 ): Element {
   return (next) => ({
     request: (req, ctx) => {
-      const mechanism = selectMechanism(req, supported, ifName(req.connection!.id, ctx));
+      const mechanism = selectMechanism(req, supported, ifName(req.connection!.id, ctx), netnsUrl);
       return next.request({ ...req, connection: { ...req.connection!, mechanism } }, ctx);
     },
     close: (conn, ctx) => next.close(conn, ctx),

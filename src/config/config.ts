@@ -27,6 +27,8 @@ export interface Config {
   connectTo?: GrpcUrl;
   /** The registry, when it is not reached through the nsmgr. */
   registryUrl?: GrpcUrl;
+  /** Descriptors over unix sockets (NSM's grpcfd); "auto": when the nsmgr is reached over a unix socket. */
+  fdPassing: boolean | "auto";
   prefixPool: string;
   prefixLen: number;
   /** This endpoint's prefix when it is static. */
@@ -106,6 +108,8 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { const v = parseList(raw).map((s) => url(env, s)); if (v.length === 0) throw new ConfigError(env, "at least one URL is needed"); c.listenOn = v; } },
   { env: "NSM_CONNECT_TO", default: "", doc: "The local nsmgr (unix:///var/lib/networkservicemesh/nsm.io.sock in a cluster); empty runs standalone.", field: "connectTo", live: false,
     apply: (c, raw, env) => { c.connectTo = optionalUrl(env, raw); } },
+  { env: "NSM_FD_PASSING", default: "auto", doc: "File descriptors over unix sockets as NSM's grpcfd (true, false, or auto: when NSM_CONNECT_TO is unix://); docs/fd-passing.md.", field: "fdPassing", live: false,
+    apply: (c, raw, env) => { c.fdPassing = raw.trim().toLowerCase() === "auto" ? "auto" : parseBool(env, raw); } },
   { env: "NSM_REGISTRY_URL", default: "", doc: "The registry, if not reached through NSM_CONNECT_TO.", field: "registryUrl", live: false,
     apply: (c, raw, env) => { c.registryUrl = optionalUrl(env, raw); } },
   { env: "NSM_PREFIX_POOL", default: "172.16.0.0/16", doc: "The vL3 pool that every endpoint's prefix comes from (IPv4 or IPv6).", field: "prefixPool", live: false,

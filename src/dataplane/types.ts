@@ -61,6 +61,9 @@ export interface Dataplane {
    * fixed cost (the kernel's is an `ip -batch` process); the queue's default is 64.
    */
   readonly maxBatch?: number;
+  /** The network namespace the links end in, as a file (NSM's mechanism `inodeURL`); undefined = this
+   * process's own. The sendfd element passes its descriptor to whoever asked for the link. */
+  readonly netnsFile?: string;
   apply(txn: Transaction): Promise<void>;
   /** Replace everything this NSE owns in the back end with `desired` (start-up, back-end restart). */
   resync(desired: Item[]): Promise<void>;

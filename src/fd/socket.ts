@@ -4,6 +4,7 @@
 // that arrive go to this connection's FdStore. No byte is ever added to the stream.
 import { fstatSync } from "node:fs";
 import { Duplex } from "node:stream";
+import type { Inode } from "./inode-url.js";
 import type { FdNative, FdPoller } from "./native.js";
 import { type FdOps, FdStore } from "./store.js";
 
@@ -13,13 +14,16 @@ const READ_SIZE = 64 * 1024;
 /** recvmsg calls per readiness event: enough to drain a burst, bounded so the loop breathes. */
 const READS_PER_EVENT = 16;
 
-/** What a store needs from the addon, with fstat from Node (bigint: inodes may pass 2^53). */
+/** fstat's (dev, ino) of a descriptor (bigint: inodes may pass 2^53). */
+export function fdIdentity(fd: number): Inode {
+  const s = fstatSync(fd, { bigint: true });
+  return { dev: s.dev, ino: s.ino };
+}
+
+/** What a store needs from the addon, with fstat from Node. */
 export function nativeFdOps(native: FdNative): FdOps {
   return {
-    identity: (fd) => {
-      const s = fstatSync(fd, { bigint: true });
-      return { dev: s.dev, ino: s.ino };
-    },
+    identity: fdIdentity,
     dup: (fd) => native.dup(fd),
     close: (fd) => native.close(fd),
   };

@@ -1,32 +1,34 @@
-// grpc-js over fd-capable unix sockets (NSM's grpcfd convention). Server: connections accepted by the
-// addon are injected into grpc-js, and each one's handlers see it as the current fd connection.
-// Client: channel credentials that wrap any inner credentials (insecure, or mTLS: TLS then runs on top
-// of the fd layer, as in Go) and swap grpc-js's own unix socket for an FdSocket.
+// grpc-js over fd-capable unix sockets (NSM's grpcfd convention), as a Carrier of src/grpc/transport.ts.
+// Server: connections accepted by the addon are injected into grpc-js and their handlers run in the
+// connection's scope (currentFdConnection). Client: credentials that wrap the provider's (insecure, or
+// mTLS: TLS then runs on top of the fd layer, as in Go) and swap grpc-js's unix socket for an FdSocket.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
+import { inodeUrl } from "../fd/inode-url.js";
 import { type FdListener, listenFdSocket } from "../fd/listener.js";
-import type { FdNative } from "../fd/native.js";
-import { connectFdSocket, type FdSocket } from "../fd/socket.js";
+import { type FdNative, fdNative } from "../fd/native.js";
+import { connectFdSocket, type FdSocket, fdIdentity } from "../fd/socket.js";
+import type { Carrier, CarrierListener, Transport } from "./transport.js";
+import type { GrpcUrl } from "./url.js";
 
 const connectionScope = new AsyncLocalStorage<FdSocket>();
 
-/** The fd connection the current RPC handler runs for (undefined for TCP or plain unix listeners). */
+/** The fd connection the current RPC handler runs for (undefined over TCP or without the addon). */
 export function currentFdConnection(): FdSocket | undefined {
   return connectionScope.getStore();
 }
 
-/** Serves `server`'s services on the unix socket at `path`, fd-capable. Each connection's handlers run
- * in its scope, so currentFdConnection() answers: the HTTP/2 session is created inside that scope and
- * the socket's readiness events (which drive HTTP/2 and TLS parsing, and so the handlers) enter it. */
+/** Serves on the unix socket at `path` through `injector`. The HTTP/2 session is created inside the
+ * connection's scope and the socket's readiness events (which drive HTTP/2 and TLS parsing, and so the
+ * handlers) enter it, so currentFdConnection() answers in handlers. */
 export function serveFdSocket(
-  server: grpc.Server,
   native: FdNative,
   path: string,
-  credentials: grpc.ServerCredentials,
+  injector: grpc.ConnectionInjector,
   onError?: (err: Error) => void,
-): FdListener & { connections: Set<FdSocket> } {
-  const injector = server.createConnectionInjector(credentials);
+): FdListener & { connections: Set<FdSocket>; destroy(graceMs?: number): Promise<void> } {
   const connections = new Set<FdSocket>();
   const listener = listenFdSocket(
     native,
@@ -34,8 +36,7 @@ export function serveFdSocket(
     (socket) => {
       connections.add(socket);
       socket.once("close", () => connections.delete(socket));
-      // A peer that resets must not take the process down; grpc-js sees the close.
-      socket.on("error", () => {});
+      socket.on("error", () => {}); // a peer that resets: grpc-js sees the close
       socket.scope = (fn) => connectionScope.run(socket, fn);
       connectionScope.run(socket, () => injector.injectConnection(socket));
     },
@@ -44,43 +45,41 @@ export function serveFdSocket(
   return {
     path,
     connections,
-    close: () => {
+    close: () => listener.close(),
+    // grpc-js's shutdown may call back before an injected session has flushed its last frames (its
+    // GOAWAY, a stream's final status); each connection gets a moment to close by itself, then goes.
+    destroy: async (graceMs = 1000) => {
       listener.close();
+      const closed = [...connections].map((c) => new Promise((resolve) => c.once("close", resolve)));
+      await Promise.race([Promise.all(closed), sleep(graceMs)]);
       injector.destroy();
       for (const c of connections) c.destroy();
     },
   };
 }
 
-/** The unix path of a grpc-js target (unix:/p, unix:///p, unix-abstract is not a file). */
-function unixTargetPath(target: { scheme?: string; path: string }): string {
-  if (target.scheme !== "unix") throw new Error(`fd passing needs a unix:// target, not ${target.scheme}:`);
-  return target.path.startsWith("/") ? target.path : `/${target.path}`;
-}
-
 /**
- * Channel credentials for a unix target whose connections carry descriptors. grpc-js dials its own
+ * Client credentials for a unix target whose connections carry descriptors. grpc-js dials its own
  * net.Socket first (its connector API hands one over); it is closed unused and an FdSocket to the same
  * path takes its place, under whatever the inner credentials put on top.
  */
 export class FdChannelCredentials extends grpc.ChannelCredentials {
-  private connection?: FdSocket;
-
   constructor(
     private readonly inner: grpc.ChannelCredentials,
     private readonly native: FdNative,
+    private readonly path: string,
+    private readonly connected: (socket: FdSocket) => void = () => {},
   ) {
     super();
   }
 
-  /** The live connection of the channel built with these credentials, to queue descriptors on
-   * before a call (NSM: "before the RPC's first write"); undefined until connected. */
-  current(): FdSocket | undefined {
-    return this.connection && !this.connection.destroyed ? this.connection : undefined;
-  }
-
   override compose(callCredentials: grpc.CallCredentials): grpc.ChannelCredentials {
-    return new FdChannelCredentials(this.inner.compose(callCredentials), this.native);
+    return new FdChannelCredentials(
+      this.inner.compose(callCredentials),
+      this.native,
+      this.path,
+      this.connected,
+    );
   }
 
   _isSecure(): boolean {
@@ -92,15 +91,13 @@ export class FdChannelCredentials extends grpc.ChannelCredentials {
   }
 
   _createSecureConnector(...args: Parameters<grpc.ChannelCredentials["_createSecureConnector"]>) {
-    const [target] = args;
-    const path = unixTargetPath(target);
     const inner = this.inner._createSecureConnector(...args);
     return {
       connect: async (socket: Socket) => {
         socket.destroy();
-        const fdSocket = await connectFdSocket(this.native, path);
+        const fdSocket = await connectFdSocket(this.native, this.path);
         fdSocket.on("error", () => {}); // grpc-js learns of it from the session's close
-        this.connection = fdSocket;
+        this.connected(fdSocket);
         return inner.connect(fdSocket as unknown as Socket);
       },
       waitForReady: () => inner.waitForReady(),
@@ -108,4 +105,108 @@ export class FdChannelCredentials extends grpc.ChannelCredentials {
       destroy: () => inner.destroy(),
     };
   }
+}
+
+/**
+ * The carrier for unix:// URLs. Besides carrying gRPC it sends, as NSM's clients do, descriptors to a
+ * target: `offer` keeps a duplicate and sends it on every connection to that target, those open now
+ * and every later one (a reconnect starts with an empty cache on the peer's side), until withdrawn.
+ */
+export class FdCarrier implements Carrier {
+  private readonly clients = new Map<string, Set<FdSocket>>();
+  private readonly offered = new Map<string, Map<number, number>>();
+  private nextOffer = 0;
+
+  constructor(readonly native: FdNative) {}
+
+  handles(url: GrpcUrl): boolean {
+    return url.kind === "unix";
+  }
+
+  channel(credentials: grpc.ChannelCredentials, url: GrpcUrl): grpc.ChannelCredentials {
+    const path = (url as { path: string }).path;
+    return new FdChannelCredentials(credentials, this.native, path, (socket) => this.connected(path, socket));
+  }
+
+  async listen(url: GrpcUrl, injector: grpc.ConnectionInjector): Promise<CarrierListener> {
+    return serveFdSocket(this.native, (url as { path: string }).path, injector);
+  }
+
+  /** Sends `fd` (a duplicate; the caller keeps its own) on every connection to `url`, now and later.
+   * Returns the withdrawal. */
+  offer(url: GrpcUrl, fd: number): () => void {
+    if (url.kind !== "unix") return () => {};
+    const id = this.nextOffer++;
+    const dup = this.native.dup(fd);
+    const byId = this.offered.get(url.path) ?? new Map<number, number>();
+    this.offered.set(url.path, byId);
+    byId.set(id, dup);
+    for (const socket of this.clients.get(url.path) ?? []) void socket.sendFd(dup).catch(() => {});
+    return () => {
+      if (!byId.delete(id)) return;
+      this.native.close(dup);
+      if (byId.size === 0) this.offered.delete(url.path);
+    };
+  }
+
+  /** NSM's client-side sendfd for a file: offers it (O_PATH) to `target` and returns its inode URL,
+   * the name that travels in messages instead of the path. */
+  offerFile(target: GrpcUrl, path: string): { url: string; withdraw(): void } {
+    const fd = this.native.openPath(path);
+    try {
+      return { url: inodeUrl(fdIdentity(fd)), withdraw: this.offer(target, fd) };
+    } finally {
+      this.native.close(fd);
+    }
+  }
+
+  /** Open client connections to `url`, with the descriptors each received (its store). */
+  connectionsTo(url: GrpcUrl): FdSocket[] {
+    return url.kind === "unix" ? [...(this.clients.get(url.path) ?? [])] : [];
+  }
+
+  private connected(path: string, socket: FdSocket): void {
+    const set = this.clients.get(path) ?? new Set<FdSocket>();
+    this.clients.set(path, set);
+    set.add(socket);
+    socket.once("close", () => {
+      set.delete(socket);
+      if (set.size === 0 && this.clients.get(path) === set) this.clients.delete(path);
+    });
+    // Queued before grpc-js writes its preface, so they ride on the connection's first bytes.
+    for (const dup of this.offered.get(path)?.values() ?? []) void socket.sendFd(dup).catch(() => {});
+  }
+}
+
+/** NSM's "SendFilename": opens `path` with O_PATH (netns files and socket files alike), queues it on the
+ * current call's connection and returns its inode URL; undefined outside an fd connection. */
+export function sendFileOnCurrentConnection(native: FdNative): (path: string) => string | undefined {
+  return (path) => {
+    const conn = currentFdConnection();
+    if (!conn) return undefined;
+    const fd = native.openPath(path);
+    try {
+      const url = inodeUrl(fdIdentity(fd));
+      void conn.sendFd(fd).catch(() => {}); // a closed connection: the caller's RPC fails anyway
+      return url;
+    } finally {
+      native.close(fd);
+    }
+  };
+}
+
+/** `transport` with an FdCarrier for unix URLs when `enabled` and the addon is here (logged where not). */
+export function withFdPassing(
+  transport: Transport,
+  enabled: boolean,
+  log?: { info(o: object, msg: string): void },
+): { transport: Transport; carrier?: FdCarrier } {
+  if (!enabled) return { transport };
+  const fd = fdNative();
+  if (!fd.available) {
+    log?.info({ reason: fd.reason }, "no descriptor passing over unix sockets");
+    return { transport };
+  }
+  const carrier = new FdCarrier(fd.native);
+  return { transport: transport.withCarriers(carrier), carrier };
 }

@@ -38,6 +38,9 @@ export interface NsmgrPeerLinksOptions {
   service: string;
   requestLabels: Record<string, string>;
   mechanism: MechanismType;
+  /** Our network namespace as the preference's `inodeURL` (NSM's kernel and memif clients send it; an
+   * inode URL once its descriptor is offered to the nsmgr, else the file URL). */
+  netnsUrl?: string;
   addressing(): Vl3Addressing;
   /** Our workload DNS server, told to the peer so that it can fan names out to us (as NSM's vL3 does). */
   dnsAddress?(): string | undefined;
@@ -136,7 +139,9 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
         path: { index: 0, pathSegments: segments },
         mechanism: link?.mechanism,
       },
-      mechanismPreferences: [{ cls: "LOCAL", type: o.mechanism, parameters: {} }],
+      mechanismPreferences: [
+        { cls: "LOCAL", type: o.mechanism, parameters: o.netnsUrl ? { inodeURL: o.netnsUrl } : {} },
+      ],
     };
   };
 

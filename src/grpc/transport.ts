@@ -38,11 +38,17 @@ export const insecureCredentials: CredentialsProvider = {
  * fd-capable socket is swapped in); the server side accepts connections itself and hands them to
  * grpc-js through a connection injector made with the provider's server credentials.
  */
+export interface CarrierListener {
+  close(): void;
+  destroy?(): Promise<void>;
+}
+
 export interface Carrier {
   handles(url: GrpcUrl): boolean;
   channel(credentials: grpc.ChannelCredentials, url: GrpcUrl): grpc.ChannelCredentials;
-  /** Starts accepting on `url`; resolves once listening, with what stops it. */
-  listen(url: GrpcUrl, injector: grpc.ConnectionInjector): Promise<{ close(): void }>;
+  /** Starts accepting on `url`; resolves once listening. `close` stops accepting (connections drain
+   * with the server's shutdown); `destroy`, after the shutdown, ends any connection still open. */
+  listen(url: GrpcUrl, injector: grpc.ConnectionInjector): Promise<CarrierListener>;
 }
 
 export interface TransportOptions {
@@ -100,7 +106,7 @@ export class ListenError extends Error {
 export class Transport {
   readonly credentials: CredentialsProvider;
   /** What carriers listen on, by server and URL. */
-  private readonly carried = new WeakMap<grpc.Server, Map<string, { close(): void }>>();
+  private readonly carried = new WeakMap<grpc.Server, Map<string, CarrierListener>>();
 
   constructor(private readonly options: TransportOptions = {}) {
     this.credentials = options.credentials ?? insecureCredentials;
@@ -110,6 +116,11 @@ export class Transport {
   with(more: TransportOptions): Transport {
     const interceptors = [...(this.options.interceptors ?? []), ...(more.interceptors ?? [])];
     return new Transport({ ...this.options, ...more, interceptors });
+  }
+
+  /** This transport with more carriers (tried after its own); same credentials and options. */
+  withCarriers(...carriers: Carrier[]): Transport {
+    return new Transport({ ...this.options, carriers: [...(this.options.carriers ?? []), ...carriers] });
   }
 
   /** A client of `Ctor` for `url` (a string is parsed as a GrpcUrl). */
@@ -158,7 +169,7 @@ export class Transport {
     const carrier = this.carrierFor(u);
     if (carrier) {
       const listener = await carrier.listen(u, server.createConnectionInjector(this.credentials.server(u)));
-      const carried = this.carried.get(server) ?? new Map<string, { close(): void }>();
+      const carried = this.carried.get(server) ?? new Map<string, CarrierListener>();
       this.carried.set(server, carried.set(formatGrpcUrl(u), listener));
       return u;
     }
@@ -187,6 +198,7 @@ export class Transport {
     const carried = this.carried.get(server)?.get(formatGrpcUrl(url));
     if (carried) {
       carried.close();
+      void carried.destroy?.();
       this.carried.get(server)?.delete(formatGrpcUrl(url));
       return;
     }
@@ -194,23 +206,24 @@ export class Transport {
   }
 
   /** Stops `server`: gracefully within `graceMs`, then by force (at once with `force`). */
-  shutdown(server: grpc.Server, o: { force?: boolean; graceMs?: number } = {}): Promise<void> {
-    for (const listener of this.carried.get(server)?.values() ?? []) listener.close();
+  async shutdown(server: grpc.Server, o: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+    const listeners = [...(this.carried.get(server)?.values() ?? [])];
     this.carried.delete(server);
-    if (o.force) {
-      server.forceShutdown();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, o.graceMs ?? 2000);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
+    for (const listener of listeners) listener.close();
+    if (o.force) server.forceShutdown();
+    else {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, o.graceMs ?? 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
-    });
+    }
+    await Promise.all(listeners.map((l) => l.destroy?.()));
   }
 
   private carrierFor(url: GrpcUrl): Carrier | undefined {

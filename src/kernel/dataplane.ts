@@ -49,6 +49,8 @@ export class KernelDataplane implements Dataplane {
   readonly name = "kernel";
   /** An `ip -batch` process costs ~20 ms whatever it carries: a burst goes in as one. */
   readonly maxBatch = 1024;
+  /** A named namespace is this NSE's own in the sandbox; the file is what its links end in. */
+  readonly netnsFile: string | undefined;
   private readonly netns: string | undefined;
   private readonly log: Logger;
   private readonly prefixes: string[];
@@ -58,6 +60,7 @@ export class KernelDataplane implements Dataplane {
 
   constructor(options: KernelDataplaneOptions = {}) {
     this.netns = options.netns;
+    this.netnsFile = options.netns ? `/run/netns/${options.netns}` : undefined;
     this.log = (options.log ?? silentLogger()).child({ dataplane: "kernel", netns: this.netns ?? "(own)" });
     this.prefixes = options.ownedPrefixes ?? ["nsc-", "vl3-"];
     this.timeoutMs = options.timeoutMs;

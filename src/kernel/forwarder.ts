@@ -4,7 +4,7 @@
 import type { Item } from "../dataplane/types.js";
 import { type Logger, silentLogger } from "../log.js";
 import { checkIfName, delLine, delOrder, isAlreadyGone, putLine } from "./commands.js";
-import { checkNetnsName, IpBatchError, ipBatch, ipJson, ipLine, runIp } from "./ip.js";
+import { checkNetnsName, IpBatchError, ipBatch, ipJson, ipLine, NETNS_GONE, runIp } from "./ip.js";
 import { type EndConfig, endConfig, type IpContextInput } from "./ipcontext.js";
 
 export type { IpContextInput, IpContextRoute } from "./ipcontext.js";
@@ -15,7 +15,7 @@ export const DEFAULT_NSC_IFNAME = "nsm-1";
 
 export interface KernelConnectionRequest {
   connectionId: string;
-  /** Network namespace names under /run/netns. */
+  /** Network namespaces: names under /run/netns, or /proc/<pid>/fd/<n> of a descriptor received. */
   nscNetns: string;
   /** The NSC's kernel mechanism `name` parameter; default "nsm-1". */
   nscIfName?: string;
@@ -192,6 +192,6 @@ async function reapply(netns: string, before: Item[], after: Item[]): Promise<vo
 async function deleteLink(netns: string, ifName: string): Promise<boolean> {
   const { code, stderr } = await runIp(["link", "del", "dev", ifName], { netns });
   if (code === 0) return true;
-  if (isAlreadyGone(stderr) || /Cannot open network namespace/.test(stderr)) return false;
+  if (isAlreadyGone(stderr) || NETNS_GONE.test(stderr)) return false;
   throw new Error(`ip -n ${netns} link del dev ${ifName}: ${stderr.trim()}`);
 }

@@ -1,8 +1,10 @@
 // iproute2 from Node: `ip -batch -` on stdin for writes, `ip -j` for reads. Always spawned with an
-// argument array (no shell), in a named network namespace through `ip -n NAME` when one is given.
+// argument array (no shell), in a named network namespace through `ip -n NAME` when one is given, or in
+// one reached through a passed descriptor (/proc/<pid>/fd/<n>) through `nsenter --net=PATH ip`.
 import { spawn } from "node:child_process";
 
-/** Where a command runs: a name under /run/netns, or this process's network namespace. */
+/** Where a command runs: a name under /run/netns, a descriptor's /proc/<pid>/fd/<n> path, or this
+ * process's network namespace. */
 export interface NetnsOption {
   netns?: string;
 }
@@ -29,6 +31,12 @@ export interface BatchFailure {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const NETNS_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A namespace held by a descriptor, as NSM's forwarder names what it received. */
+const NETNS_FD_PATH = /^\/proc\/\d+\/fd\/\d+$/;
+
+export function isNetnsFdPath(netns: string): boolean {
+  return NETNS_FD_PATH.test(netns);
+}
 
 /** `ip` could not run, or exited with an error that is not a per-line batch failure. */
 export class IpError extends Error {
@@ -45,7 +53,7 @@ export class IpError extends Error {
 
   /** The namespace or the `ip` binary is missing: a back end that is not there (yet). */
   get unavailable(): boolean {
-    return this.code === "ENOENT" || /Cannot open network namespace/.test(this.stderr);
+    return this.code === "ENOENT" || NETNS_GONE.test(this.stderr);
   }
 }
 
@@ -61,7 +69,12 @@ export class IpBatchError extends Error {
   }
 }
 
+/** What `ip -n` or nsenter say when the namespace (or the descriptor holding it) is gone. */
+export const NETNS_GONE = /Cannot open network namespace|nsenter: cannot open|reassociate to namespace/;
+
+/** A namespace name, or a descriptor's /proc/<pid>/fd/<n> path. */
 export function checkNetnsName(netns: string): string {
+  if (isNetnsFdPath(netns)) return netns;
   if (!NETNS_NAME.test(netns) || netns === "." || netns === "..") {
     throw new Error(`"${netns}" is not a network namespace name (letters, digits, _ . -; at most 64)`);
   }
@@ -69,7 +82,8 @@ export function checkNetnsName(netns: string): string {
 }
 
 function netnsArgs(netns: string | undefined): string[] {
-  return netns === undefined ? [] : ["-n", checkNetnsName(netns)];
+  if (netns === undefined) return [];
+  return isNetnsFdPath(netns) ? [`--net=${netns}`, "ip"] : ["-n", checkNetnsName(netns)];
 }
 
 /** Runs `ip` with `args` and optional stdin; resolves with the exit status, never rejects on it. */
@@ -78,8 +92,9 @@ export function runIp(
   options: IpRunOptions & { input?: string } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const full = [...netnsArgs(options.netns), ...args];
+  const command = options.netns !== undefined && isNetnsFdPath(options.netns) ? "nsenter" : "ip";
   return new Promise((resolve, reject) => {
-    const child = spawn("ip", full, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, full, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -18,6 +18,7 @@ describe("selectMechanism", () => {
   it("names the NSE side of a kernel link after the connection, keeping a name the NSC chose", () => {
     expect(selectMechanism(req({ id: "c" }, [kernel]), ["KERNEL"], "nsc-1").parameters).toEqual({
       name: "nsc-1",
+      inodeURL: "file:///proc/thread-self/ns/net",
     });
     const named = { ...kernel, parameters: { name: "eth-nsm" } };
     expect(selectMechanism(req({ id: "c" }, [named]), ["KERNEL"], "nsc-1").parameters.name).toBe("eth-nsm");
@@ -74,12 +75,28 @@ describe("selectMechanism", () => {
 describe("mechanisms element", () => {
   it("puts the chosen mechanism on the connection for the next element", async () => {
     const r = recorder();
-    const handler = mechanisms(["KERNEL"], (id) => `nsc-${id}`)(r.next);
+    const handler = mechanisms(["KERNEL"], (id) => `nsc-${id}`, "file:///run/netns/nse-a")(r.next);
     await handler.request(req({ id: "c1" }, [memif, kernel]), ctx());
     expect(r.requests[0]!.req.connection!.mechanism).toEqual({
       cls: "LOCAL",
       type: "KERNEL",
-      parameters: { name: "nsc-c1" },
+      parameters: { name: "nsc-c1", inodeURL: "file:///run/netns/nse-a" },
     });
+  });
+
+  it("names the network namespace the link ends in, replacing whatever arrived (NSM's kernel server)", () => {
+    const theirs = { ...kernel, parameters: { inodeURL: "inode://4/4026531993" } };
+    for (const m of [theirs, memif]) {
+      const chosen = selectMechanism(
+        req({ id: "c" }, [m]),
+        ["KERNEL", "MEMIF"],
+        "nsc-1",
+        "file:///run/netns/x",
+      );
+      expect(chosen.parameters.inodeURL).toBe("file:///run/netns/x");
+    }
+    expect(selectMechanism(req({ id: "c" }, [kernel]), ["KERNEL"], "n").parameters.inodeURL).toBe(
+      "file:///proc/thread-self/ns/net",
+    );
   });
 });
