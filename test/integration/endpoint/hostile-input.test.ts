@@ -1,12 +1,17 @@
 // Hostile input through a real socket: huge values are quoted at most 128 characters, documented
 // limits are enforced before any work, addresses and prefixes are parsed strictly and answered in
 // canonical form, and out-of-range timestamps are INVALID_ARGUMENT naming the field.
-import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { LIMITS } from "../../../src/chain/limits.js";
-import { NetworkServiceRequest } from "../../../src/grpc/gen/networkservice/networkservice.js";
-import { codeOf, nscRequest, type RequestShape, startTestNse, type TestNse } from "../../support/endpoint.js";
+import {
+  codeOf,
+  nscRequest,
+  type RequestShape,
+  SERVICE,
+  startTestNse,
+  type TestNse,
+} from "../../support/endpoint.js";
+import { requestWithExpiresSeconds, sendRawRequest } from "../../support/raw-request.js";
 
 let t: TestNse | undefined;
 afterEach(async () => {
@@ -163,47 +168,8 @@ describe("strict parsing, canonical answers", () => {
 });
 
 describe("timestamps", () => {
-  /** A Request whose NSC segment says `expires.seconds = seconds`, written byte by byte. */
-  function withExpiresSeconds(seconds: bigint): Uint8Array {
-    const good = NetworkServiceRequest.fromPartial(nscRequest({ name: "nsc-time" }) as never);
-    const timestamp = new BinaryWriter().uint32(8).int64(seconds).finish();
-    const segment = new BinaryWriter()
-      .uint32(10)
-      .string("nsc-time")
-      .uint32(18)
-      .string("nsc-time-conn")
-      .uint32(34)
-      .bytes(timestamp)
-      .finish();
-    const path = new BinaryWriter().uint32(8).uint32(0).uint32(18).bytes(segment).finish();
-    const conn = new BinaryWriter()
-      .uint32(10)
-      .string("nsc-time-conn")
-      .uint32(18)
-      .string(good.connection!.networkService)
-      .uint32(50)
-      .bytes(path)
-      .finish();
-    return new BinaryWriter().uint32(10).bytes(conn).finish();
-  }
-
-  function sendRaw(bytes: Uint8Array): Promise<unknown> {
-    const client = new grpc.Client(t!.target, grpc.credentials.createInsecure());
-    return new Promise((resolve, reject) =>
-      client.makeUnaryRequest(
-        "/networkservice.NetworkService/Request",
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        Buffer.from(bytes),
-        new grpc.Metadata(),
-        { deadline: Date.now() + 10_000 },
-        (err, value) => {
-          client.close();
-          return err ? reject(err) : resolve(value);
-        },
-      ),
-    );
-  }
+  const withExpiresSeconds = (seconds: bigint) => requestWithExpiresSeconds("nsc-time", SERVICE, seconds);
+  const sendRaw = (bytes: Uint8Array) => sendRawRequest(t!.target, bytes);
 
   it.each([
     2n ** 62n,
