@@ -204,23 +204,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Fails with `code`. What the command started has been released; should anything still hold the
+ * event loop (a leak), the process ends anyway after 2 s, saying so, instead of hanging (issue 10). */
+function fail(code: number, message: string): void {
+  process.stderr.write(`vl3-nse: ${message}\n`);
+  process.exitCode = code;
+  setTimeout(() => {
+    process.stderr.write("vl3-nse: something still ran 2 s after the failure; exiting anyway\n");
+    process.exit(code);
+  }, 2000).unref();
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      process.stderr.write(`vl3-nse: ${error.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (error instanceof ListenError) {
-      // The reason is the whole story (an address in use, not this host's, no permission).
-      process.stderr.write(`vl3-nse: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    process.stderr.write(`vl3-nse: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    if (error instanceof ConfigError || error instanceof UsageError) fail(2, error.message);
+    // The reason is the whole story (an address in use, not this host's, no permission).
+    else if (error instanceof ListenError) fail(1, error.message);
+    else fail(1, (error as Error)?.stack ?? String(error));
   },
 );
