@@ -130,6 +130,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       ),
     );
     if (kernel && ok) await pingAll(sb, kernel);
+    if (kernel && ok) await byName(sb, kernel);
     if (o.stay) {
       const debug = await serveMesh(sb, log);
       out(
@@ -170,4 +171,21 @@ async function pingAll(sb: Sandbox, kernel: SandboxKernel): Promise<void> {
     );
     out(`  ${a.name} → ${results.join(" ")}`);
   }
+}
+
+/** Each client resolves the next one's short name with its system resolver and pings it by name. */
+async function byName(sb: Sandbox, kernel: SandboxKernel): Promise<void> {
+  const { pingName, resolveIn } = await import("../kernel/exec.js");
+  out("\nby name over the vL3 (workload DNS: each client's resolv.conf points at its endpoint):");
+  const clients = sb.clients;
+  const lines = await Promise.all(
+    clients.map(async (a, i) => {
+      const b = clients[(i + 1) % clients.length]!;
+      const ns = await kernel.netnsFor(a.name);
+      const ip = await resolveIn(ns, b.name);
+      const ok = ip !== undefined && (await pingName(ns, b.name));
+      return `  ${a.name}: ${b.name} → ${ip ?? "not found"}, ping ${ok ? "ok" : "FAIL"}`;
+    }),
+  );
+  for (const line of lines) out(line);
 }

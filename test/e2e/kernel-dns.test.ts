@@ -3,9 +3,9 @@
 // sidecar does). Every client resolves every other client's short name with the system resolver
 // (getent, through `ip netns exec`), pings it and fetches from it by name; after an endpoint is killed
 // and its clients heal elsewhere, the names resolve to the addresses that work.
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { converged } from "../../src/cli/demo.js";
+import { execWithResolver, pingName, resolveIn } from "../../src/kernel/exec.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { SandboxKernel } from "../../src/sandbox/kernel.js";
 import { canUseNetns, hasPing } from "../support/netns.js";
@@ -16,18 +16,9 @@ const POOL = "198.18.0.0/16";
 const ENDPOINTS = ["dns-nse-a", "dns-nse-b", "dns-nse-c"];
 
 /** A command in `netns` through `ip netns exec`, which mounts the namespace's own resolv.conf. */
-function inNetns(netns: string, cmd: string[], timeoutMs = 15_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) =>
-    execFile("ip", ["netns", "exec", netns, ...cmd], { timeout: timeoutMs }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() }),
-    ),
-  );
-}
-
-/** What `getent hosts <name>` says in the client's namespace: the address, or undefined. */
-async function resolveIn(netns: string, name: string): Promise<string | undefined> {
-  const r = await inNetns(netns, ["getent", "hosts", name]);
-  return r.code === 0 ? r.out.split(/\s+/)[0] : undefined;
+async function inNetns(netns: string, cmd: string[]): Promise<{ code: number; out: string }> {
+  const r = await execWithResolver(netns, cmd[0]!, cmd.slice(1));
+  return { code: r.code, out: `${r.stdout}${r.stderr}`.trim() };
 }
 
 /** Every (from, to) pair where `to`'s short name does not resolve to its address, or `check` fails. */
@@ -53,8 +44,7 @@ async function byName(
   return failed;
 }
 
-const pingByName = async (ns: string, name: string) =>
-  (await inNetns(ns, ["ping", "-c", "1", "-W", "2", name])).code === 0;
+const pingByName = (ns: string, name: string) => pingName(ns, name);
 
 describe.skipIf(!canUseNetns())("kernel workload DNS end to end (needs root and ip netns)", () => {
   const kernel = new SandboxKernel(TAG);
