@@ -175,9 +175,9 @@ describe.skipIf(!hasKubectl)("deploy/ manifests (built with kubectl kustomize; s
     expect(cmRule.resourceNames).toEqual([config.kubeConfigMap!.name]);
   });
 
-  it("overlays/kernel adds NET_ADMIN and nothing else; overlays/vpp runs a vpp-agent on the agent URL", () => {
+  it("overlays/kernel adds NET_ADMIN and NET_BIND_SERVICE (DNS on port 53) and nothing else; overlays/vpp runs a vpp-agent on the agent URL", () => {
     const kernel = nse("overlays/kernel").container.securityContext!;
-    expect(kernel.capabilities).toEqual({ add: ["NET_ADMIN"], drop: ["ALL"] });
+    expect(kernel.capabilities).toEqual({ add: ["NET_ADMIN", "NET_BIND_SERVICE"], drop: ["ALL"] });
     expect(kernel.privileged).toBeUndefined();
     const { ds, config, objs } = nse("overlays/vpp");
     const agent = ds.spec.template.spec.containers.find((c) => c.name === "vpp-agent")!;
