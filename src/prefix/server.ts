@@ -51,7 +51,11 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
   const impl: IPAMServer = {
     managePrefixes(call) {
       const owner = ownerOf(call.metadata, ++streams, peerSpiffeId(call));
-      const who = "identity" in owner ? owner.identity : `anonymous stream ${owner.stream}`;
+      // Logs name the endpoint as it named itself; the scope its claim is kept under is said apart.
+      const who =
+        "identity" in owner
+          ? owner.identity.slice(owner.identity.indexOf("#") + 1)
+          : `anonymous stream ${owner.stream}`;
       const current = book;
       if ("identity" in owner) {
         const n = (identities.get(owner.identity) ?? 0) + 1;
