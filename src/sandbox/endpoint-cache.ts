@@ -7,7 +7,11 @@ import {
   type NetworkServiceEndpointRegistryClient,
   type NetworkServiceEndpointResponse,
 } from "../grpc/gen/registry/registry.js";
+import { isInterdomain } from "../registry/interdomain.js";
 import { Backoff, DEFAULT_BACKOFF } from "../util/backoff.js";
+
+/** How long another domain's answer is reused (NSM's query cache keeps Find results too). */
+const REMOTE_TTL_MS = 5000;
 
 export class EndpointCache {
   private readonly entries = new Map<string, NetworkServiceEndpoint>();
@@ -15,6 +19,8 @@ export class EndpointCache {
   private stream?: grpc.ClientReadableStream<NetworkServiceEndpointResponse>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** Registry look-ups in flight, and recent answers about other domains' endpoints. */
+  private readonly asked = new Map<string, { at: number; result: Promise<NetworkServiceEndpoint[]> }>();
 
   constructor(private readonly registry: NetworkServiceEndpointRegistryClient) {
     this.connect();
@@ -32,6 +38,34 @@ export class EndpointCache {
     return [...this.entries.values()].filter(
       (e) => live(e) && e.networkServiceNames.includes(query.service ?? ""),
     );
+  }
+
+  /**
+   * Asks the registry (`ask`) for what the watch does not hold: an endpoint that registered a moment
+   * ago, or another domain's (`name@domain`, never in our registry). One question in flight per query;
+   * an interdomain answer is kept a few seconds: a burst of links to one remote endpoint would
+   * otherwise ask through both proxies once per link.
+   */
+  lookUp(
+    query: { name?: string; service?: string },
+    ask: () => Promise<NetworkServiceEndpoint[]>,
+  ): Promise<NetworkServiceEndpoint[]> {
+    const key = query.name ? `name:${query.name}` : `service:${query.service}`;
+    const known = this.asked.get(key);
+    if (known && Date.now() - known.at < REMOTE_TTL_MS) return known.result;
+    const keep = isInterdomain(query.name ?? query.service ?? "");
+    const entry = { at: Date.now(), result: ask() };
+    this.asked.set(key, entry);
+    const drop = () => {
+      if (this.asked.get(key) === entry) this.asked.delete(key);
+    };
+    entry.result.then((found) => (keep && found.length > 0 ? undefined : drop()), drop);
+    return entry.result;
+  }
+
+  /** Forgets a kept answer about `name` (a Request to it failed). */
+  forget(name: string): void {
+    this.asked.delete(`name:${name}`);
   }
 
   stop(): void {

@@ -27,6 +27,8 @@ export interface SandboxOptions {
   /** Registration expiry and path-segment lifetime: short values make healing tests quick. */
   registryExpiryMs?: number;
   lifetimeMs?: number;
+  /** NSM_REQUEST_TIMEOUT of the endpoints' peer Requests (default 5 s; NSM's is 15 s). */
+  requestTimeoutMs?: number;
   backoff?: { initialMs: number; maxMs: number };
   /** Real packets: every NSE and NSC in its own network namespace (root; see kernel.ts). */
   kernel?: SandboxKernel;
@@ -136,7 +138,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     NSM_PREFIX_LEN: String(prefixLen),
     NSM_REGISTRY_EXPIRY: `${expiry}ms`,
     NSM_MAX_TOKEN_LIFETIME: `${o.lifetimeMs ?? 60_000}ms`,
-    NSM_REQUEST_TIMEOUT: "5s",
+    NSM_REQUEST_TIMEOUT: `${o.requestTimeoutMs ?? 5000}ms`,
     NSM_PEER_BACKOFF_INITIAL: `${backoff.initialMs}ms`,
     NSM_PEER_BACKOFF_MAX: `${backoff.maxMs}ms`,
     // A given data plane decides the mechanisms the NSE offers (MEMIF for vpp) and its peer links ask for.

@@ -18,6 +18,7 @@ import {
   type NetworkServiceRequest,
   NetworkServiceService,
 } from "../grpc/gen/networkservice/networkservice.js";
+import { NetworkServiceEndpoint } from "../grpc/gen/registry/registry.js";
 import { toServiceError } from "../grpc/status.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
@@ -73,18 +74,16 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     const found =
       cached.length > 0
         ? cached
-        : await listEndpoints(
-            registry,
-            {
-              name: conn.networkServiceEndpointName,
-              networkServiceNames: conn.networkServiceEndpointName ? [] : [conn.networkService],
-              networkServiceLabels: {},
-              url: "",
-              expirationTime: undefined,
-              initialRegistrationTime: undefined,
-              pathIds: [],
-            },
-            5000,
+        : await cache.lookUp(
+            conn.networkServiceEndpointName ? { name } : { service: conn.networkService },
+            () =>
+              listEndpoints(
+                registry,
+                NetworkServiceEndpoint.fromPartial(
+                  name ? { name } : { networkServiceNames: [conn.networkService] },
+                ),
+                5000,
+              ),
           );
     const live = found.filter((e) => !e.expirationTime || e.expirationTime.getTime() > Date.now());
     if (live.length === 0) {
@@ -168,6 +167,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           // The endpoint is gone or refused: the next request chooses again. The veth goes with the
           // entry (a refreshed one too): nothing else would remove it, and it holds the NSC's interface name.
           forwarded.delete(ours.id);
+          cache.forget(nse.name);
           await link?.remove();
           throw err;
         }

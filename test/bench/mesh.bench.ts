@@ -249,7 +249,11 @@ async function measure(hosts?: EndpointHosts): Promise<number> {
   return 0;
 }
 
-main().then(
+// --domains N: across NSM domains, in its own file (mesh-domains.ts).
+const run = process.argv.some((a) => a.startsWith("--domains"))
+  ? async () => (await import("./mesh-domains.js")).main()
+  : main;
+run().then(
   (code) => process.exit(code),
   (err) => {
     console.error(err);
