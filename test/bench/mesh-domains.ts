@@ -29,6 +29,12 @@ function option(name: string, fallback: number, min: number, max: number): numbe
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
+/** This process's CPU seconds since `since` (everything runs here: less noisy than the clock on a shared machine). */
+const cpuSeconds = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+};
+type Timed = { wall: number; cpu: number };
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -62,7 +68,7 @@ function members(sb: Sandbox, per: number): Array<{ d: number; name: string; id:
   );
 }
 
-async function meshTime(domains: number, per: number): Promise<number> {
+async function meshTime(domains: number, per: number): Promise<Timed> {
   return withDomains(domains, async (sb) => {
     const all = members(sb, per);
     const want = all.length - 1;
@@ -72,6 +78,7 @@ async function meshTime(domains: number, per: number): Promise<number> {
       done = r;
     });
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await Promise.all(
       all.map(async (m) => {
         const nse = await sb.domains![m.d]!.startEndpoint(m.name);
@@ -89,7 +96,7 @@ async function meshTime(domains: number, per: number): Promise<number> {
       }),
     );
     await finished;
-    const t = seconds(started);
+    const t = { wall: seconds(started), cpu: cpuSeconds(cpu) };
     for (const dom of sb.domains!)
       for (const e of dom.endpoints.values()) {
         const up = e.endpoint.tree().children.filter((c) => c.kind === "peer" && c.state.startsWith("up"));
@@ -99,7 +106,7 @@ async function meshTime(domains: number, per: number): Promise<number> {
   });
 }
 
-async function boundTime(domains: number, per: number): Promise<number> {
+async function boundTime(domains: number, per: number): Promise<Timed> {
   const dir = mkdtempSync(joinPath(tmpdir(), "vl3-bench-domains-"));
   try {
     return await withDomains(domains, async (sb) => {
@@ -107,6 +114,7 @@ async function boundTime(domains: number, per: number): Promise<number> {
       const stops: Array<() => Promise<void>> = [];
       try {
         const started = performance.now();
+        const cpu = process.cpuUsage();
         await Promise.all(
           all.map(async (m) => {
             const url = `unix://${joinPath(dir, `${m.d}-${m.name}.sock`)}`;
@@ -146,7 +154,7 @@ async function boundTime(domains: number, per: number): Promise<number> {
             );
           }),
         );
-        return seconds(started);
+        return { wall: seconds(started), cpu: cpuSeconds(cpu) };
       } finally {
         await Promise.all(stops.map((s) => s()));
       }
@@ -181,17 +189,18 @@ export async function main(): Promise<number> {
   console.log(
     "bound: the same endpoints bare (register, then one Request per pair through the same proxies)",
   );
-  console.log("round  first   mesh (s)  bound (s)  ratio");
+  console.log("round  first   mesh (s)  bound (s)  ratio   CPU: mesh (s)  bound (s)  ratio");
   // Warm-up: one of each, not counted.
   await meshTime(domains, per);
   await boundTime(domains, per);
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   const meshes: number[] = [];
   const bounds: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const meshFirst = r % 2 === 0;
-    let mesh: number;
-    let bound: number;
+    let mesh: Timed;
+    let bound: Timed;
     if (meshFirst) {
       mesh = await meshTime(domains, per);
       bound = await boundTime(domains, per);
@@ -199,18 +208,21 @@ export async function main(): Promise<number> {
       bound = await boundTime(domains, per);
       mesh = await meshTime(domains, per);
     }
-    meshes.push(mesh);
-    bounds.push(bound);
-    ratios.push(mesh / bound);
+    meshes.push(mesh.wall);
+    bounds.push(bound.wall);
+    ratios.push(mesh.wall / bound.wall);
+    cpuRatios.push(mesh.cpu / bound.cpu);
     console.log(
-      `${String(r + 1).padStart(5)}  ${(meshFirst ? "mesh" : "bound").padEnd(5)} ${mesh.toFixed(2).padStart(9)} ` +
-        `${bound.toFixed(2).padStart(10)} ${(mesh / bound).toFixed(2).padStart(6)}`,
+      `${String(r + 1).padStart(5)}  ${(meshFirst ? "mesh" : "bound").padEnd(5)} ${mesh.wall.toFixed(2).padStart(9)} ` +
+        `${bound.wall.toFixed(2).padStart(10)} ${(mesh.wall / bound.wall).toFixed(2).padStart(6)}` +
+        `   ${mesh.cpu.toFixed(2).padStart(12)} ${bound.cpu.toFixed(2).padStart(10)} ${(mesh.cpu / bound.cpu).toFixed(2).padStart(6)}`,
     );
   }
   const ratio = median(ratios);
   console.log(
     `median: mesh ${median(meshes).toFixed(2)} s, bound ${median(bounds).toFixed(2)} s; ratio ${ratio.toFixed(2)} ` +
-      `(spread ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+      `(spread ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}); ` +
+      `CPU ratio ${median(cpuRatios).toFixed(2)} (${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)})`,
   );
   const met = ratio <= TARGET;
   console.log(
