@@ -102,4 +102,30 @@ describe("workload DNS in the sandbox mesh", () => {
       }
     }, 15_000);
   });
+
+  it("names answer again, with the same addresses, when a killed endpoint comes back and its clients keep them", async () => {
+    const { m, nscs } = await meshWithClients(6);
+    const victim = nscs[0]!.endpoint!;
+    const kept = nscs.filter((c) => c.endpoint === victim);
+    const before = new Map(kept.map((c) => [c.name, c.address]));
+    await m.sb.stopEndpoint(victim, { graceful: false });
+    await m.startEndpoint(victim, NAMES.indexOf(victim) % 2);
+    await eventually(async () => {
+      for (const c of kept) {
+        expect([c.endpoint, c.address], c.name).toEqual([victim, before.get(c.name)]);
+        // Its new DNS server (a new port here) is what the client is told now.
+        expect(c.connection?.context?.dnsContext?.configs[0]?.dnsServerIps, c.name).toEqual([
+          dnsOf(m, victim),
+        ]);
+      }
+      for (const server of NAMES.map((n) => dnsOf(m, n))) {
+        for (const c of nscs) {
+          expect(await resolve(server, `${c.name}.vl3-service.`), `${c.name} at ${server}`).toEqual({
+            rcode: "NOERROR",
+            data: [host(c.address)],
+          });
+        }
+      }
+    }, 20_000);
+  });
 });
