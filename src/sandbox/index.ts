@@ -76,7 +76,10 @@ export interface Sandbox {
   startEndpoint(name: string, options?: { node?: number; dataplane?: Dataplane }): Promise<Vl3Nse>;
   stopEndpoint(name: string, options?: { graceful?: boolean }): Promise<void>;
   /** `mechanism`: what the NSC asks for; MEMIF for endpoints on the VPP data plane. */
-  startClient(name: string, options?: { node?: number; mechanism?: "KERNEL" | "MEMIF" }): Promise<Nsc>;
+  startClient(
+    name: string,
+    options?: { node?: number; mechanism?: "KERNEL" | "MEMIF"; mtu?: number },
+  ): Promise<Nsc>;
   stop(): Promise<void>;
 }
 
@@ -176,7 +179,10 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     }
   };
 
-  const startClient = async (name: string, opts: { node?: number; mechanism?: "KERNEL" | "MEMIF" } = {}) => {
+  const startClient = async (
+    name: string,
+    opts: { node?: number; mechanism?: "KERNEL" | "MEMIF"; mtu?: number } = {},
+  ) => {
     await o.kernel?.clientNetns(name);
     const nsc = new Nsc({
       name,
@@ -186,6 +192,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       lifetimeMs: o.lifetimeMs,
       log: log.child({ nsc: name }),
       onConnection: o.kernel && ((conn) => o.kernel!.useDns(name, conn)),
+      mtu: opts.mtu,
       transport: transportOf(name),
     });
     clients.push(nsc);

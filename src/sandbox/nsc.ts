@@ -11,6 +11,7 @@ import {
   MonitorConnectionClient,
   State,
 } from "../grpc/gen/networkservice/connection.js";
+import { ConnectionContext } from "../grpc/gen/networkservice/connectioncontext.js";
 import {
   NetworkServiceClient,
   type NetworkServiceRequest,
@@ -32,6 +33,8 @@ export interface NscOptions {
   transport?: Transport;
   /** Path tokens (NSM's per-RPC credentials) on every call to the nsmgr; needs mTLS underneath. */
   pathTokens?: TokenGenerator;
+  /** The MTU its first request asks for (as a forwarder sets it for its tunnel); later ones offer what they got. */
+  mtu?: number;
   /** Told every connection the NSC gets (the kernel sandbox writes its resolv.conf from it). */
   onConnection?(connection: Connection): void | Promise<void>;
 }
@@ -109,7 +112,8 @@ export class Nsc {
         state: State.UP,
         mechanism: keepPath ? prev.mechanism : undefined,
         // Offer what we had: a healing NSC keeps its address where the NSE can give it.
-        context: prev?.context,
+        context:
+          prev?.context ?? (this.o.mtu ? ConnectionContext.fromPartial({ MTU: this.o.mtu }) : undefined),
         path: keepPath
           ? { index: 0, pathSegments: [ours, ...prev.path!.pathSegments.slice(1)] }
           : { index: 0, pathSegments: [ours] },
