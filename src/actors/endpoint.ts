@@ -90,10 +90,13 @@ export class Endpoint implements Observable {
       onStart: (ref) => this.tracker.track(ref),
       onEnd: (id, error, ref) => {
         if (error) {
-          log.error({ err: error, connection: id }, "connection actor broke; withdrawing what it held");
+          log.error({ err: error, connection: clip(id) }, "connection actor broke; withdrawing what it held");
           if (ref) {
             withdrawBroken(effects, ref.getSnapshot().context).catch((err) =>
-              log.warn({ err, connection: id }, "could not withdraw a broken connection's data-plane state"),
+              log.warn(
+                { err, connection: clip(id) },
+                "could not withdraw a broken connection's data-plane state",
+              ),
             );
           }
         }
