@@ -22,6 +22,8 @@ export interface CallContext {
   caller?: { spiffeId: string; certificate: X509Certificate };
   /** Set by the gRPC server: the caller's per-RPC token headers, or why they could not be read. */
   callerToken?: SignedToken | string;
+  /** Set by the gRPC server: the fingerprint of the certificate we showed on this call's connection. */
+  presented?: string;
   /** Set by authorize once the path passed the policies: the hops' SPIFFE IDs (NSM's path_ids); [0] is the originator. */
   pathIds?: string[];
   /**

@@ -33,7 +33,8 @@ export async function updateToken(
     spiffeId: ctx.caller.spiffeId,
     notAfter: new Date(ctx.caller.certificate.validTo),
   };
-  const signed = await o.generate(peer);
+  // Signed with the key of the certificate the caller sees on this connection (older after a rotation).
+  const signed = await o.generate(peer, ctx.presented);
   segments[ours] = { ...segments[ours]!, token: signed.token, expires: signed.expires };
   return { ...conn, path: { index: conn.path!.index, pathSegments: segments } };
 }

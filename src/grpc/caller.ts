@@ -12,9 +12,28 @@ export function tlsPeerOf(call: HasAuthContext): CallContext["caller"] {
   return spiffeId && certificate ? { spiffeId, certificate } : undefined;
 }
 
-/** The CallContext fields of an incoming Request or Close: its TLS peer and its token headers. */
+/**
+ * The fingerprint of the certificate we showed on the connection a server call came in on. grpc-js
+ * exposes only the peer's, so this reads the call's own TLS socket (under any server interceptors);
+ * undefined if that is not there (plain text, or grpc-js changed shape: then the current SVID signs).
+ */
+export function presentedOn(call: unknown): string | undefined {
+  type Layer = { call?: Layer; nextCall?: Layer; stream?: { session?: { socket?: unknown } } };
+  let layer = (call as Layer)?.call;
+  for (let i = 0; i < 8 && layer && !layer.stream; i++) layer = layer.nextCall;
+  const socket = layer?.stream?.session?.socket as {
+    getCertificate?: () => { fingerprint256?: string } | null;
+  };
+  return socket?.getCertificate?.()?.fingerprint256 || undefined;
+}
+
+/** The CallContext fields of an incoming Request or Close: its TLS peer, its token headers, our certificate. */
 export function callerContext(
   call: HasAuthContext & { metadata: grpc.Metadata },
-): Pick<CallContext, "caller" | "callerToken"> {
-  return { caller: tlsPeerOf(call), callerToken: readTokenHeaders(call.metadata) };
+): Pick<CallContext, "caller" | "callerToken" | "presented"> {
+  return {
+    caller: tlsPeerOf(call),
+    callerToken: readTokenHeaders(call.metadata),
+    presented: presentedOn(call),
+  };
 }

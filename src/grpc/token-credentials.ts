@@ -1,7 +1,9 @@
 // Per-RPC path tokens on every outgoing call, as NSM's token.NewPerRPCCredentials: each call carries
 // nsm-client-token (a fresh token from the injected generator) and nsm-client-token-expires. Its `aud`
 // is the server on the other end: each connection remembers the leaf its server presented in the TLS
-// handshake (already checked by the mTLS credentials underneath), so every subchannel names its own.
+// handshake (already checked by the mTLS credentials underneath), so every subchannel names its own,
+// and is signed with the key of the certificate we showed on that connection (a rotation leaves older
+// connections with the older one).
 import { X509Certificate } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -45,8 +47,10 @@ export class PathTokenCredentials extends grpc.ChannelCredentials {
   _createSecureConnector(...args: Parameters<grpc.ChannelCredentials["_createSecureConnector"]>) {
     const [target, options, callCredentials] = args;
     let server: TokenPeer | undefined;
+    /** Our certificate on this connection: after a rotation an older connection still shows the older one. */
+    let presented: string | undefined;
     const tokens = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
-      this.generate(server).then(
+      this.generate(server, presented).then(
         (signed) => {
           const metadata = new grpc.Metadata();
           setTokenHeaders(metadata, signed);
@@ -64,6 +68,9 @@ export class PathTokenCredentials extends grpc.ChannelCredentials {
       connect: async (socket: Socket) => {
         const result = await inner.connect(socket);
         server = serverPeerOf(result.socket);
+        presented =
+          ((result.socket as TLSSocket).getCertificate?.() as { fingerprint256?: string } | null)
+            ?.fingerprint256 || undefined;
         return result;
       },
       waitForReady: () => inner.waitForReady(),

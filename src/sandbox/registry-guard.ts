@@ -4,7 +4,7 @@
 // store the path's SPIFFE IDs as the entry's path_ids and send the path back in the `path` header.
 import * as grpc from "@grpc/grpc-js";
 import { RequestError } from "../chain/errors.js";
-import { tlsPeerOf } from "../grpc/caller.js";
+import { presentedOn, tlsPeerOf } from "../grpc/caller.js";
 import type { NetworkServiceEndpointRegistryServer } from "../grpc/gen/registry/registry.js";
 import { toServiceError } from "../grpc/status.js";
 import { checkPath } from "../security/path-check.js";
@@ -34,6 +34,7 @@ async function check(
   const caller = tlsPeerOf(call);
   const own = await security.generate(
     caller && { spiffeId: caller.spiffeId, notAfter: new Date(caller.certificate.validTo) },
+    presentedOn(call),
   );
   let path: ReturnType<typeof updateRegistryPath>;
   try {

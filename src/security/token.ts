@@ -16,19 +16,27 @@ export interface SignedToken {
   expires: Date;
 }
 
-/** Makes this hop's token for a peer (none: a token without `aud`). */
-export type TokenGenerator = (peer?: TokenPeer) => Promise<SignedToken>;
+/**
+ * Makes this hop's token for a peer (none: a token without `aud`). `presented` is the SHA-256
+ * fingerprint of the certificate we showed on the connection the token travels on: the peer checks
+ * the token against that certificate, so after a rotation an older connection needs the older key.
+ */
+export type TokenGenerator = (peer?: TokenPeer, presented?: string) => Promise<SignedToken>;
 
 /** What signs: the current SVID's SPIFFE ID, its private key and its leaf certificate's end. */
 export interface TokenSigner {
   spiffeId: string;
   privateKey: KeyObject;
   notAfter?: Date;
+  /** The leaf certificate, when known: its fingerprint picks this signer for a connection that showed it. */
+  leaf?: X509Certificate;
 }
 
 export interface TokenGeneratorOptions {
   /** The current signer: called for every token, so a rotated SVID signs from the next token on. */
   signer(): TokenSigner;
+  /** Recent signers (the current one and those it rotated from), for connections made before a rotation. */
+  recent?(): readonly TokenSigner[];
   /** NSM_MAX_TOKEN_LIFETIME. */
   maxLifetimeMs: number;
   now?: () => number;
@@ -40,8 +48,9 @@ export interface TokenGeneratorOptions {
  * without changing `exp`, exactly as NSM does (the policies only check now < exp).
  */
 export function spiffeTokenGenerator(o: TokenGeneratorOptions): TokenGenerator {
-  return async (peer) => {
-    const signer = o.signer();
+  return async (peer, presented) => {
+    const signer =
+      (presented && o.recent?.().find((r) => r.leaf?.fingerprint256 === presented)) || o.signer();
     let expires = (o.now ?? Date.now)() + o.maxLifetimeMs;
     if (signer.notAfter && signer.notAfter.getTime() < expires) expires = signer.notAfter.getTime();
     // Key order as golang-jwt writes RegisteredClaims: sub, aud, exp; aud always an array.
