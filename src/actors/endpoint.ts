@@ -87,7 +87,9 @@ export class Endpoint implements Observable {
       mtuLowered: (mtu, except) => this.askRefresh(mtu, except),
     };
     this.connections = new ConnectionActors(connectionEffects(effects), {
-      onStart: (ref) => this.tracker.track(ref),
+      onStart: (ref) => this.tracker.follow(ref),
+      onSnapshot: (ref, snapshot) => this.tracker.observe(ref, snapshot),
+      onGone: (ref) => this.tracker.gone(ref),
       onEnd: (id, error, ref) => {
         if (error) {
           log.error({ err: error, connection: clip(id) }, "connection actor broke; withdrawing what it held");

@@ -31,14 +31,29 @@ export class ActorTracker {
   track(ref: AnyActorRef | undefined): void {
     if (!ref || this.tracked.has(ref)) return;
     this.tracked.add(ref);
-    const gone = () => {
-      if (this.states.get(ref.id)?.ref === ref) this.states.delete(ref.id);
-    };
     this.observe(ref, ref.getSnapshot() as Snapshot);
-    ref.subscribe({ next: (s: Snapshot) => this.observe(ref, s), error: gone, complete: gone });
+    ref.subscribe({
+      next: (s: Snapshot) => this.observe(ref, s),
+      error: () => this.gone(ref),
+      complete: () => this.gone(ref),
+    });
   }
 
-  private observe(ref: AnyActorRef, snapshot: Snapshot): void {
+  /**
+   * For an owner that subscribes to the actor itself (the connection actors, thousands of them): its
+   * state from now on, with no subscription and no entry of its own here. The owner then passes on
+   * every snapshot (`observe`) and the actor's end (`gone`).
+   */
+  follow(ref: AnyActorRef): void {
+    this.observe(ref, ref.getSnapshot() as Snapshot);
+  }
+
+  /** The actor ended or broke: it leaves the tree. */
+  gone(ref: AnyActorRef): void {
+    if (this.states.get(ref.id)?.ref === ref) this.states.delete(ref.id);
+  }
+
+  observe(ref: AnyActorRef, snapshot: Snapshot): void {
     if (snapshot.value === undefined || snapshot.status === "stopped") return;
     const id = ref.id;
     const state = stateString(snapshot.value);
