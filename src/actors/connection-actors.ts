@@ -39,7 +39,7 @@ export class ConnectionActors {
   /** `logic`: the connection machine with its effects. */
   constructor(
     private readonly logic: ConnectionLogic,
-    private readonly o: ConnectionActorsOptions = {},
+    readonly options: ConnectionActorsOptions = {},
   ) {}
 
   get(id: string): ConnectionRef | undefined {
@@ -111,7 +111,7 @@ export class ConnectionActors {
         const ref = this.start(input);
         if (input.id === id) wanted = ref;
       } catch (error) {
-        this.o.onEnd?.(input.id, error);
+        this.options.onEnd?.(input.id, error);
         if (input.id === id) failure = { error };
       }
     }
@@ -119,30 +119,52 @@ export class ConnectionActors {
     return wanted;
   }
 
+  /** An actor ended (not stopped, not replaced): forget it and tell the owner. */
+  ended(id: string, ref: ConnectionRef, error?: unknown): void {
+    if (this.byId.get(id) !== ref) return; // stopped, or replaced
+    this.byId.delete(id);
+    this.options.onEnd?.(id, error, ref);
+  }
+
   /** XState runs a new actor's first steps as it is created: never inside another actor's action. */
   private start(input: ConnectionInput): ConnectionRef {
     const previous = this.byId.get(input.id);
     if (previous && running(previous)) throw new Error(`connection ${input.id} already has a running actor`);
-    const ref = createActor(this.logic, { id: connectionActorId(input.id), input, inspect: this.o.inspect });
-    this.byId.set(input.id, ref);
-    this.o.onStart?.(ref);
-    const ended = (error?: unknown) => {
-      if (this.byId.get(input.id) !== ref) return; // stopped, or replaced
-      this.byId.delete(input.id);
-      this.o.onEnd?.(input.id, error, ref);
-    };
-    ref.subscribe({
-      next: (snapshot) => this.o.onSnapshot?.(ref, snapshot),
-      complete: () => {
-        this.o.onGone?.(ref);
-        ended();
-      },
-      error: (e) => {
-        this.o.onGone?.(ref);
-        ended(e);
-      },
+    const ref = createActor(this.logic, {
+      id: connectionActorId(input.id),
+      input,
+      inspect: this.options.inspect,
     });
+    this.byId.set(input.id, ref);
+    this.options.onStart?.(ref);
+    ref.subscribe(new Watch(this, ref, input.id));
     ref.start();
     return ref;
+  }
+}
+
+/**
+ * The one observer of each actor: an object whose methods are on its prototype, so that thousands of
+ * actors do not each hold closures of their own (XState binds the three methods once per subscribe).
+ */
+class Watch {
+  constructor(
+    private readonly actors: ConnectionActors,
+    private readonly ref: ConnectionRef,
+    private readonly id: string,
+  ) {}
+
+  next(snapshot: ReturnType<ConnectionRef["getSnapshot"]>): void {
+    this.actors.options.onSnapshot?.(this.ref, snapshot);
+  }
+
+  complete(): void {
+    this.actors.options.onGone?.(this.ref);
+    this.actors.ended(this.id, this.ref);
+  }
+
+  error(error: unknown): void {
+    this.actors.options.onGone?.(this.ref);
+    this.actors.ended(this.id, this.ref, error);
   }
 }

@@ -142,18 +142,18 @@ export function connectionEffects(deps: ConnectionEffectsDeps) {
         );
       },
       notifyUpdate: ({ context }, params) => {
-        deps.events.update({
-          ...params.connection,
-          state: params.refreshRequested ? State.REFRESH_REQUESTED : State.UP,
-        });
+        // The committed connection itself when it already says UP: no copy held per connection.
+        const state = params.refreshRequested ? State.REFRESH_REQUESTED : State.UP;
+        deps.events.update(
+          params.connection.state === state ? params.connection : { ...params.connection, state },
+        );
         if (context.kind === "peer") deps.onLink(params.connection, true);
         deps.signal?.(linkSignal(`connection/${context.id}`, context.kind, params.connection, true));
         if (deps.mtu?.seen(params.connection.context?.MTU ?? 0))
           deps.mtuLowered?.(deps.mtu.current, context.id);
       },
       notifyDelete: ({ context }, params) => announceDelete(deps, context.kind, params.connection),
-      armExpiry: ({ context, self }, params) =>
-        deps.expiry.arm(context.id, params.ms, () => self.send({ type: "EXPIRED" })),
+      armExpiry: ({ context, self }, params) => deps.expiry.arm(context.id, params.ms, self),
       disarmExpiry: ({ context }) => deps.expiry.disarm(context.id),
       releaseAddresses: (_, params) => releaseAddresses(deps, params.id),
     },

@@ -3,16 +3,23 @@
 // once runs no exit actions). One Node timer for all of them, set for the earliest, unref'd so it
 // never keeps the process alive: a timer per connection costs ~200 bytes at 10,000 connections.
 
+/** What is told when its time is up: a connection actor (no closure held per connection). */
+export interface Expiring {
+  send(event: { type: "EXPIRED" }): void;
+}
+
+const EXPIRED = { type: "EXPIRED" } as const;
+
 export class ExpiryTimers {
-  private readonly due = new Map<string, { at: number; expired: () => void }>();
+  private readonly due = new Map<string, { at: number; target: Expiring }>();
   private timer?: NodeJS.Timeout;
   private timerAt = Number.POSITIVE_INFINITY;
 
-  /** Calls `expired` after `ms` unless disarmed (or re-armed) first. */
-  arm(id: string, ms: number, expired: () => void): void {
+  /** Sends EXPIRED to `target` after `ms` unless disarmed (or re-armed) first. */
+  arm(id: string, ms: number, target: Expiring): void {
     const at = Date.now() + ms;
     this.due.delete(id);
-    this.due.set(id, { at, expired });
+    this.due.set(id, { at, target });
     if (at < this.timerAt) this.schedule(at);
   }
 
@@ -41,15 +48,15 @@ export class ExpiryTimers {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     const now = Date.now();
-    const fired: Array<() => void> = [];
+    const fired: Expiring[] = [];
     let next = Number.POSITIVE_INFINITY;
     for (const [id, d] of this.due) {
       if (d.at <= now) {
         this.due.delete(id);
-        fired.push(d.expired);
+        fired.push(d.target);
       } else if (d.at < next) next = d.at;
     }
     if (Number.isFinite(next)) this.schedule(next);
-    for (const expired of fired) expired();
+    for (const target of fired) target.send(EXPIRED);
   }
 }

@@ -50,8 +50,10 @@ describe("withdrawBroken", () => {
     expect(await p.dataplane.dump()).toHaveLength(1);
     p.events.update(conn("c1", address));
     let expired = false;
-    p.expiry.arm("c1", 20, () => {
-      expired = true;
+    p.expiry.arm("c1", 20, {
+      send: () => {
+        expired = true;
+      },
     });
     const deleted: string[] = [];
     p.events.subscribe((e) => e.type === "DELETE" && deleted.push(e.connection.id));

@@ -26,7 +26,7 @@ function run(s: Script = {}) {
       notifyDelete: (_, p) => void deletes.push(p.connection),
       releaseAddresses: (_, p) => void releases.push(p.id),
       // The runtime's expiry timer (src/actors/connection-effects.ts), sending EXPIRED.
-      armExpiry: ({ context, self }, p) => expiry.arm(context.id, p.ms, () => self.send({ type: "EXPIRED" })),
+      armExpiry: ({ context, self }, p) => expiry.arm(context.id, p.ms, self),
       disarmExpiry: ({ context }) => expiry.disarm(context.id),
     },
     delays: { healRetry: 1 },
