@@ -25,6 +25,7 @@ import type { Vl3Addressing } from "./ip-context.js";
 import { ConnectionEvents } from "./monitor-events.js";
 import type { ActorView, LifecycleSignal, Observable } from "./observe.js";
 import { noPeerLinks, type PeerLinks, peerEffects } from "./peer-effects.js";
+import { RecentOwners } from "./recent-owners.js";
 import { type EndpointCall, type RequestDeps, serveRequest } from "./requests.js";
 import { servedLinks } from "./served-links.js";
 import { ActorTracker } from "./tracker.js";
@@ -52,6 +53,7 @@ export class Endpoint implements Observable {
   private readonly actor: Actor<typeof endpointMachine>;
   private readonly connections: ConnectionActors;
   private readonly requests: RequestDeps;
+  private readonly recent: RecentOwners;
   /** One request or close at a time per connection id, in arrival order. */
   private readonly serial = new KeyedSerial();
   private readonly expiry = new ExpiryTimers();
@@ -69,6 +71,7 @@ export class Endpoint implements Observable {
     const { config, log } = o;
     this.pool = parseCidr(config.prefixPool, "NSM_PREFIX_POOL");
     this.tracker = new ActorTracker();
+    this.recent = new RecentOwners({ ttlMs: config.maxTokenLifetimeMs });
     this.queue = new DataplaneQueue(o.dataplane, {
       log: log.child({ component: "dataplane" }),
       onSignal: (s) => this.tracker.emit(s),
@@ -102,6 +105,7 @@ export class Endpoint implements Observable {
             );
           }
         }
+        if (ref) this.recent.remember(id, ref.getSnapshot().context.owner);
         this.actor.send({ type: "CONNECTION.ENDED", id });
       },
       inspect: o.inspect,
@@ -110,6 +114,7 @@ export class Endpoint implements Observable {
       connections: this.connections,
       open: (event) => this.connections.startedBy(event.id, () => this.actor.send(event)),
       release: (id) => this.release(id),
+      recent: this.recent,
       log,
     };
     const machine = endpointMachine.provide({

@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import type { ConnectionKind } from "../machines/connection.machine.js";
 import { clip } from "../util/quote.js";
 import type { ConnectionActors, ConnectionRef } from "./connection-actors.js";
+import type { RecentOwners } from "./recent-owners.js";
 import { answered, rollBack } from "./rollback.js";
 import { cancelled, settle, untilDone } from "./wait.js";
 
@@ -35,6 +36,8 @@ export interface RequestDeps {
     lifetimeMs: number;
   }): ConnectionRef | undefined;
   release(id: string): void;
+  /** Owners of connections that ended lately. */
+  recent: RecentOwners;
   log: Logger;
 }
 
@@ -48,7 +51,9 @@ export async function serveRequest(
   if (signal?.aborted) throw cancelled();
   let ref = deps.connections.get(conn.id);
   const busy = ref?.getSnapshot();
-  checkOwner(busy?.status === "active" ? busy.context.owner : undefined, owner, conn.id);
+  // A running connection's owner, else that of one that ended lately (its NSC may come back for it).
+  const owned = busy?.status === "active" ? busy.context.owner : deps.recent.ownerOf(conn.id);
+  checkOwner(owned, owner, conn.id);
   if (ref && (busy?.matches("closing") || busy?.status !== "active")) {
     await untilDone(ref, deadline);
     ref = undefined;

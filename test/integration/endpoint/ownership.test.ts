@@ -70,6 +70,18 @@ describe("ownership (take-over)", () => {
     expect(t.nse.endpoint.addressing().addresses.used).toBe(0);
   });
 
+  it("keeps a closed connection's id for its owner: no one else can take it over, its owner can come back", async () => {
+    t = await startTestNse();
+    const victim = await t.request(nscRequest({ name: "nsc-a" }));
+    await t.close(victim);
+    const f = await failure(t.request({ connection: hijack(victim) }));
+    expect(f.code).toBe("PERMISSION_DENIED");
+    expect(t.nse.endpoint.addressing().addresses.used).toBe(0);
+    // The owner re-requests it by its id, as a healing NSC does.
+    const back = await t.request(refreshOf(victim));
+    expect(back.id).toBe(victim.id);
+  });
+
   it("lists nothing to a monitor with an empty selector; a path-segment selector still works", async () => {
     t = await startTestNse();
     const a = await t.request(nscRequest({ name: "nsc-a" }));
