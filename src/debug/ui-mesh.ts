@@ -96,20 +96,21 @@ function place(model) {
     });
   };
   if (local.length === 1) { local[0].x = CX; local[0].y = CY; local[0].angle = -Math.PI / 2; }
-  else ring(local, Math.max(190, local.length * 50), 0);
-  ring(remote, local.length === 1 ? PEER_R : Math.max(190, local.length * 50) + 190, local.length > 1 ? Math.PI / local.length : 0);
+  else ring(local, Math.max(210, local.length * 55), 0);
+  ring(remote, local.length === 1 ? PEER_R : Math.max(210, local.length * 55) + 190, local.length > 1 ? Math.PI / local.length : 0);
   return { local: local, remote: remote };
 }
 
 function endpointNode(nodes, n, single) {
-  const v = n.view, t = tone(v.state), r = single ? 50 : 38;
+  const v = n.view, t = tone(v.state), r = single ? 50 : 48;
   const g = el("g", { class: "endpoint" + (single ? " self" : ""), "data-id": single ? v.id : nameOf(v), "data-state": v.state });
   g.appendChild(el("title", {}, describe(v)));
   g.appendChild(el("circle", { cx: n.x, cy: n.y, r: r + 10, fill: TONES[t].color, "fill-opacity": 0.12 }));
   g.appendChild(el("circle", { cx: n.x, cy: n.y, r: r, fill: "#111a2e", stroke: TONES[t].color, "stroke-width": 3 }));
   g.appendChild(el("text", { x: n.x, y: n.y - 4, "text-anchor": "middle", class: "name" }, clip(n.name, 14)));
   g.appendChild(el("text", { x: n.x, y: n.y + 13, "text-anchor": "middle", class: "muted" }, v.state));
-  if (!single && n.prefix) g.appendChild(el("text", { x: n.x, y: n.y + r + 24, "text-anchor": "middle", class: "addr" }, n.prefix));
+  // Inside the circle: outside it, the prefix would collide with the client labels around it.
+  if (!single && n.prefix) g.appendChild(el("text", { x: n.x, y: n.y + 28, "text-anchor": "middle", class: "addr", style: "font-size:10px" }, n.prefix));
   nodes.appendChild(g);
 }
 
@@ -142,7 +143,7 @@ function drawMesh(trees) {
   for (const n of spots.remote) peerNode(nodes, n);
   for (const n of spots.local) {
     const angles = n.neighbours.map(function (name) { const o = model.nodes.get(name); return Math.atan2(o.y - n.y, o.x - n.x); });
-    const reach = single ? CLIENT_R : 78;
+    const reach = single ? CLIENT_R : 92;
     // Neighbours in a crowded gap alternate between two rings so their labels don't collide.
     gapAngles(angles, n.clients.length).forEach(function (spot, i) {
       const r = spot.crowded && spot.k % 2 === 0 ? reach + 44 : reach, a = spot.angle;
