@@ -15,10 +15,10 @@ export function parseServer(server: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2] ?? 53) };
 }
 
-/** "host:port" as a DNS server address, brackets for IPv6, no port for 53. */
+/** A DNS server address as DNS configs carry it: the bare IP for port 53, else "host:port" ("[v6]:port"). */
 export function formatServer(host: string, port: number): string {
-  const h = net.isIPv6(host) ? `[${host}]` : host;
-  return port === 53 && !net.isIPv6(host) ? host : `${h}:${port}`;
+  if (port === 53) return host;
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export class DnsTimeoutError extends Error {

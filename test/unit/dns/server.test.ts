@@ -1,6 +1,6 @@
 import dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { exchange } from "../../../src/dns/client.js";
+import { exchange, formatServer, parseServer } from "../../../src/dns/client.js";
 import { chain, checkQuery } from "../../../src/dns/handler.js";
 import { type DnsServer, startDnsServer } from "../../../src/dns/server.js";
 import { decodeMessage, encodeMessage, replyTo } from "../../../src/dns/wire.js";
@@ -67,5 +67,17 @@ describe("the DNS server (UDP and TCP on one port)", () => {
     } finally {
       socket.close();
     }
+  });
+});
+
+describe("DNS server addresses (as DNS configs carry them)", () => {
+  it.each([
+    ["172.16.0.1", 53, "172.16.0.1"],
+    ["2001:db8::1", 53, "2001:db8::1"],
+    ["127.0.0.1", 5353, "127.0.0.1:5353"],
+    ["::1", 5353, "[::1]:5353"],
+  ])("%s port %d is %s, and reads back", (host, port, text) => {
+    expect(formatServer(host, port)).toBe(text);
+    expect(parseServer(text)).toEqual({ host, port });
   });
 });
