@@ -48,3 +48,39 @@ describe("a domain cut off and back", () => {
     expect(new Map(w.members().map((m) => [m.id, m.nse.endpoint.prefix!]))).toEqual(prefixes);
   });
 });
+
+describe("a floating vL3 with one domain cut off and back", () => {
+  let w: Domains;
+
+  beforeAll(async () => {
+    w = await Domains.start({ domains: 2, floating: true });
+    await Promise.all([
+      w.startEndpoint("cluster1", "nse-a"),
+      w.startEndpoint("cluster1", "nse-b"),
+      w.startEndpoint("cluster2", "nse-c"),
+    ]);
+    await eventually(() => expectFullMesh(w, 3), 20_000);
+  });
+
+  afterAll(() => w?.stop());
+
+  it("loses the cut-off domain's endpoints everywhere once their floating entries expire, then heals", async () => {
+    await w.domain("cluster2").cutOff();
+    const c = (id: string) => w.members().find((m) => m.domain === "cluster2" && m.id === id);
+    await eventually(() => {
+      for (const m of w.members()) {
+        const peers = w.peers(m).map((p) => p.subject.peer!);
+        if (c(m.id)) expect(peers, `${m.id} sees nobody`).toEqual([]);
+        else
+          expect(peers.sort(), `${m.id}'s peers`).toEqual(
+            w
+              .members()
+              .filter((o) => o.domain === "cluster1" && o.id !== m.id)
+              .map((o) => o.id),
+          );
+      }
+    }, 20_000);
+    await w.domain("cluster2").reconnect();
+    await eventually(() => expectFullMesh(w, 3), 30_000);
+  });
+});

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
 import { ConfigError } from "../../../src/config/errors.js";
+import { parseConfigFile } from "../../../src/config/file.js";
 
 const errorOf = (env: Record<string, string>): ConfigError => {
   try {
@@ -51,5 +52,10 @@ describe("interdomain configuration", () => {
     const e = errorOf({ NSM_DOMAIN: "c1", [key]: value });
     expect(e.key).toBe(key);
     expect(e.message).toContain(why);
+  });
+
+  it("takes the remote list from the seed's config file under env:, and leaves NSM_DOMAIN to the environment", () => {
+    const file = parseConfigFile("env:\n  NSM_REMOTE_NS_IP_LIST: 10.1.1.2,10.2.1.2\n", "config.yaml");
+    expect(loadConfig({ NSM_DOMAIN: "10.3.1.2" }, file).remoteDomains).toEqual(["10.1.1.2", "10.2.1.2"]);
   });
 });
