@@ -148,7 +148,7 @@ export const endpointMachine = setup({
             guard: "hasPeer",
             actions: sendTo(
               ({ context, event }) => context.peers[event.name]!,
-              ({ event }) => ({ type: "URL_CHANGED" as const, url: event.url }),
+              ({ event }) => ({ type: "PEER_FOUND" as const, url: event.url }),
             ),
           },
           {

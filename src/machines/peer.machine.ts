@@ -19,6 +19,8 @@ export interface PeerContext extends PeerInput {
   /** The link as last answered (dial side). */
   link?: Connection;
   lastError?: string;
+  /** Found in the registry again while its link was closing: start afresh once it is closed. */
+  foundAgain?: boolean;
 }
 
 export type PeerEvent =
@@ -28,7 +30,8 @@ export type PeerEvent =
   | { type: "REFRESH_REQUESTED" }
   | { type: "PEER_GONE" }
   | { type: "PREFIX_CHANGED" }
-  | { type: "URL_CHANGED"; url: string };
+  /** The registry lists the peer (again), at this URL. */
+  | { type: "PEER_FOUND"; url: string };
 
 export interface PeerRequestInput {
   name: string;
@@ -101,9 +104,12 @@ export const peerMachine = setup({
       attempt: context.attempt + 1,
       lastError: message(params.error),
     })),
+    /** A new life for the link: no old connection to refresh, no failures counted. */
+    afresh: assign({ link: undefined, attempt: 0, lastError: undefined, foundAgain: false }),
   },
   guards: {
     dials: ({ context }) => context.role === "dial",
+    foundAgain: ({ context }) => context.foundAgain === true,
   },
   delays: {
     backoff: ({ context }) => backoffMs(context.attempt, context.backoff),
@@ -114,7 +120,7 @@ export const peerMachine = setup({
   context: ({ input }) => ({ ...input, attempt: 0 }),
   initial: "starting",
   on: {
-    URL_CHANGED: { actions: assign({ url: ({ event }) => event.url }) },
+    PEER_FOUND: { actions: assign({ url: ({ event }) => event.url }) },
   },
   states: {
     starting: {
@@ -229,8 +235,17 @@ export const peerMachine = setup({
       invoke: {
         src: "closePeer",
         input: ({ context }) => ({ name: context.name, link: context.link }),
-        onDone: "closed",
-        onError: { target: "closed", actions: assign({ lastError: ({ event }) => message(event.error) }) },
+        onDone: [{ guard: "foundAgain", target: "starting", actions: "afresh" }, { target: "closed" }],
+        onError: [
+          { guard: "foundAgain", target: "starting", actions: "afresh" },
+          { target: "closed", actions: assign({ lastError: ({ event }) => message(event.error) }) },
+        ],
+      },
+      // The registry has it again (a registry restart's gone-then-back): its watch will not say so
+      // twice, so this actor must not end; it dials (or waits) afresh once the old link is closed.
+      on: {
+        PEER_FOUND: { actions: assign({ url: ({ event }) => event.url, foundAgain: true }) },
+        PEER_GONE: { actions: assign({ foundAgain: false }) },
       },
     },
     closed: { type: "final" },

@@ -163,6 +163,21 @@ describe("endpoint machine", () => {
     r.actor.stop();
   });
 
+  it("keeps a peer found again while its link was still closing (a registry restart's gone-then-back)", async () => {
+    const r = run();
+    await until(r.actor, (x) => x.matches("serving"));
+    r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "dial" });
+    const first = r.actor.getSnapshot().context.peers["nse-b"]!;
+    await until(first, (x) => x.matches("up"));
+    r.actor.send({ type: "PEER.LOST", name: "nse-b" });
+    expect(first.getSnapshot().value).toBe("closing");
+    // The watch says it is back before the close finished: the watch will not say so again.
+    r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:2", role: "dial" });
+    await until(first, (x) => x.matches("up") && x.context.url === "tcp://127.0.0.1:2");
+    expect(r.actor.getSnapshot().context.peers["nse-b"]).toBe(first);
+    r.actor.stop();
+  });
+
   it("tells every connection about a prefix change", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));

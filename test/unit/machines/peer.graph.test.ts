@@ -21,7 +21,7 @@ const events = [
   { type: "LINK_DOWN", reason: "stream broke" },
   { type: "PEER_GONE" },
   { type: "PREFIX_CHANGED" },
-  { type: "URL_CHANGED", url: "tcp://127.0.0.1:5999" },
+  { type: "PEER_FOUND", url: "tcp://127.0.0.1:5999" },
 ] as never[];
 
 const serializeState = (s: { value: unknown; context: { attempt: number; url: string } }) =>

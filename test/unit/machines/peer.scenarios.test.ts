@@ -122,6 +122,21 @@ describe("peer machine", () => {
     expect(r.signals.at(-1)).toBe("down nse-b: unregistered");
   });
 
+  it("found again while its link is closing: once closed, dials afresh instead of ending", async () => {
+    const r = run("dial", [conn("link-1"), conn("link-2")]);
+    await until(r.actor, (x) => x.matches("up"));
+    r.actor.send({ type: "PEER_GONE" });
+    expect(r.actor.getSnapshot().value).toBe("closing");
+    r.actor.send({ type: "PEER_FOUND", url: "unix:///tmp/nse-b.sock" });
+    const s = await until(r.actor, (x) => x.matches("up") && r.request.calls.length === 2);
+    expect(s.status).toBe("active");
+    expect(r.close.calls).toEqual([{ name: "nse-b", link: conn("link-1") }]);
+    // A fresh link (not a refresh of the closed one), to the URL the registry gave last.
+    expect(r.request.calls[1]).toEqual({ name: "nse-b", url: "unix:///tmp/nse-b.sock", link: undefined });
+    expect(r.signals).toEqual(["up nse-b", "down nse-b: unregistered", "up nse-b"]);
+    r.actor.stop();
+  });
+
   it("stops healing when the peer is gone", async () => {
     const r = run("dial", [new Error("unavailable")]);
     await until(r.actor, (x) => x.context.attempt >= 1);
@@ -132,7 +147,7 @@ describe("peer machine", () => {
 
   it("takes a new URL without redialling", async () => {
     const r = run("accept");
-    r.actor.send({ type: "URL_CHANGED", url: "unix:///tmp/nse-b.sock" });
+    r.actor.send({ type: "PEER_FOUND", url: "unix:///tmp/nse-b.sock" });
     expect(r.actor.getSnapshot().context.url).toBe("unix:///tmp/nse-b.sock");
     r.actor.stop();
   });
