@@ -4,6 +4,7 @@
 // endpoint-hosts.ts; exits when its parent disconnects, so it never outlives the sandbox.
 import type * as grpc from "@grpc/grpc-js";
 import { loadConfig } from "../config/config.js";
+import { MemoryDataplane } from "../dataplane/memory.js";
 import { silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { type RegistrationHandle, registerEndpoint } from "../registry/register.js";
@@ -12,6 +13,9 @@ import type { HostedEndpoint, HostMessage, HostRequest } from "./host-protocol.j
 
 const log = silentLogger();
 const endpoints = new Map<string, Vl3Nse>();
+/** The in-memory data planes we gave endpoints (to read their routes) and their IPAM usage. */
+const dataplanes = new Map<string, MemoryDataplane>();
+const used = new Map<string, number>();
 const bare: Array<{ server: grpc.Server; registration: RegistrationHandle }> = [];
 const DIAL_TIMEOUT_MS = 120_000;
 
@@ -33,17 +37,23 @@ function reportMeshed(nse: Vl3Nse, name: string, peers: number): void {
   });
 }
 
-function summary(name: string, nse: Vl3Nse): HostedEndpoint {
+async function summary(name: string, nse: Vl3Nse): Promise<HostedEndpoint> {
   const children = nse.endpoint.tree().children;
   const peers = children.filter((c) => c.kind === "peer");
   const connections = children.filter((c) => c.kind === "connection");
+  const clients = connections.filter((c) => c.subject.kind !== "peer");
+  const items = (await dataplanes.get(name)?.dump()) ?? [];
   return {
     name,
     prefix: nse.endpoint.prefix,
     peers: peers.length,
     peersUp: peers.filter((p) => p.state.startsWith("up")).length,
+    peerStates: Object.fromEntries(peers.map((p) => [p.subject.peer ?? p.id, p.state])),
     servedLinks: connections.filter((c) => c.subject.kind === "peer").length,
-    clients: connections.filter((c) => c.subject.kind !== "peer").length,
+    clients: clients.length,
+    clientAddresses: clients.flatMap((c) => c.addresses),
+    addressesUsed: used.get(name) ?? 0,
+    routes: items.flatMap((i) => (i.type === "route" ? [i.dst] : [])),
   };
 }
 
@@ -51,19 +61,27 @@ async function handle(r: HostRequest): Promise<unknown> {
   switch (r.op) {
     case "start": {
       if (endpoints.has(r.name)) throw new Error(`${r.name} already runs here`);
-      const nse = await startNse(loadConfig(r.env), { log });
+      const config = loadConfig(r.env);
+      const dataplane = config.dataplane === "memory" ? new MemoryDataplane() : undefined;
+      const nse = await startNse(config, { log, dataplane });
       endpoints.set(r.name, nse);
+      if (dataplane) dataplanes.set(r.name, dataplane);
+      nse.endpoint.onSignal((s) => {
+        if (s.type === "ipam" && endpoints.get(r.name) === nse) used.set(r.name, s.used);
+      });
       if (r.peers !== undefined) reportMeshed(nse, r.name, r.peers);
       return undefined;
     }
     case "stop": {
       const nse = endpoints.get(r.name);
       endpoints.delete(r.name);
+      dataplanes.delete(r.name);
+      used.delete(r.name);
       await (r.graceful ? nse?.stop() : nse?.kill());
       return undefined;
     }
     case "summary":
-      return [...endpoints].map(([name, nse]) => summary(name, nse));
+      return Promise.all([...endpoints].map(([name, nse]) => summary(name, nse)));
     case "bare": {
       const server = await startBareEndpoint(r.name, `unix://${r.socket}`);
       const nse = { name: r.name, serviceNames: [r.service], labels: {}, url: `unix://${r.socket}` };
@@ -77,6 +95,8 @@ async function handle(r: HostRequest): Promise<unknown> {
     case "stopAll": {
       const all = [...endpoints.values()];
       endpoints.clear();
+      dataplanes.clear();
+      used.clear();
       await Promise.all(all.map((nse) => nse.stop()));
       await Promise.all(bare.map((b) => b.registration.stop({ unregister: false })));
       for (const b of bare.splice(0)) b.server.forceShutdown();

@@ -54,6 +54,9 @@ export interface EndpointHosts {
   /** Starts an endpoint on the least loaded host with `env` (Sandbox.endpointEnv). */
   startEndpoint(name: string, env: Record<string, string>, options?: { peers?: number }): Promise<void>;
   stopEndpoint(name: string, options?: { graceful?: boolean }): Promise<void>;
+  /** kill -9 of the process hosting `name` (a crash: no goodbyes); an empty host takes its place.
+   * Resolves, once it has exited, with the names of every endpoint it ran. */
+  kill(name: string): Promise<string[]>;
   /** Called once per endpoint when it first has the `peers` links up it was started to expect. */
   onMeshed(listener: (name: string) => void): () => void;
   summary(): Promise<HostedEndpoint[]>;
@@ -74,17 +77,16 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
     for (const h of hosts) if (h.child.exitCode === null) h.child.kill("SIGKILL");
   };
   process.on("exit", killAll);
-  for (let i = 0; i < count; i++) {
+  const spawn = () => {
     const child = fork(SCRIPT, [], {
       execArgv: TS ? ["--import", import.meta.resolve("tsx")] : [],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    hosts.push(
-      new Host(child, (name) => {
-        for (const l of listeners) l(name);
-      }),
-    );
-  }
+    return new Host(child, (name) => {
+      for (const l of listeners) l(name);
+    });
+  };
+  for (let i = 0; i < count; i++) hosts.push(spawn());
   const place = (name: string) => {
     const host = hosts.reduce((a, b) => (b.load < a.load ? b : a));
     host.load++;
@@ -102,13 +104,24 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
     await Promise.all(hosts.map((h) => h.call({ op: "stopAll" })));
   };
   return {
-    pids: hosts.map((h) => h.child.pid!),
+    get pids() {
+      return hosts.map((h) => h.child.pid!);
+    },
     startEndpoint: (name, env, o = {}) => place(name).call({ op: "start", name, env, peers: o.peers }),
     stopEndpoint: async (name, o = {}) => {
       const host = hostOf(name);
       placed.delete(name);
       host.load--;
       await host.call({ op: "stop", name, graceful: o.graceful ?? true });
+    },
+    kill: async (name) => {
+      const host = hostOf(name);
+      const gone = [...placed].filter(([, h]) => h === host).map(([n]) => n);
+      for (const n of gone) placed.delete(n);
+      host.child.kill("SIGKILL");
+      await host.exited;
+      hosts[hosts.indexOf(host)] = spawn();
+      return gone;
     },
     onMeshed: (listener) => {
       listeners.push(listener);

@@ -28,8 +28,15 @@ export interface HostedEndpoint {
   /** Peer actors, and those of them in an `up` state. */
   peers: number;
   peersUp: number;
+  /** Each peer actor's state by peer name (for a failing test to say which links are missing). */
+  peerStates: Record<string, string>;
   /** Connections served to peers that dialled this endpoint. */
   servedLinks: number;
-  /** Connections served to NSCs. */
+  /** Connections served to NSCs, and the addresses they hold. */
   clients: number;
+  clientAddresses: string[];
+  /** Addresses of its prefix in use, as its IPAM counts them (its own not counted). */
+  addressesUsed: number;
+  /** Destinations of the routes in its data plane (the in-memory one, when it runs that). */
+  routes: string[];
 }
