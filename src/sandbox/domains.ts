@@ -102,6 +102,8 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
     const world = await startSandbox({
       ...o,
       domains: undefined,
+      // Each participant keeps a name of its own across domains (its identity once mTLS is on).
+      transport: o.transport && ((who: string) => o.transport!(`${name}-${who}`)),
       service: o.floating ? join(service, FLOATING_DOMAIN) : service,
       within: {
         proxyRegistryUrl: () => nsmgrProxy.url,
