@@ -36,11 +36,16 @@ export class EndpointClients {
     return c;
   }
 
-  request(target: string, request: NetworkServiceRequest, deadline: grpc.Deadline): Promise<Connection> {
+  request(
+    target: string,
+    request: NetworkServiceRequest,
+    deadline: grpc.Deadline,
+    metadata?: grpc.Metadata,
+  ): Promise<Connection> {
     const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline) - Date.now();
     const timeout = Number.isFinite(ms) && ms > 0 ? ms : FALLBACK_TIMEOUT_MS;
     const { ns } = this.get(target);
-    return unary(ns as unknown as grpc.Client, ns.request, request, timeout);
+    return unary(ns as unknown as grpc.Client, ns.request, request, timeout, metadata);
   }
 
   close(target: string, connection: Connection): Promise<unknown> {

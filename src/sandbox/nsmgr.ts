@@ -20,6 +20,7 @@ import {
 } from "../grpc/gen/networkservice/networkservice.js";
 import { NetworkServiceEndpoint } from "../grpc/gen/registry/registry.js";
 import { toServiceError } from "../grpc/status.js";
+import { forwardTrace } from "../grpc/trace-headers.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import type { KernelForwarder } from "../kernel/forwarder.js";
@@ -157,10 +158,12 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           // Inside the try: a pod without a namespace (it died) fails like an unreachable endpoint.
           link = kernelLink(incoming, call.request.mechanismPreferences, nse.name, nseSegment.id);
           if (!known) await link?.create();
+          // The caller's trace context goes on, so that the NSE's span joins the caller's trace.
           response = await clients.request(
             target,
             { ...call.request, connection: forward },
             call.getDeadline(),
+            forwardTrace(call.metadata),
           );
           await link?.apply(response);
         } catch (err) {
