@@ -36,6 +36,7 @@ import type { PrefixSource } from "./prefix/types.js";
 import type { IdentitySource } from "./security/identity.js";
 import { pathSecurity } from "./security/path-security.js";
 import { peerAllowance } from "./security/peer-allowance.js";
+import { transportSecurity } from "./security/setup.js";
 import type { TokenGenerator } from "./security/token.js";
 
 export interface NseOptions {
@@ -106,13 +107,18 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       })
     : undefined;
   undo.push(() => tracing?.shutdown());
-  const base = o.transport ?? defaultTransport;
+  // Secure by default: unless given a transport (tests, the sandbox), the settings decide
+  // (SPIFFE_ENDPOINT_SOCKET or NSM_INSECURE=true; neither is a configuration error).
+  const secured = o.transport ? undefined : transportSecurity(config, log);
+  undo.push(() => secured?.close());
+  const identity = o.identity ?? secured?.identity;
+  const base = o.transport ?? secured!.transport;
   const withTracing = tracing ? base.with({ interceptors: [tracing.interceptor] }) : base;
   // Descriptors over unix sockets (NSM's grpcfd), by default where the nsmgr is a unix socket away.
   const fdOn = config.fdPassing === "auto" ? config.connectTo?.kind === "unix" : config.fdPassing;
   const { transport, carrier } = withFdPassing(withTracing, fdOn, log);
   const security = pathSecurity({
-    identity: o.identity,
+    identity,
     generate: o.tokenGenerator,
     maxTokenLifetimeMs: config.maxTokenLifetimeMs,
   });
@@ -177,6 +183,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
     config,
     observable: endpoint,
     listening: () => server?.listening,
+    security: secured?.status,
     log,
   });
   undo.push(() => listeners.close());
@@ -186,6 +193,8 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   undo.push(() => {
     for (const d of detach) d?.();
   });
+  // Nothing is dialled or served before we have an SVID (NSM's apps block here too); /readyz says why.
+  await identity?.ready();
   await endpoint.start();
   // After the endpoint holds its prefix: with a wildcard listener, its own address is the DNS address.
   undo.push(() => dns?.stop());
@@ -211,7 +220,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
         self: identityOf(config),
         isPeer: (name, service) => mesh?.isPeer(name, service) ?? false,
         nsmPeer: nsmPeerCheck(config, endpoint, () => mesh),
-        allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => o.identity?.current()?.spiffeId),
+        allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => identity?.current()?.spiffeId),
       }),
       mechanisms(
         MECHANISMS[config.dataplane],
@@ -267,6 +276,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       detachDns?.();
       await listeners.close();
       security?.dispose();
+      secured?.close();
       for (const d of detach) d?.();
       await tracing?.shutdown();
     },
@@ -280,6 +290,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
       await listeners.close();
       security?.dispose();
       await tracing?.shutdown();
+      secured?.close();
     },
   };
 }

@@ -6,7 +6,9 @@ import type { GrpcUrl } from "../grpc/url.js";
 import { CidrError, parseCidr } from "../ipam/cidr.js";
 import { isLogLevel, type LogLevel } from "../log.js";
 import { domain, domainProblem, isInterdomain, qualify, target } from "../registry/interdomain.js";
+import { authorizerFrom } from "../security/authorizer.js";
 import { peerAllowance } from "../security/peer-allowance.js";
+import { workloadApiTarget } from "../security/workload-address.js";
 import { ConfigError } from "./errors.js";
 import { parseBool, parseDuration, parseInteger, parseLabels, parseList, parseUrlSetting } from "./parse.js";
 
@@ -42,6 +44,12 @@ export interface Config {
   labels: Record<string, string>;
   requestLabels: Record<string, string>;
   maxTokenLifetimeMs: number;
+  /** The SPIFFE Workload API (SPIFFE_ENDPOINT_SOCKET): where this process's SVID comes from. */
+  spiffeEndpointSocket?: string;
+  /** Plain text on every channel: no mTLS, no path tokens (NSM_INSECURE=true only). */
+  insecure: boolean;
+  /** SPIFFE IDs accepted as TLS peers; empty: any ID of our own trust domain (src/security/authorizer.ts). */
+  allowedSpiffeIds: string[];
   /** SPIFFE IDs allowed to peer; empty: our own ID's siblings (src/security/peer-allowance.ts). */
   peerSpiffeIds: string[];
   registryExpiryMs: number;
@@ -132,6 +140,12 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.requestLabels = parseLabels(env, raw); } },
   { env: "NSM_MAX_TOKEN_LIFETIME", default: "10m", doc: "Lifetime of this endpoint's path segment; also the expiry of a connection whose previous segment carries none.", field: "maxTokenLifetimeMs", live: false,
     apply: (c, raw, env) => { c.maxTokenLifetimeMs = parseDuration(env, raw); } },
+  { env: "SPIFFE_ENDPOINT_SOCKET", default: "", doc: "The SPIFFE Workload API, i.e. the SPIRE agent's socket (unix:///run/spire/sockets/agent.sock in a cluster): this process's X.509-SVID for mTLS on every channel and for path tokens. Required unless NSM_INSECURE=true.", field: "spiffeEndpointSocket", live: false,
+    apply: (c, raw, env) => { c.spiffeEndpointSocket = raw.trim() === "" ? undefined : raw.trim(); if (c.spiffeEndpointSocket) try { workloadApiTarget(c.spiffeEndpointSocket, env); } catch (e) { throw new ConfigError(env, (e as Error).message.replace(`${env}: `, "")); } } },
+  { env: "NSM_INSECURE", default: "false", doc: "Plain text gRPC on every channel: no mTLS, no path tokens (development only; warned in the log and in /readyz).", field: "insecure", live: false,
+    apply: (c, raw, env) => { c.insecure = parseBool(env, raw); } },
+  { env: "NSM_ALLOWED_SPIFFE_IDS", default: "", doc: "SPIFFE IDs accepted as TLS peers on every channel (comma-separated: an ID, spiffe://<trust domain> for all of its IDs, or an ID prefix ending in /*); empty: any ID of our own trust domain, as NSM does.", field: "allowedSpiffeIds", live: false,
+    apply: (c, raw, env) => { c.allowedSpiffeIds = parseList(raw); try { authorizerFrom(c.allowedSpiffeIds, env); } catch (e) { throw new ConfigError(env, (e as Error).message.replace(`${env}: `, "")); } } },
   { env: "NSM_PEER_SPIFFE_IDS", default: "", doc: "SPIFFE IDs allowed to peer with this endpoint (comma-separated: an ID, spiffe://<trust domain>, or an ID prefix ending in /*); empty: our own ID's siblings (spiffe://<td>/ns/<our namespace>/pod/* with NSM's SPIRE IDs). Checked when path tokens are on.", field: "peerSpiffeIds", live: false,
     apply: (c, raw, env) => { c.peerSpiffeIds = parseList(raw); try { peerAllowance(c.peerSpiffeIds, () => undefined, env); } catch (e) { throw new ConfigError(env, (e as Error).message.replace(`${env}: `, "")); } } },
   { env: "NSM_REGISTRY_EXPIRY", default: "1m", doc: "Expiration asked for the registration; refreshed at 2/3 of it.", field: "registryExpiryMs", live: false,

@@ -5,6 +5,7 @@ import type { Observable } from "../actors/observe.js";
 import type { Config } from "../config/config.js";
 import { formatGrpcUrl } from "../grpc/url.js";
 import type { Logger } from "../log.js";
+import type { SecurityStatus } from "../security/setup.js";
 import { startHealthServer } from "./health-server.js";
 import { Probes } from "./probes.js";
 import { startDebugServer } from "./server.js";
@@ -38,6 +39,8 @@ export async function startListeners(o: {
   observable: Observable;
   /** Whether the gRPC servers listen (undefined before they are bound). */
   listening(): boolean | undefined;
+  /** Transport security for /readyz (src/security/setup.ts). */
+  security?: () => SecurityStatus;
   log: Logger;
 }): Promise<Listeners> {
   const { config, observable, log } = o;
@@ -45,6 +48,7 @@ export async function startListeners(o: {
     readiness: () => observable.readiness(),
     waitingFor: waitingFor(config),
     listening: o.listening,
+    security: o.security,
   });
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {

@@ -3,6 +3,7 @@
 // HTTP answer alone proves neither). Readiness is "it can take connections", and when it cannot,
 // what it is waiting for.
 import { type ELDHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import type { SecurityStatus } from "../security/setup.js";
 
 export interface ProbeReply {
   status: number;
@@ -14,6 +15,8 @@ export interface ProbesOptions {
   readiness(): Record<string, boolean>;
   /** What a part that is not ready waits for ("the prefix server at tcp://10.0.0.1:5006"). */
   waitingFor?(part: string): string | undefined;
+  /** Transport security: waiting for an SVID is not ready (part `identity`); plain text is a warning. */
+  security?(): SecurityStatus;
   /** Whether the gRPC servers listen; undefined while they are not bound yet (starting). */
   listening?(): boolean | undefined;
   /** An event loop late by more than this within the last window is not live (default 2 s). */
@@ -26,6 +29,7 @@ const NOT_READY: Record<string, string> = {
   registered: "not registered with the NSM registry",
   prefix: "no prefix held",
   dataplane: "data plane not resynced",
+  identity: "no SPIFFE identity yet",
 };
 
 export class Probes {
@@ -65,19 +69,22 @@ export class Probes {
   }
 
   ready(): ProbeReply {
-    const parts = this.o.readiness();
+    const security = this.o.security?.();
+    const parts = { ...this.o.readiness(), ...(security ? { identity: security.ready } : {}) };
+    // Always shown when there is one: plain text (NSM_INSECURE) is ready but warned about.
+    const extra = security ? { security } : {};
     const missing = Object.entries(parts)
       .filter(([, ok]) => !ok)
       .map(([part]) => part);
-    if (missing.length === 0) return { status: 200, body: { ready: true, ...parts } };
+    if (missing.length === 0) return { status: 200, body: { ready: true, ...parts, ...extra } };
     const says = missing.map((part) => {
-      const what = NOT_READY[part] ?? part;
+      const what = (part === "identity" && security?.warning) || NOT_READY[part] || part;
       const waiting = this.o.waitingFor?.(part);
       return waiting ? `${what} (waiting for ${waiting})` : what;
     });
     return {
       status: 503,
-      body: { ready: false, ...parts, missing, message: `not ready: ${says.join(", ")}` },
+      body: { ready: false, ...parts, missing, message: `not ready: ${says.join(", ")}`, ...extra },
     };
   }
 

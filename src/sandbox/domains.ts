@@ -15,6 +15,7 @@ import { startSandbox } from "./index.js";
 import { type NsmgrProxy, startNsmgrProxy } from "./nsmgr-proxy.js";
 import { type ProxyServer, startRegistryProxy } from "./registry-proxy.js";
 import { type SandboxRegistry, startRegistry } from "./registry-server.js";
+import { SandboxTrustDomain } from "./trust-domain.js";
 
 export const FLOATING_DOMAIN = "floating";
 
@@ -52,13 +53,22 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
   const dir = mkdtempSync(joinPath(tmpdir(), "vl3-domains-"));
   const resolver = new FakeDomainResolver();
   const worlds: DomainWorlds = { resolver, prefixServers: [] };
+  // One trust domain for every world (a simplification of federated clusters): every participant,
+  // proxies and the shared prefix server included, has an SVID of it and speaks mTLS.
+  const trustDomain =
+    o.security === false
+      ? undefined
+      : (o.trustDomain ?? (await SandboxTrustDomain.start(dir, log, o.security)));
+  const transportOf = async (name: string) =>
+    o.transport?.(name) ??
+    (trustDomain ? (await trustDomain.security(name, "nsm-system")).transport : undefined);
 
   if (o.floating) {
     const registry = await startRegistry({
       listenOn: "127.0.0.1:0",
       maxExpiryMs: expiry,
       sweepMs: Math.min(1000, expiry / 3),
-      transport: o.transport?.("floating-registry"),
+      transport: await transportOf("floating-registry"),
     });
     // A floating domain has no nsmgr proxy: its nsmgr-proxy name does not resolve, on purpose.
     resolver.add(`${REGISTRY_SERVICE}.${FLOATING_DOMAIN}`, registry.url);
@@ -74,7 +84,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
         prefixLen,
         stateFile: joinPath(dir, "prefixes.json"),
         log,
-        transport: o.transport?.("prefix-server"),
+        transport: await transportOf("prefix-server"),
       }),
     );
   }
@@ -88,7 +98,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       resolver,
       registry: () => registryUrl,
       log,
-      transport: o.transport?.(`${name}-registry-proxy`),
+      transport: await transportOf(`${name}-registry-proxy`),
     });
     const nsmgrProxy = await startNsmgrProxy({
       name: `${name}-nsmgr-proxy`,
@@ -96,7 +106,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       registry: () => registryUrl,
       registryProxy: () => registryProxy.url,
       log,
-      transport: o.transport?.(`${name}-nsmgr-proxy`),
+      transport: await transportOf(`${name}-nsmgr-proxy`),
     });
     const others = names.filter((d) => d !== name);
     const world = await startSandbox({
@@ -104,6 +114,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       domains: undefined,
       // Each participant keeps a name of its own across domains (its identity once mTLS is on).
       transport: o.transport && ((who: string) => o.transport!(`${name}-${who}`)),
+      trustDomain,
       service: o.floating ? join(service, FLOATING_DOMAIN) : service,
       within: {
         proxyRegistryUrl: () => nsmgrProxy.url,
@@ -154,6 +165,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       if (!split) await Promise.all(worlds.prefixServers.map((p) => p.stop()));
       await worlds.floating?.registry.stop();
       await o.kernel?.cleanup();
+      if (!o.trustDomain) await trustDomain?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

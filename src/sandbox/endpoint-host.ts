@@ -8,6 +8,7 @@ import { MemoryDataplane } from "../dataplane/memory.js";
 import { silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { type RegistrationHandle, registerEndpoint } from "../registry/register.js";
+import { transportSecurity } from "../security/setup.js";
 import { dialAll, startBareEndpoint } from "./bare-endpoint.js";
 import type { HostedEndpoint, HostMessage, HostRequest } from "./host-protocol.js";
 
@@ -61,9 +62,13 @@ async function handle(r: HostRequest): Promise<unknown> {
   switch (r.op) {
     case "start": {
       if (endpoints.has(r.name)) throw new Error(`${r.name} already runs here`);
+      // Its transport from the environment (SPIFFE_ENDPOINT_SOCKET, or NSM_INSECURE), as `vl3-nse run`
+      // builds it; the identity is not handed on, so path tokens stay off as in the sandbox's own endpoints.
       const config = loadConfig(r.env);
+      const security = transportSecurity(config, log);
+      await security.identity?.ready();
       const dataplane = config.dataplane === "memory" ? new MemoryDataplane() : undefined;
-      const nse = await startNse(config, { log, dataplane });
+      const nse = await startNse(config, { log, dataplane, transport: security.transport });
       endpoints.set(r.name, nse);
       if (dataplane) dataplanes.set(r.name, dataplane);
       nse.endpoint.onSignal((s) => {

@@ -1,12 +1,13 @@
 // The in-process NSM sandbox (after the NSM sdk's): a registry, a prefix server, one nsmgr per node
 // and any number of vl3-nse endpoints and NSCs, all real gRPC servers on loopback. Used by the
-// tests, the benchmarks and the demo.
+// tests, the benchmarks and the demo. Secured like a cluster by default: every participant has its own
+// SPIFFE ID from the sandbox's trust domain (trust-domain.ts) and speaks mTLS.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.js";
 import type { Dataplane } from "../dataplane/types.js";
-import { defaultTransport, type Transport } from "../grpc/transport.js";
+import { Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { type PrefixServer, startPrefixServer } from "../prefix/server.js";
@@ -15,6 +16,7 @@ import type { SandboxKernel } from "./kernel.js";
 import { Nsc } from "./nsc.js";
 import { type Nsmgr, startNsmgr } from "./nsmgr.js";
 import { type SandboxRegistry as RegistryServer, startRegistry } from "./registry-server.js";
+import { type SandboxNamespace, SandboxTrustDomain, type TrustDomainOptions } from "./trust-domain.js";
 
 /** Data planes the configuration knows by name (a test double of another name counts as memory). */
 const KINDS = ["memory", "vpp", "kernel"];
@@ -35,9 +37,15 @@ export interface SandboxOptions {
   /** NSM_* settings every endpoint gets on top of the sandbox's (for example NSM_MIXED_FLEET). */
   endpointSettings?: Record<string, string>;
   log?: Logger;
-  /** The transport of each participant, by name ("registry", "prefix-server", "nsmgr-0", an NSE's or
-   * NSC's name): each gets its own identity once mTLS is on. Default: plain text for all. */
-  transport?: (name: string) => Transport;
+  /** SPIFFE mTLS for every participant from the sandbox's trust domain (default), with these options;
+   * false: plain text everywhere (NSM_INSECURE=true), only for tests about the plain wire. */
+  security?: false | TrustDomainOptions;
+  /** Replaces the transport of a participant, by name ("registry", "prefix-server", "nsmgr-0", an
+   * NSE's or NSC's name); undefined keeps what `security` gives it. */
+  transport?: (name: string) => Transport | undefined;
+  /** A trust domain to take every participant's SVID from instead of starting one (several worlds
+   * sharing one, as domains.ts does); not stopped with this world. */
+  trustDomain?: SandboxTrustDomain;
   /** Several NSM domains (a count, or their names): one world each, tied by a fake DNS (domains.ts). */
   domains?: number | string[];
   /** With domains: the vL3 is registered once in a floating domain (`svc@floating`). */
@@ -71,6 +79,8 @@ export interface Sandbox {
   /** With `domains`: every domain's world (this one is the first) and the DNS tying them. */
   domains?: SandboxDomain[];
   interdomain?: DomainWorlds;
+  /** The trust domain every participant's SVID comes from (undefined with `security: false`). */
+  trustDomain?: SandboxTrustDomain;
   /** The NSM_* environment an endpoint of this sandbox runs with (also what an endpoint host is given). */
   endpointEnv(name: string, options?: { node?: number; dataplane?: Dataplane }): Record<string, string>;
   startEndpoint(name: string, options?: { node?: number; dataplane?: Dataplane }): Promise<Vl3Nse>;
@@ -94,12 +104,20 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const pool = o.pool ?? "172.16.0.0/16";
   const prefixLen = o.prefixLen ?? 24;
   const expiry = o.registryExpiryMs ?? 3000;
-  const transportOf = o.transport ?? (() => defaultTransport);
+  const trustDomain =
+    o.security === false
+      ? undefined
+      : (o.trustDomain ?? (await SandboxTrustDomain.start(dir, log, o.security)));
+  const plain = new Transport();
+  // Worlds sharing a trust domain (domains.ts) name their control plane apart: cluster1-registry, ...
+  const world = o.within?.nsmgrPrefix ?? "";
+  const transportOf = async (name: string, namespace: SandboxNamespace): Promise<Transport> =>
+    o.transport?.(name) ?? (trustDomain ? (await trustDomain.security(name, namespace)).transport : plain);
   const registry = await startRegistry({
     listenOn: "127.0.0.1:0",
     maxExpiryMs: expiry,
     sweepMs: Math.min(1000, expiry / 3),
-    transport: transportOf("registry"),
+    transport: await transportOf(`${world}registry`, "nsm-system"),
     proxyRegistryUrl: o.within?.proxyRegistryUrl,
   });
   const prefixServer =
@@ -110,7 +128,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       prefixLen,
       stateFile: join(dir, "prefixes.json"),
       log,
-      transport: transportOf("prefix-server"),
+      transport: await transportOf(`${world}prefix-server`, "nsm-system"),
     }));
   const nsmgrs: Nsmgr[] = [];
   for (let i = 0; i < (o.nodes ?? 1); i++) {
@@ -121,7 +139,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         registry: registry.url,
         log,
         forwarder: o.kernel?.forwarder,
-        transport: transportOf(`nsmgr-${i}`),
+        transport: await transportOf(`${world}nsmgr-${i}`, "nsm-system"),
       }),
     );
   }
@@ -151,6 +169,10 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     NSM_DNS_LISTEN_ON: "127.0.0.1:0",
     ...o.within?.env(name),
     ...o.endpointSettings,
+    // An endpoint host builds its own transport from these, as `vl3-nse run` does.
+    ...(trustDomain
+      ? { SPIFFE_ENDPOINT_SOCKET: trustDomain.address(name, "vl3") }
+      : { NSM_INSECURE: "true" }),
   });
 
   const startEndpoint = async (name: string, opts: { node?: number; dataplane?: Dataplane } = {}) => {
@@ -162,7 +184,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       log: log.child({ nse: name }),
       dataplane,
       dnsRelay,
-      transport: transportOf(name),
+      transport: await transportOf(name, "vl3"),
     });
     endpoints.set(name, nse);
     return nse;
@@ -193,7 +215,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       log: log.child({ nsc: name }),
       onConnection: o.kernel && ((conn) => o.kernel!.useDns(name, conn)),
       mtu: opts.mtu,
-      transport: transportOf(name),
+      transport: await transportOf(name, "default"),
     });
     clients.push(nsc);
     await nsc.connect();
@@ -207,6 +229,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     endpoints,
     clients,
     service,
+    trustDomain,
     endpointEnv,
     startEndpoint,
     stopEndpoint,
@@ -218,6 +241,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       if (!o.within?.prefixServer) await prefixServer.stop();
       await registry.stop();
       if (!o.within) await o.kernel?.cleanup(); // domains.ts cleans a shared kernel once, last
+      if (!o.trustDomain) await trustDomain?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -51,6 +51,9 @@ async function serveNse(socket, prefixLen = "20") {
     NSM_DEBUG_LISTEN_ON: "tcp://127.0.0.1:0",
     NSM_PREFIX_POOL: "172.16.0.0/16",
     NSM_PREFIX_LEN: prefixLen,
+    // Plain text, as the baseline echo server: both sides do the same transport work. (Security on
+    // both sides, mTLS plus the per-call token work, is the security benchmark's to add.)
+    NSM_INSECURE: "true",
   });
   const nse = await startNse(config, { log: silentLogger(), dataplane: new MemoryDataplane() });
   return { target: nse.url, debug: nse.debugUrl, stop: () => nse.stop() };

@@ -20,9 +20,11 @@ import {
   NetworkServiceClient,
   NetworkServiceRequest,
 } from "../../src/grpc/gen/networkservice/networkservice.js";
+import { Transport } from "../../src/grpc/transport.js";
 import { silentLogger } from "../../src/log.js";
 import { startNse, type Vl3Nse } from "../../src/nse.js";
 import type { PrefixSource } from "../../src/prefix/types.js";
+import { testSecurity } from "./security.js";
 
 export const SERVICE = "vl3-test";
 
@@ -60,14 +62,16 @@ export interface TestNseOptions {
   dataplane?: MemoryDataplane;
   /** Instead of the static prefix from the configuration. */
   prefixSource?: PrefixSource;
+  /** Plain text both ways (NSM_INSECURE=true): only for tests about the plain wire. Default: SPIFFE
+   * mTLS, the endpoint spiffe://test.nsm/ns/vl3/pod/nse-test, the clients .../ns/default/pod/nsc-test. */
+  insecure?: boolean;
 }
 
-/** Real grpc-js clients of an endpoint at `target`; `close` closes their channels. */
-export function openClients(target: string) {
-  const credentials = grpc.credentials.createInsecure();
-  const ns = new NetworkServiceClient(target, credentials);
-  const monitor = new MonitorConnectionClient(target, credentials);
-  const health = new HealthClient(target, credentials);
+/** Real grpc-js clients of an endpoint at `target` over `transport`; `close` closes their channels. */
+export function openClients(target: string, transport: Transport) {
+  const ns = transport.client(NetworkServiceClient, target);
+  const monitor = transport.client(MonitorConnectionClient, target);
+  const health = transport.client(HealthClient, target);
   const close = () => {
     for (const c of [ns, monitor, health]) c.getChannel().close();
   };
@@ -94,13 +98,19 @@ export async function startTestNse(o: TestNseOptions = {}): Promise<TestNse> {
   const dataplane = o.dataplane ?? new MemoryDataplane();
   let nse: Vl3Nse;
   try {
-    nse = await startNse(config, { log: silentLogger(), dataplane, prefixSource: o.prefixSource });
+    nse = await startNse(config, {
+      log: silentLogger(),
+      dataplane,
+      prefixSource: o.prefixSource,
+      transport: o.insecure ? new Transport() : (await testSecurity("nse-test", "vl3")).transport,
+    });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   const target = targetOf(nse.url);
-  const { ns, monitor, health } = openClients(target);
+  const clientTransport = o.insecure ? new Transport() : (await testSecurity("nsc-test")).transport;
+  const { ns, monitor, health } = openClients(target, clientTransport);
   let stopped = false;
   return {
     nse,
@@ -129,20 +139,23 @@ export function requestOn(
   ns: NetworkServiceClient,
   req: RequestShape,
   timeoutMs = 10_000,
+  metadata = new grpc.Metadata(),
 ): Promise<Connection> {
   return new Promise((resolve, reject) =>
-    ns.request(
-      NetworkServiceRequest.fromPartial(req as never),
-      new grpc.Metadata(),
-      deadline(timeoutMs),
-      (err, conn) => (err ? reject(err) : resolve(conn)),
+    ns.request(NetworkServiceRequest.fromPartial(req as never), metadata, deadline(timeoutMs), (err, conn) =>
+      err ? reject(err) : resolve(conn),
     ),
   );
 }
 
-export function closeOn(ns: NetworkServiceClient, conn: Connection, timeoutMs = 10_000): Promise<void> {
+export function closeOn(
+  ns: NetworkServiceClient,
+  conn: Connection,
+  timeoutMs = 10_000,
+  metadata = new grpc.Metadata(),
+): Promise<void> {
   return new Promise((resolve, reject) =>
-    ns.close(conn, new grpc.Metadata(), deadline(timeoutMs), (err) => (err ? reject(err) : resolve())),
+    ns.close(conn, metadata, deadline(timeoutMs), (err) => (err ? reject(err) : resolve())),
   );
 }
 

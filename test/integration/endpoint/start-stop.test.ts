@@ -1,10 +1,11 @@
 // Starting and stopping (issue 10): a permanent start error ends `vl3-nse run` with the reason after
 // releasing what it took; a dependency that is not there yet is waited for while /readyz says what
 // for; liveness means the gRPC servers are listening.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
 import { MemoryDataplane } from "../../../src/dataplane/memory.js";
 import { silentLogger } from "../../../src/log.js";
@@ -12,8 +13,10 @@ import { startNse } from "../../../src/nse.js";
 import { startPrefixServer } from "../../../src/prefix/server.js";
 import { StaticPrefixSource } from "../../../src/prefix/static.js";
 import { startRegistry } from "../../../src/sandbox/registry-server.js";
+import { WorkloadApiServer } from "../../../src/security/workload-api-server.js";
 import { cleanupCli, cli, freePort, tempDir } from "../../support/cli.js";
 import { waitFor } from "../../support/endpoint.js";
+import { testSecurity } from "../../support/security.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -40,7 +43,23 @@ const accepts = (where: string | number) =>
     socket.once("error", () => resolve(false));
   });
 
-const BASE = {
+// Secure as in a cluster: the endpoint's SVID from a development Workload API.
+let workloadApi: WorkloadApiServer;
+let agentDir: string;
+beforeAll(async () => {
+  agentDir = mkdtempSync(join(tmpdir(), "vl3-agent-"));
+  workloadApi = await WorkloadApiServer.start({ trustDomain: "start.test", log: silentLogger() });
+  BASE.SPIFFE_ENDPOINT_SOCKET = await workloadApi.addWorkload({
+    listen: `unix://${join(agentDir, "agent.sock")}`,
+    spiffeId: "spiffe://start.test/ns/vl3/pod/nse-start",
+  });
+});
+afterAll(async () => {
+  await workloadApi.stop();
+  rmSync(agentDir, { recursive: true, force: true });
+});
+
+const BASE: Record<string, string> = {
   NSM_NAME: "nse-start",
   NSM_SERVICE_NAMES: "vl3-test",
   NSM_PREFIX_POOL: "198.18.0.0/15",
@@ -97,7 +116,7 @@ describe("startNse with a listen URL in use", () => {
       NSM_HEALTH_LISTEN_ON: `tcp://127.0.0.1:${healthPort}`,
     });
     const stopped: string[] = [];
-    const prefixSource = new StaticPrefixSource(BASE.NSM_PREFIX);
+    const prefixSource = new StaticPrefixSource(BASE.NSM_PREFIX!);
     const stopPrefix = prefixSource.stop.bind(prefixSource);
     prefixSource.stop = async () => {
       stopped.push("prefix");
@@ -166,6 +185,7 @@ describe("vl3-nse run waiting for a prefix server that is not there yet", () => 
       listenOn: `127.0.0.1:${prefixPort}`,
       pool: "198.18.0.0/15",
       prefixLen: 24,
+      transport: (await testSecurity("prefix-server", "nsm-system", workloadApi.ca)).transport,
     });
     cleanups.push(() => server.stop());
     await waitFor(async () => (await get("/readyz"))?.status === 200, "readiness", 20_000);
@@ -206,7 +226,10 @@ describe("vl3-nse run waiting for a registry that is not there yet", () => {
     expect(first!.body.message).toBe(
       `not ready: not registered with the NSM registry (waiting for the registry at tcp://127.0.0.1:${registryPort})`,
     );
-    const registry = await startRegistry({ listenOn: `127.0.0.1:${registryPort}` });
+    const registry = await startRegistry({
+      listenOn: `127.0.0.1:${registryPort}`,
+      transport: (await testSecurity("registry", "nsm-system", workloadApi.ca)).transport,
+    });
     cleanups.push(() => registry.stop());
     await waitFor(async () => (await readyz())?.status === 200, "readiness", 20_000);
     expect(registry.entries().map((e) => e.name)).toContain(BASE.NSM_NAME);

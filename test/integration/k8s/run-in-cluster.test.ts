@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { K8S_API_CALLS } from "../../../src/k8s/index.js";
+import { silentLogger } from "../../../src/log.js";
+import { WorkloadApiServer } from "../../../src/security/workload-api-server.js";
 import { FakeApiServer } from "../../support/k8s/fake-apiserver.js";
 import { waitFor } from "../../support/k8s/wait.js";
 
@@ -17,6 +19,12 @@ describe("vl3-nse run with Kubernetes settings, against a local fake of the API 
   let dir: string;
   let child: ChildProcess | undefined;
   let out = "";
+  // Its SVID comes from a development Workload API, as a pod's comes from the SPIRE agent.
+  let workloadApi: WorkloadApiServer;
+  beforeAll(async () => {
+    workloadApi = await WorkloadApiServer.start({ trustDomain: "k8s.nsm", log: silentLogger() });
+  });
+  afterAll(() => workloadApi.stop());
 
   beforeEach(async () => {
     fake = await FakeApiServer.start();
@@ -42,6 +50,10 @@ describe("vl3-nse run with Kubernetes settings, against a local fake of the API 
 
   it("claims its prefix with a Lease, records an Event, follows ConfigMap edits, and keeps the Lease on SIGTERM", async () => {
     fake.setConfigMap(NS, "vl3-nse-config", { "config.yaml": configYaml("  NSM_LOG_LEVEL: INFO\n") });
+    const agent = await workloadApi.addWorkload({
+      listen: `unix://${join(dir, "agent.sock")}`,
+      spiffeId: `spiffe://k8s.nsm/ns/${NS}/pod/vl3-nse-x7k2p`,
+    });
     child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "run"], {
       cwd: ROOT,
       env: {
@@ -57,6 +69,7 @@ describe("vl3-nse run with Kubernetes settings, against a local fake of the API 
         POD_UID: "3f1c5e2a-0000-4000-8000-000000000001",
         NSM_LISTEN_ON: "tcp://127.0.0.1:0",
         NSM_DEBUG_LISTEN_ON: "tcp://127.0.0.1:0",
+        SPIFFE_ENDPOINT_SOCKET: agent,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,5 +1,6 @@
-// The peer request mark is checked against the registry: a plain client that claims to be a peer it
-// is not gets PERMISSION_DENIED from the endpoint, through a real gRPC call on the endpoint's socket.
+// The peer request mark is checked against the registry: a client (with an SVID of the sandbox's trust
+// domain, so past mTLS) that claims to be a peer it is not gets PERMISSION_DENIED from the endpoint,
+// through a real gRPC call on the endpoint's socket.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
@@ -17,7 +18,8 @@ describe("the peer request mark", () => {
     mesh = await Mesh.start();
     await Promise.all(["nse-a", "nse-b", "nse-c"].map((n, i) => mesh.startEndpoint(n, i % 2)));
     await eventually(() => expectFullMesh(mesh), 15_000);
-    client = new NetworkServiceClient(targetOf(mesh.nse("nse-b").url), grpc.credentials.createInsecure());
+    const { transport } = await mesh.sb.trustDomain!.security("intruder", "default");
+    client = transport.client(NetworkServiceClient, targetOf(mesh.nse("nse-b").url));
   });
 
   afterAll(async () => {

@@ -24,7 +24,7 @@ interface Container {
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   startupProbe?: { httpGet?: { path: string; port: string | number } };
   securityContext?: { capabilities?: { add?: string[]; drop?: string[] }; privileged?: boolean };
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 interface PodSpec {
   serviceAccountName?: string;
@@ -162,6 +162,21 @@ describe.skipIf(!hasKubectl)("deploy/ manifests (built with kubectl kustomize; s
     expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "health" });
     expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "health" });
     expect(container.startupProbe?.httpGet).toEqual({ path: "/healthz", port: "health" });
+  });
+
+  it.each([
+    "base",
+    "overlays/kernel",
+    "overlays/vpp",
+  ])("%s: SPIFFE as NSM's deployments do it (SPIRE agent socket read-only, the ClusterSPIFFEID label)", (b) => {
+    const { container, config, ds } = nse(b);
+    expect(config.insecure).toBe(false);
+    expect(config.spiffeEndpointSocket).toBe("unix:///run/spire/sockets/agent.sock");
+    expect(ds.spec.template.metadata.labels).toMatchObject({ "spiffe.io/spiffe-id": "true" });
+    const mount = container.volumeMounts!.find((m) => m.mountPath === "/run/spire/sockets")!;
+    expect(mount.readOnly).toBe(true);
+    const volume = ds.spec.template.spec.volumes!.find((v) => v.name === mount.name)!;
+    expect(volume.hostPath).toEqual({ path: "/run/spire/sockets", type: "Directory" });
   });
 
   it("base: the Role grants exactly the API calls src/k8s makes, the ConfigMap by name", () => {
