@@ -76,7 +76,11 @@ const srcOf = (c: Connection) => c.context!.ipContext!.srcIpAddrs;
 
 describe("cancelled Requests", () => {
   it("300 Requests cancelled right after sending on a /24 hold nothing; a fresh client is served", async () => {
-    t = await startTestNse();
+    // Plain text (NSM_INSECURE): this counts on each cancel reaching the server right behind its
+    // Request. Under TLS the server reads the 300 Requests in a few records and may answer dozens
+    // before it reads their cancels; those clients still see CANCELLED (they gave up first), so the
+    // count below, taken from the clients' side, would not hold (measured: 63 such answers).
+    t = await startTestNse({ insecure: true });
     // A connected channel, so that the Requests reach the server before their cancels.
     await t.close(await t.request(nscRequest({ name: "nsc-warm" })));
     const codes = await Promise.all(
