@@ -37,6 +37,8 @@ export interface TestNse {
   ns: NetworkServiceClient;
   monitor: MonitorConnectionClient;
   health: HealthClient;
+  /** How the clients reach the endpoint (mTLS as nsc-test, or plain text): for clients of a test's own. */
+  clientTransport: Transport;
   request(req: RequestShape, timeoutMs?: number): Promise<Connection>;
   close(conn: Connection, timeoutMs?: number): Promise<void>;
   /** Stops the NSE (if not stopped yet), closes the clients and removes the temp dir. */
@@ -120,6 +122,7 @@ export async function startTestNse(o: TestNseOptions = {}): Promise<TestNse> {
     ns,
     monitor,
     health,
+    clientTransport,
     request: (req, timeoutMs = 10_000) => requestOn(ns, req, timeoutMs),
     close: (conn, timeoutMs = 10_000) => closeOn(ns, conn, timeoutMs),
     stop: async () => {

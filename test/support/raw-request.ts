@@ -2,6 +2,7 @@
 // expires.seconds is beyond what a JavaScript number holds (2^62), sent through a real grpc-js call.
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import * as grpc from "@grpc/grpc-js";
+import type { Transport } from "../../src/grpc/transport.js";
 
 /** A Request of NSC `name` for `service` whose segment says `expires.seconds = seconds`. */
 export function requestWithExpiresSeconds(name: string, service: string, seconds: bigint): Uint8Array {
@@ -27,8 +28,13 @@ export function requestWithExpiresSeconds(name: string, service: string, seconds
 }
 
 /** Sends raw Request bytes on a client of its own; resolves with the raw answer. */
-export function sendRawRequest(target: string, bytes: Uint8Array, timeoutMs = 10_000): Promise<Buffer> {
-  const client = new grpc.Client(target, grpc.credentials.createInsecure());
+export function sendRawRequest(
+  target: string,
+  bytes: Uint8Array,
+  transport: Transport,
+  timeoutMs = 10_000,
+): Promise<Buffer> {
+  const client = transport.client(grpc.Client, target);
   return new Promise((resolve, reject) =>
     client.makeUnaryRequest(
       "/networkservice.NetworkService/Request",

@@ -169,7 +169,7 @@ describe("strict parsing, canonical answers", () => {
 
 describe("timestamps", () => {
   const withExpiresSeconds = (seconds: bigint) => requestWithExpiresSeconds("nsc-time", SERVICE, seconds);
-  const sendRaw = (bytes: Uint8Array) => sendRawRequest(t!.target, bytes);
+  const sendRaw = (bytes: Uint8Array) => sendRawRequest(t!.target, bytes, t!.clientTransport);
 
   it.each([
     2n ** 62n,

@@ -221,7 +221,7 @@ export async function play(w: World, op: Op): Promise<void> {
     case "rawExpiry": {
       const name = nameOf(op.client);
       const bytes = requestWithExpiresSeconds(name, SERVICE, op.seconds);
-      const answer = await sendRawRequest(w.t.target, bytes).then(
+      const answer = await sendRawRequest(w.t.target, bytes, w.t.clientTransport).then(
         (raw) => ({ conn: Connection.decode(raw), error: undefined }),
         (error: unknown) => ({ conn: undefined, error }),
       );
