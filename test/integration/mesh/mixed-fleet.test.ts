@@ -33,6 +33,7 @@ async function startNsm(m: Mesh, name: string, node: number): Promise<NsmVl3Endp
     pool: "172.16.0.0/16",
     lifetimeMs: QUICK.lifetimeMs!,
     expiryMs: QUICK.registryExpiryMs!,
+    transport: (await m.sb.trustDomain!.security(name, "vl3")).transport,
   });
   nsms.push(nsm);
   await nsm.start();

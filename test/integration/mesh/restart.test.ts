@@ -70,7 +70,8 @@ describe("restarts of the registry and the prefix server", () => {
       records
         .slice(mark)
         .filter((r: LogRecord) => r.msg === "prefix allocated")
-        .map((r) => `${r.who} ${r.prefix}`);
+        // Under mTLS a claim is kept under its caller's SPIFFE scope ("spiffe://.../ns/vl3#nse-a").
+        .map((r) => `${String(r.who).replace(/^.*#/, "")} ${r.prefix}`);
     await eventually(() => {
       for (const n of NAMES) expect(allocated()).toContain(`${n} ${prefixes.get(n)}`);
     }, 10_000);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
+import { currentFdConnection, withFdPassing } from "../../../src/grpc/fd-transport.js";
 import {
   HealthClient,
   type HealthServer,
@@ -18,6 +19,7 @@ import { Transport } from "../../../src/grpc/transport.js";
 import { authorizerFrom, sameTrustDomain } from "../../../src/security/authorizer.js";
 import { createCertificateAuthority, issueIdentity } from "../../../src/security/ca.js";
 import { SpiffeCredentials } from "../../../src/security/credentials.js";
+import { fdAvailable, fdSkipReason } from "../../support/fd/native.js";
 import { ManualIdentitySource } from "../../support/security.js";
 import { eventually } from "../mesh/helpers.js";
 
@@ -32,11 +34,12 @@ afterEach(async () => {
 });
 
 /** Health server that records the SPIFFE ID and serial of each caller it sees. */
-async function serve(transport: Transport, url = "tcp://127.0.0.1:0") {
+async function serve(transport: Transport, url = "tcp://127.0.0.1:0", onCheck?: () => void) {
   const seen: { id?: string; serial?: string }[] = [];
   const watches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   const impl: HealthServer = {
     check: (call, cb) => {
+      onCheck?.();
       seen.push({ id: peerSpiffeId(call), serial: peerCertificate(call)?.serialNumber });
       cb(null, { status: Serving.SERVING });
     },
@@ -199,3 +202,28 @@ describe("SPIFFE mTLS on every channel", () => {
     watch.cancel();
   });
 });
+
+describe.skipIf(!fdAvailable)(
+  `SPIFFE mTLS over fd-capable unix sockets (NSM's grpcfd)${fdSkipReason}`,
+  () => {
+    it("TLS runs on top of the fd layer: both sides see each other's SPIFFE ID, on an fd connection", async () => {
+      const server = withFdPassing(
+        spiffe(new ManualIdentitySource(await issueIdentity(A, SERVER_ID, 60_000))),
+        true,
+      );
+      const client = withFdPassing(
+        spiffe(new ManualIdentitySource(await issueIdentity(A, CLIENT_ID, 60_000))),
+        true,
+      );
+      const dir = mkdtempSync(join(tmpdir(), "vl3-mtls-fd-"));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      let onFd = false;
+      const s = await serve(server.transport, `unix://${join(dir, "nse.sock")}`, () => {
+        onFd = currentFdConnection() !== undefined;
+      });
+      expect(await check(dial(client.transport, s.url))).toMatchObject({ serverId: SERVER_ID });
+      expect(s.seen.at(-1)?.id).toBe(CLIENT_ID);
+      expect(onFd).toBe(true);
+    });
+  },
+);

@@ -18,7 +18,7 @@ import {
   NetworkServiceService,
 } from "../../../src/grpc/gen/networkservice/networkservice.js";
 import { NetworkServiceEndpoint } from "../../../src/grpc/gen/registry/registry.js";
-import { defaultTransport } from "../../../src/grpc/transport.js";
+import { defaultTransport, type Transport } from "../../../src/grpc/transport.js";
 import { silentLogger } from "../../../src/log.js";
 import { IpamPrefixSource } from "../../../src/prefix/ipam-source.js";
 import { endpointRegistryClient } from "../../../src/registry/clients.js";
@@ -37,6 +37,8 @@ export interface NsmVl3Options {
   pool: string;
   lifetimeMs: number;
   expiryMs: number;
+  /** Its credentials (the sandbox's trust domain, as every participant's); default plain text. */
+  transport?: Transport;
 }
 
 export class NsmVl3Endpoint {
@@ -55,6 +57,10 @@ export class NsmVl3Endpoint {
 
   constructor(readonly o: NsmVl3Options) {}
 
+  private get transport(): Transport {
+    return this.o.transport ?? defaultTransport;
+  }
+
   get dnsAddress(): string {
     return `127.0.0.1:${this.dns?.port}`;
   }
@@ -65,6 +71,7 @@ export class NsmVl3Endpoint {
       target: this.o.prefixServer,
       identity: { id: this.o.name, pool: this.o.pool, prefixLen: 24 },
       log,
+      transport: this.transport,
     });
     const prefix = await this.prefixSource.start();
     this.state = new NsmVl3State(prefix, { name: this.o.name, dnsAddress: () => this.dnsAddress });
@@ -72,7 +79,7 @@ export class NsmVl3Endpoint {
     this.dns = await startNsmDns(
       nsmDnsHandler(this.state.records, () => [...new Set([...this.state.fanout.values()].flat())]),
     );
-    this.server = defaultTransport.server();
+    this.server = this.transport.server();
     this.server.addService(NetworkServiceService, {
       request: (
         call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
@@ -114,7 +121,7 @@ export class NsmVl3Endpoint {
       },
     } as never);
     // A unix:// URL, registered as it is.
-    await defaultTransport.bind(this.server, this.o.listenOn);
+    await this.transport.bind(this.server, this.o.listenOn);
     const target = this.o.listenOn;
     this.registration = registerEndpoint({
       target: this.o.registry,
@@ -122,6 +129,7 @@ export class NsmVl3Endpoint {
       expiryMs: this.o.expiryMs,
       peer: false,
       log,
+      transport: this.transport,
     });
     await new Promise<void>((resolve) => this.registration!.once("change", () => resolve()));
     await this.discoverAndDial();
@@ -129,7 +137,7 @@ export class NsmVl3Endpoint {
 
   /** NSM's start-up: one Find, then a dial to every endpoint registered no later than us. */
   private async discoverAndDial(): Promise<void> {
-    const registry = endpointRegistryClient(this.o.registry, { initialMs: 50, maxMs: 500 });
+    const registry = endpointRegistryClient(this.o.registry, { initialMs: 50, maxMs: 500 }, this.transport);
     const found = await listEndpoints(
       registry,
       NetworkServiceEndpoint.fromPartial({ networkServiceNames: [this.o.service] }),
@@ -137,7 +145,7 @@ export class NsmVl3Endpoint {
     );
     registry.close();
     const ours = this.registration!.initialRegistrationTime!.getTime();
-    this.ns = new NetworkServiceClient(this.o.nsmgr, grpc.credentials.createInsecure());
+    this.ns = this.transport.client(NetworkServiceClient, this.o.nsmgr);
     for (const nse of found) {
       if (nse.name === this.o.name || (nse.initialRegistrationTime?.getTime() ?? 0) > ours) continue;
       void this.dial(nse.name);
