@@ -22,8 +22,14 @@ describe("bad domains", () => {
 
   afterAll(() => w?.stop());
 
-  const find = (service: string) => {
-    const client = endpointRegistryClient(w.domain("cluster1").registry.url, { initialMs: 50, maxMs: 500 });
+  const find = async (service: string) => {
+    // A client with an SVID of the sandbox's trust domain, as every participant.
+    const { transport } = await w.domain("cluster1").trustDomain!.security("finder", "default");
+    const client = endpointRegistryClient(
+      w.domain("cluster1").registry.url,
+      { initialMs: 50, maxMs: 500 },
+      transport,
+    );
     const query = NetworkServiceEndpoint.fromPartial({ networkServiceNames: [service] });
     return listEndpoints(client, query, 5000).finally(() => client.close());
   };
@@ -47,7 +53,9 @@ describe("bad domains", () => {
     const env = { ...d1.endpointEnv("nse-c"), NSM_REMOTE_DOMAINS: "cluster2,nowhere" };
     const dataplane = new MemoryDataplane();
     w.dataplanes.set("cluster1/nse-c", dataplane);
-    d1.endpoints.set("nse-c", await startNse(loadConfig(env), { log: silentLogger(), dataplane }));
+    // Its SVID from the sandbox's trust domain, as every sandbox endpoint's (and no path tokens, as theirs).
+    const { transport } = await d1.trustDomain!.security("nse-c", "vl3");
+    d1.endpoints.set("nse-c", await startNse(loadConfig(env), { log: silentLogger(), dataplane, transport }));
     await eventually(() => expectFullMesh(w, 3), 20_000);
   });
 });
