@@ -1,3 +1,5 @@
+// The vL3 MTU rule (NSM's vl3mtu) on its own: a client asking for none gets jumbo, the smallest MTU
+// any client answered becomes the vL3's, and it never goes back up. Pure, no actors or sockets.
 import { describe, expect, it } from "vitest";
 import { JUMBO_MTU, Vl3Mtu } from "../../../src/actors/vl3mtu.js";
 

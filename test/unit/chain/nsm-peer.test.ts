@@ -1,3 +1,6 @@
+// Mixed fleets with NSM's own vL3 endpoints: how the peer element recognises a Go peer's request
+// (NSM's heuristic, made stricter by asking the registry), serves it as that peer's link or as an NSC,
+// and NSM's rule for which side of a pair dials. Uses the recording last element of fixtures.ts.
 import { describe, expect, it } from "vitest";
 import { recogniseNsmPeer } from "../../../src/chain/nsm-peer.js";
 import { peerRequests } from "../../../src/chain/peer.js";

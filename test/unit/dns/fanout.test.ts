@@ -1,3 +1,6 @@
+// The fanout handler against fake peer DNS servers on loopback UDP: the first NOERROR wins, a miss
+// is NXDOMAIN once every peer said so, and a dead or failing peer makes it SERVFAIL after the
+// configured per-peer timeout or the query's deadline, whichever is nearer.
 import { afterEach, describe, expect, it } from "vitest";
 import { exchange } from "../../../src/dns/client.js";
 import { fanout } from "../../../src/dns/fanout.js";

@@ -1,3 +1,6 @@
+// The two small handlers between records and fanout: noloop (the same id and question coming back
+// while in flight is SERVFAIL, NSM's loop guard) and cache (answers for their TTL, NXDOMAIN briefly,
+// failures never, bounded in size). Driven through chain() with scripted next handlers.
 import { describe, expect, it } from "vitest";
 import { cache } from "../../../src/dns/cache.js";
 import { chain, type DnsHandler } from "../../../src/dns/handler.js";

@@ -1,3 +1,6 @@
+// The records handler: the endpoint's own names (its clients and itself) answered from memory as
+// A, AAAA and PTR, following connection changes; names it does not hold go on to the next handler,
+// or are NXDOMAIN for a peer's fanout (no recursion desired).
 import { describe, expect, it } from "vitest";
 import { chain, servfail } from "../../../src/dns/handler.js";
 import { addressOfReverseName, RecordBook, records } from "../../../src/dns/records.js";

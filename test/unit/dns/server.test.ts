@@ -1,3 +1,6 @@
+// The DNS listeners over real UDP and TCP on loopback: the same answer on both, truncation to TCP,
+// FORMERR and NOTIMP for bad input; and the host:port form of DNS server addresses that DNS
+// configs carry.
 import dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
 import { exchange, formatServer, parseServer } from "../../../src/dns/client.js";

@@ -1,3 +1,5 @@
+// AddressPool with the prefix server's exclude_prefixes: excluded addresses are never handed out,
+// even when asked for, and a change of exclusions names the holders who must move.
 import { describe, expect, it } from "vitest";
 import { AddressPool } from "../../../src/ipam/address-pool.js";
 

@@ -1,3 +1,6 @@
+// Handshake authorizers: which peer SPIFFE IDs an mTLS connection accepts (the same trust domain
+// by default; or a configured list of exact IDs, trust domains and path prefixes ending in *), and
+// errors that name the setting for a refused ID or a bad entry.
 import { describe, expect, it } from "vitest";
 import { authorizerFrom, sameTrustDomain } from "../../../src/security/authorizer.js";
 

@@ -1,3 +1,6 @@
+// The development CA (behind the development Workload API server and the sandbox): the X509-SVIDs
+// it mints have the shape the X509-SVID standard asks for, and the Workload API fields turn into an
+// Identity (or a clear SvidError). Pure crypto, no sockets.
 import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createCertificateAuthority, issueIdentity } from "../../../src/security/ca.js";

@@ -1,3 +1,5 @@
+// SPIFFE IDs and trust domains as the SPIFFE ID standard defines them: parsing (with errors
+// naming the field), trust-domain membership and comparison. A table of cases, pure.
 import { describe, expect, it } from "vitest";
 import {
   isSpiffeId,

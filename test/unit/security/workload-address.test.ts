@@ -1,3 +1,5 @@
+// SPIFFE_ENDPOINT_SOCKET: which Workload Endpoint addresses the standard allows (unix and tcp
+// with an IP) and the grpc-js target each dials; anything else is a WorkloadAddressError.
 import { describe, expect, it } from "vitest";
 import { WorkloadAddressError, workloadApiTarget } from "../../../src/security/workload-address.js";
 
