@@ -4,7 +4,6 @@ import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus as Serving } from "../../../src/grpc/gen/grpc/health/v1/health.js";
 import { State, ConnectionEventType as T } from "../../../src/grpc/gen/networkservice/connection.js";
-import type { PrefixSource } from "../../../src/prefix/types.js";
 import {
   byEndpoint,
   codeOf,
@@ -16,6 +15,7 @@ import {
   waitFor,
   watch,
 } from "../../support/endpoint.js";
+import { MovablePrefix } from "../../support/movable-prefix.js";
 
 let t: TestNse | undefined;
 let m: MonitorStream | undefined;
@@ -32,28 +32,6 @@ function check(service: string): Promise<{ status?: Serving; code: string }> {
       resolve({ status: res?.status, code: err ? codeOf(err) : "OK" }),
     ),
   );
-}
-
-/** A prefix source the test moves by hand. */
-class MovablePrefix implements PrefixSource {
-  readonly kind = "test";
-  private listeners = new Set<(prefix: string) => void>();
-  constructor(private prefix: string) {}
-  async start() {
-    return this.prefix;
-  }
-  current() {
-    return this.prefix;
-  }
-  onChange(listener: (prefix: string) => void) {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  async stop() {}
-  move(prefix: string) {
-    this.prefix = prefix;
-    for (const l of this.listeners) l(prefix);
-  }
 }
 
 describe("endpoint lifecycle", () => {
