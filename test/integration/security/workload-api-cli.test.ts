@@ -1,40 +1,21 @@
 // `vl3-nse workload-api` as a real child process: a client fetches an SVID for the ID asked for on
 // the socket it names; SIGTERM stops it with exit 0; missing or bad flags exit 2 naming the flag.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/log.js";
 import { WorkloadApiSource } from "../../../src/security/svid.js";
+import { cleanupCli, cli, tempDir } from "../../support/cli.js";
 
-const BIN = join(import.meta.dirname, "../../../bin/vl3-nse.js");
-const children: ChildProcess[] = [];
-const cleanup: (() => void)[] = [];
-
+let source: WorkloadApiSource | undefined;
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  for (const f of cleanup.splice(0)) f();
+  source?.close();
+  source = undefined;
+  cleanupCli();
 });
-
-function cli(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => out, exit };
-}
 
 describe("vl3-nse workload-api", () => {
   it("issues the asked-for SVID on its socket, and SIGTERM stops it (exit 0)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "vl3-wlcli-"));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const address = `unix://${join(dir, "agent.sock")}`;
+    const address = `unix://${join(tempDir(), "agent.sock")}`;
     const run = cli([
       "workload-api",
       "--listen",
@@ -47,14 +28,14 @@ describe("vl3-nse workload-api", () => {
       "10m",
     ]);
     // The client retries (1 s steps here) until the child has bound its socket.
-    const source = new WorkloadApiSource({
+    const wl = new WorkloadApiSource({
       address,
       log: silentLogger(),
       backoffStepMs: 100,
       backoffMaxMs: 500,
     });
-    cleanup.push(() => source.close());
-    const identity = await source.ready();
+    source = wl;
+    const identity = await wl.ready();
     expect(identity.spiffeId).toBe("spiffe://example.org/ns/demo/pod/nse-a");
     const lifetime = identity.notAfter.getTime() - Date.now();
     expect(lifetime).toBeGreaterThan(8 * 60_000);
