@@ -11,13 +11,7 @@ import {
   type RegistryPath,
   registryPathOf,
 } from "../security/registry-path.js";
-
-type UnaryMethod<Req, Res> = (
-  request: Req,
-  metadata: grpc.Metadata,
-  options: Partial<grpc.CallOptions>,
-  callback: (err: grpc.ServiceError | null, res: Res) => void,
-) => grpc.ClientUnaryCall;
+import type { UnaryMethod } from "../util/grpc.js";
 
 export type RegistryAuthorize = Omit<PathCheckOptions, "policies">;
 

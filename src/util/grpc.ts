@@ -1,7 +1,8 @@
 // Small grpc-js call helpers shared by clients and servers (building them is src/grpc/transport.ts).
 import * as grpc from "@grpc/grpc-js";
 
-type UnaryMethod<Req, Res> = (
+/** A unary method of a generated grpc-js client, in the form that takes metadata and call options. */
+export type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: grpc.Metadata,
   options: Partial<grpc.CallOptions>,
