@@ -1,6 +1,8 @@
 // The DNS listeners: UDP and TCP on one address and port, each query run through the handler chain
 // with a deadline (5 s, as NSM's). A malformed query gets FORMERR when its id can be read, and is
-// dropped otherwise; a handler that throws answers SERVFAIL. Nothing here knows about the vL3.
+// dropped otherwise; a handler that throws answers SERVFAIL. TCP is bounded: so many connections at
+// once and so many queries in flight on each (a query may fan out to every peer), so one client cannot
+// tie the server up. Nothing here knows about the vL3.
 import dgram from "node:dgram";
 import net from "node:net";
 import type { Logger } from "../log.js";
@@ -18,6 +20,11 @@ import {
   unframe,
 } from "./wire.js";
 
+/** Open TCP connections at once; one more is closed on accept (UDP and open connections go on). */
+export const MAX_TCP_CONNECTIONS = 128;
+/** Queries of one TCP connection being answered at once; further pipelined ones wait, unread. */
+export const MAX_TCP_QUERIES_IN_FLIGHT = 16;
+
 export interface DnsServerOptions {
   host: string;
   /** 0 takes a free port (the same one for UDP and TCP). */
@@ -25,6 +32,10 @@ export interface DnsServerOptions {
   handler: DnsHandler;
   log: Logger;
   timeoutMs?: number;
+  /** Default MAX_TCP_CONNECTIONS. */
+  maxTcpConnections?: number;
+  /** Default MAX_TCP_QUERIES_IN_FLIGHT. */
+  maxTcpQueriesInFlight?: number;
 }
 
 export interface DnsServer {
@@ -75,23 +86,45 @@ function listenUdp(o: DnsServerOptions, port: number): Promise<dgram.Socket> {
 
 function listenTcp(o: DnsServerOptions, port: number): Promise<net.Server> {
   const open = new Set<net.Socket>();
+  const maxInFlight = o.maxTcpQueriesInFlight ?? MAX_TCP_QUERIES_IN_FLIGHT;
   const server = net.createServer((conn) => {
     open.add(conn);
     conn.on("close", () => open.delete(conn));
     let data: Buffer = Buffer.alloc(0);
     const from = `tcp ${conn.remoteAddress}:${conn.remotePort}`;
+    // Frames read but not yet started; while any wait, the socket is paused, so what a client can
+    // pipeline beyond the cap is bounded by one read.
+    const waiting: Buffer[] = [];
+    let inFlight = 0;
+    const pump = () => {
+      while (inFlight < maxInFlight && waiting.length > 0) {
+        inFlight++;
+        void answer(o, waiting.shift()!, from).then((r) => {
+          inFlight--;
+          if (r && !conn.destroyed) conn.write(frame(encodeMessage(r.reply)));
+          pump();
+        });
+      }
+      if (waiting.length > 0) conn.pause();
+      else if (!conn.destroyed) conn.resume();
+    };
     conn.on("error", () => conn.destroy());
     conn.setTimeout(o.timeoutMs ?? 5000, () => conn.destroy());
     conn.on("data", (chunk) => {
       const { frames, rest } = unframe(Buffer.concat([data, chunk]));
       data = rest;
-      for (const f of frames) {
-        void answer(o, f, from).then((r) => {
-          if (r && !conn.destroyed) conn.write(frame(encodeMessage(r.reply)));
-        });
-      }
+      waiting.push(...frames);
+      pump();
     });
   });
+  // Node closes a connection past this at once ("drop"); the others are not disturbed.
+  server.maxConnections = o.maxTcpConnections ?? MAX_TCP_CONNECTIONS;
+  server.on("drop", (d) =>
+    o.log.debug(
+      { from: d && `${d.remoteAddress}:${d.remotePort}` },
+      "DNS TCP connection refused: too many open",
+    ),
+  );
   // Closing the server also ends the connections that clients keep open between queries.
   const close = server.close.bind(server);
   server.close = (cb) => {
