@@ -45,6 +45,14 @@ export class FdStore {
     for (const w of waiting ?? []) this.settle(w, () => w.resolve(this.ops.dup(fd)));
   }
 
+  /** The objects cached, in arrival order. */
+  objects(): Inode[] {
+    return [...this.cached.keys()].map((k) => {
+      const [dev, ino] = k.split("/");
+      return { dev: BigInt(dev!), ino: BigInt(ino!) };
+    });
+  }
+
   has(inode: Inode): boolean {
     return this.cached.has(inodeKey(inode));
   }

@@ -81,6 +81,11 @@ export class KernelForwarder {
     return true;
   }
 
+  /** Where a link's ends are (namespaces as given: names, or descriptor paths), for checks and status. */
+  linkOf(connectionId: string): Readonly<Omit<KernelConnectionRequest, "ipContext">> | undefined {
+    return this.links.get(connectionId)?.request;
+  }
+
   connectionIds(): string[] {
     return [...this.links.keys()];
   }

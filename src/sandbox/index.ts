@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.js";
 import type { Dataplane } from "../dataplane/types.js";
+import { fdNative } from "../fd/native.js";
 import { Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
@@ -131,17 +132,25 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       transport: await transportOf(`${world}prefix-server`, "nsm-system"),
     }));
   const nsmgrs: Nsmgr[] = [];
+  const detachPassed: Array<(() => void) | undefined> = [];
+  // Where descriptors pass, nsmgrs listen on unix sockets as NSM's do: endpoints register through them
+  // with their socket's descriptor and are reached only through it (docs/fd-passing.md).
+  const fds = fdNative().available;
   for (let i = 0; i < (o.nodes ?? 1); i++) {
     nsmgrs.push(
       await startNsmgr({
         name: `${o.within?.nsmgrPrefix ?? ""}nsmgr-${i}`,
-        listenOn: "127.0.0.1:0",
+        listenOn: fds ? `unix://${join(dir, `nsmgr-${i}.sock`)}` : "127.0.0.1:0",
         registry: registry.url,
         log,
         forwarder: o.kernel?.forwarder,
         transport: await transportOf(`${world}nsmgr-${i}`, "nsm-system"),
+        // An endpoint registered through one nsmgr is reached from every node and domain (one process).
+        endpointNetns: (name) => o.kernel?.passedNetns(name),
       }),
     );
+    const local = nsmgrs.at(-1)!.local;
+    if (local) detachPassed.push(o.kernel?.addPassedNetns((name) => local.netnsOf(name)));
   }
   const endpoints = new Map<string, Vl3Nse>();
   const clients: Nsc[] = [];
@@ -153,7 +162,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     NSM_SERVICE_NAMES: service,
     NSM_LISTEN_ON: `unix://${join(dir, `${name}.sock`)}`,
     NSM_CONNECT_TO: nsmgrOf(opts.node).url,
-    NSM_REGISTRY_URL: registry.url,
+    // With descriptors the endpoint registers through its nsmgr (NSM_CONNECT_TO), as in a cluster.
+    NSM_REGISTRY_URL: fds ? "" : registry.url,
     NSM_PREFIX_SERVER_URL: prefixServer.url,
     NSM_PREFIX_POOL: pool,
     NSM_PREFIX_LEN: String(prefixLen),
@@ -238,6 +248,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       await Promise.all(clients.map((c) => c.close()));
       await Promise.all([...endpoints.keys()].map((n) => stopEndpoint(n)));
       await Promise.all(nsmgrs.map((n) => n.stop()));
+      for (const detach of detachPassed) detach?.();
       if (!o.within?.prefixServer) await prefixServer.stop();
       await registry.stop();
       if (!o.within) await o.kernel?.cleanup(); // domains.ts cleans a shared kernel once, last

@@ -1,6 +1,7 @@
 // Real packets in the sandbox (root only): every NSE and NSC gets its own network namespace, NSEs
 // program theirs with the kernel data plane, and the nsmgrs' kernel forwarder wires veth pairs.
 
+import type { Inode } from "../fd/inode-url.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import { KernelDataplane } from "../kernel/dataplane.js";
 import { createNetns, deleteNetns, KernelForwarder } from "../kernel/forwarder.js";
@@ -9,6 +10,8 @@ import { type DnsRelay, removeResolvConf, startDnsRelay, writeResolvConf } from 
 
 export class SandboxKernel {
   private readonly netns = new Map<string, string>();
+  /** Where endpoints' passed namespaces are held (each nsmgr's, in every domain of the sandbox). */
+  private readonly passed = new Set<(name: string) => { fd: number; inode: Inode } | undefined>();
   private next = 0;
   readonly forwarder: { kernel: KernelForwarder; netnsOf(pod: string): string | undefined };
 
@@ -18,6 +21,21 @@ export class SandboxKernel {
   ) {
     const kernel = new KernelForwarder({ log });
     this.forwarder = { kernel, netnsOf: (pod) => this.netns.get(pod) };
+  }
+
+  /** Adds an nsmgr's table of the namespaces its endpoints passed; returns its removal. */
+  addPassedNetns(lookup: (name: string) => { fd: number; inode: Inode } | undefined): () => void {
+    this.passed.add(lookup);
+    return () => this.passed.delete(lookup);
+  }
+
+  /** The namespace endpoint `name` passed when it registered, through whichever nsmgr. */
+  passedNetns(name: string): { fd: number; inode: Inode } | undefined {
+    for (const lookup of this.passed) {
+      const found = lookup(name);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** The pod's namespace, created on first use. */

@@ -1,13 +1,16 @@
 // A sandbox nsmgr: NSM's per-node manager reduced to what a vL3 needs. It forwards Request/Close to
 // the endpoint named in the request (or one chosen for the network service, via the registry), adds
-// its own path segment, serves monitor events of what it forwarded (monitor-hub.ts), and, with a
-// kernel forwarder, wires a veth for every KERNEL connection. With path tokens on it is an NSM nsmgr to
+// its own path segment, serves monitor events of what it forwarded (monitor-hub.ts), forwards its
+// endpoints' registrations (nsmgr-registry.ts: where descriptors pass, it reaches each endpoint only
+// through the socket descriptor it registered with), and, with a kernel forwarder, wires a veth for every
+// KERNEL connection (kernel-link.ts). With path tokens on it is an NSM nsmgr to
 // its callers and endpoints: it stamps and checks tokens as the endpoint chain does (updatetoken,
 // authorize with the server policies) and sends its own on every call it forwards.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { connectionIdOf, updatePath } from "../chain/updatepath.js";
-import { linkInterface } from "../dataplane/names.js";
+import type { Inode } from "../fd/inode-url.js";
+import { currentFdConnection, withFdPassing } from "../grpc/fd-transport.js";
 import {
   type Connection,
   type ConnectionEvent,
@@ -18,16 +21,17 @@ import {
   type NetworkServiceRequest,
   NetworkServiceService,
 } from "../grpc/gen/networkservice/networkservice.js";
-import { NetworkServiceEndpoint } from "../grpc/gen/registry/registry.js";
+import {
+  NetworkServiceEndpoint,
+  NetworkServiceEndpointRegistryService,
+  NetworkServiceRegistryService,
+} from "../grpc/gen/registry/registry.js";
 import { toServiceError } from "../grpc/status.js";
 import { forwardTrace } from "../grpc/trace-headers.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
-import type { KernelForwarder } from "../kernel/forwarder.js";
 import { type Logger, silentLogger } from "../log.js";
-import { endpointRegistryClient } from "../registry/clients.js";
-import { target } from "../registry/interdomain.js";
-import { PEER_REQUEST_LABEL } from "../registry/labels.js";
+import { endpointRegistryClient, serviceRegistryClient } from "../registry/clients.js";
 import { listEndpoints } from "../registry/list.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
@@ -35,7 +39,9 @@ import { statusError } from "../util/grpc.js";
 import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
 import { ForwardedTable } from "./forwarded.js";
+import { type KernelLink, KernelLinks, type SandboxForwarder } from "./kernel-link.js";
 import { MonitorHub } from "./monitor-hub.js";
+import { LocalEndpoints, nsmgrEndpointRegistry, nsmgrServiceRegistry } from "./nsmgr-registry.js";
 import { pathGuard } from "./path-guard.js";
 
 export interface NsmgrOptions {
@@ -46,23 +52,43 @@ export interface NsmgrOptions {
   /** How the server is bound and endpoints and the registry are dialled; default plain text. */
   transport?: Transport;
   /** With a kernel forwarder: which network namespace each NSE and NSC lives in. */
-  forwarder?: { kernel: KernelForwarder; netnsOf(podName: string): string | undefined };
+  forwarder?: SandboxForwarder;
+  /** With descriptors: an endpoint's namespace as passed when it registered (through any nsmgr). */
+  endpointNetns?(name: string): { fd: number; inode: Inode } | undefined;
   /** Path tokens: checked on every Request and Close, ours sent on every call (needs mTLS). */
   pathTokens?: PathSecurity;
 }
 
 export interface Nsmgr {
   url: string;
+  /** The endpoints registered through this nsmgr, with the descriptors they passed (fd-capable only). */
+  local?: LocalEndpoints;
   stop(): Promise<void>;
 }
 
+const deadlineMs = (d: grpc.Deadline) => {
+  const ms = d instanceof Date ? d.getTime() : Number(d);
+  return Number.isFinite(ms) ? ms : Date.now() + 15_000;
+};
+
 export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const log = (o.log ?? silentLogger()).child({ nsmgr: o.name });
-  const transport = o.transport ?? defaultTransport;
+  // Descriptors over unix sockets where the addon is here: endpoints are then reached only through them.
+  const { transport, carrier } = withFdPassing(o.transport ?? defaultTransport, true);
+  const native = carrier?.native;
+  const local = native ? new LocalEndpoints(native, (name) => void links?.removeEndpoint(name)) : undefined;
+  const links: KernelLinks | undefined =
+    o.forwarder &&
+    new KernelLinks({
+      forwarder: o.forwarder,
+      native,
+      endpointNetns: native ? (o.endpointNetns ?? ((name) => local?.netnsOf(name))) : undefined,
+    });
   const guard = pathGuard(o.name, o.pathTokens);
   const outgoing = guard.outgoing(transport);
   const clients = new EndpointClients(outgoing);
   const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF, outgoing);
+  const services = serviceRegistryClient(o.registry, DEFAULT_BACKOFF, outgoing);
   const forwarded = new ForwardedTable(); // by our path segment id
   const hub = new MonitorHub({ name: o.name, clients, forwarded });
   const cache = new EndpointCache(registry);
@@ -95,35 +121,6 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     return { name: e.name, url: e.url };
   };
 
-  /** The kernel forwarder's veth for a KERNEL link: created before the NSE sees the request, so that the
-   * NSE can program its end; the IP context goes on both ends once the NSE has answered. */
-  const kernelLink = (
-    request: Connection,
-    prefs: Array<{ type: string }>,
-    nse: string,
-    connectionId: string,
-  ) => {
-    const fw = o.forwarder;
-    const wantsKernel = (request.mechanism?.type || prefs[0]?.type) === "KERNEL";
-    if (!fw || !wantsKernel) return undefined;
-    const peerOf = request.labels[PEER_REQUEST_LABEL];
-    const client = peerOf ?? request.labels.podName ?? request.path?.pathSegments[0]?.name ?? "";
-    // Pods are named as started; a peer of another domain is known here by `name@domain`.
-    const nscNetns = fw.netnsOf(target(client));
-    const nseNetns = fw.netnsOf(target(nse));
-    if (!nscNetns || !nseNetns)
-      throw statusError(grpc.status.FAILED_PRECONDITION, `no network namespace for ${client} or ${nse}`);
-    const nseIfName = linkInterface(peerOf ? "peer" : "client", connectionId);
-    // A dialling NSE names its end like the serving one (same connection id), in its own namespace.
-    const nscIfName = peerOf ? nseIfName : request.mechanism?.parameters.name || undefined;
-    const base = { connectionId, nscNetns, nscIfName, nseNetns, nseIfName };
-    return {
-      create: () => fw.kernel.connect(base),
-      apply: (response: Connection) => fw.kernel.connect({ ...base, ipContext: response.context?.ipContext }),
-      remove: () => fw.kernel.disconnect(connectionId).catch(() => false),
-    };
-  };
-
   const impl = {
     request: (
       call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
@@ -152,11 +149,18 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           networkServiceEndpointName: nse.name,
           path: { index: connection.path!.pathSegments.length - 1, pathSegments: segments },
         };
-        let link: ReturnType<typeof kernelLink>;
+        let link: KernelLink | undefined;
         let response: Connection;
         try {
           // Inside the try: a pod without a namespace (it died) fails like an unreachable endpoint.
-          link = kernelLink(incoming, call.request.mechanismPreferences, nse.name, nseSegment.id);
+          link = await links?.link(
+            incoming,
+            call.request.mechanismPreferences,
+            nse.name,
+            nseSegment.id,
+            currentFdConnection(),
+            deadlineMs(call.getDeadline()),
+          );
           if (!known) await link?.create();
           // The caller's trace context goes on, so that the NSE's span joins the caller's trace.
           response = await clients.request(
@@ -189,7 +193,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         forwarded.delete(id);
         if (known) {
           await clients.close(known.target, { ...call.request, path: known.response.path }).catch(() => {});
-          await o.forwarder?.kernel.disconnect(known.response.id).catch(() => false);
+          await links?.remove(known.response.id);
         }
         cb(null, {});
       })().catch((err) => cb(toServiceError(err) as grpc.ServiceError));
@@ -204,16 +208,24 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const server = transport.server();
   server.addService(NetworkServiceService, impl as never);
   server.addService(MonitorConnectionService, monitor as never);
+  if (local) {
+    server.addService(NetworkServiceEndpointRegistryService, nsmgrEndpointRegistry(registry, local));
+    server.addService(NetworkServiceRegistryService, nsmgrServiceRegistry(services));
+  }
   const url = grpcTarget(await transport.bind(server, o.listenOn));
   log.info({ url }, "sandbox nsmgr listening");
   return {
     url,
+    local,
     stop: async () => {
       await transport.shutdown(server, { force: true });
       hub.closeAll();
       cache.stop();
       clients.closeAll();
       registry.close();
+      services.close();
+      await links?.closeAll();
+      local?.closeAll();
     },
   };
 }

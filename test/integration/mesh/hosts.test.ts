@@ -1,6 +1,7 @@
 // Endpoint hosts: four vl3-nse endpoints in two child processes reach the sandbox's registry, nsmgrs
 // and prefix server over their real addresses and form a full mesh; a graceful stop is seen by the
 // others; closing the hosts leaves no process behind.
+import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EndpointHosts, startEndpointHosts } from "../../../src/sandbox/endpoint-hosts.js";
 import { type Sandbox, startSandbox } from "../../../src/sandbox/index.js";
@@ -16,6 +17,12 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** A unix URL's socket by identity (device and inode), so a path and a descriptor of it compare equal. */
+const socketOf = (url: string) => {
+  const st = statSync(url.replace(/^unix:\/\//, ""), { bigint: true });
+  return `${st.dev}/${st.ino}`;
+};
 
 describe("endpoints in two host processes", () => {
   let sb: Sandbox;
@@ -51,10 +58,11 @@ describe("endpoints in two host processes", () => {
     expect(all.reduce((sum, e) => sum + e.servedLinks, 0)).toBe(6);
     expectDistinctPrefixes(all.map((e) => e.prefix!));
     expect([...meshed].sort()).toEqual(NAMES);
-    // None runs in this process; the sandbox's registry has them all, at the sockets the hosts listen on.
+    // None runs in this process; the sandbox's registry has them all, at the sockets the hosts listen on
+    // (where descriptors pass: the nsmgr's descriptor of that socket, the same object).
     expect(sb.endpoints.size).toBe(0);
-    const registered = sb.registry.entries().map((e) => `${e.name} ${e.url}`);
-    expect(registered.sort()).toEqual(NAMES.map((n) => `${n} ${sb.endpointEnv(n).NSM_LISTEN_ON}`));
+    const registered = sb.registry.entries().map((e) => `${e.name} ${socketOf(e.url)}`);
+    expect(registered.sort()).toEqual(NAMES.map((n) => `${n} ${socketOf(sb.endpointEnv(n).NSM_LISTEN_ON!)}`));
   });
 
   it("see a graceful stop: the others drop to 2 peers", async () => {

@@ -1,0 +1,172 @@
+// The sandbox nsmgr's registry side, as NSM's nsmgr has it: endpoints register through their nsmgr,
+// which forwards to the registry. An endpoint that registers an inode:// url has passed its listening
+// socket on the same connection (NSM's registry recvfd): the nsmgr keeps that descriptor per endpoint
+// name and registers unix:///proc/<pid>/fd/<n>, the only way it dials the endpoint; the reply carries the
+// inode URL back. The endpoint's network namespace came with it (the NSE offers it to its nsmgr), and is
+// what the sandbox kernel forwarder opens, never a namespace name.
+import { statSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
+import { type Inode, isInodeUrl, parseInodeUrl, procFdPath } from "../fd/inode-url.js";
+import type { FdNative } from "../fd/native.js";
+import { currentFdConnection } from "../grpc/fd-transport.js";
+import type {
+  NetworkServiceEndpoint,
+  NetworkServiceEndpointRegistryClient,
+  NetworkServiceEndpointRegistryServer,
+  NetworkServiceRegistryClient,
+  NetworkServiceRegistryServer,
+} from "../grpc/gen/registry/registry.js";
+import { statusError, unary } from "../util/grpc.js";
+
+interface LocalEndpoint {
+  socket: { inode: string; fd: number };
+  netns?: { inode: Inode; fd: number };
+  expiry?: NodeJS.Timeout;
+}
+
+/** What the nsmgr holds for the endpoints that registered through it. */
+export class LocalEndpoints {
+  private readonly byName = new Map<string, LocalEndpoint>();
+  private readonly nsfsDev = statSync("/proc/self/ns/net", { bigint: true }).dev;
+
+  constructor(
+    private readonly native: FdNative,
+    /** An endpoint is gone (unregistered, or its registration expired): not when it re-registers. */
+    private readonly onGone: (name: string) => void = () => {},
+  ) {}
+
+  /** The endpoint's network namespace: our descriptor of it (the caller duplicates it), and the object. */
+  netnsOf(name: string): { fd: number; inode: Inode } | undefined {
+    return this.byName.get(name)?.netns;
+  }
+
+  /** Takes the endpoint's socket (and its netns, the one nsfs object on the connection) off `conn`. */
+  async receive(
+    name: string,
+    url: string,
+    conn: NonNullable<ReturnType<typeof currentFdConnection>>,
+    deadline: number,
+  ): Promise<string> {
+    const known = this.byName.get(name);
+    if (known?.socket.inode === url) return `unix://${procFdPath(known.socket.fd)}`;
+    const fd = await conn.store.wait(parseInodeUrl(url), deadline);
+    const netnses = conn.store.objects().filter((o) => o.dev === this.nsfsDev);
+    const netns =
+      netnses.length === 1
+        ? { inode: netnses[0]!, fd: await conn.store.wait(netnses[0]!, deadline) }
+        : undefined;
+    this.release(name); // a restart under the same name: a new socket, the same endpoint
+    this.byName.set(name, { socket: { inode: url, fd }, netns });
+    return `unix://${procFdPath(fd)}`;
+  }
+
+  /** As NSM's nsmgr expires a registration that was not refreshed: its descriptors go (a dead pod's
+   * namespace is then really gone, and its veths with it). */
+  expireAt(name: string, when: Date | undefined): void {
+    const e = this.byName.get(name);
+    if (!e || !when) return;
+    clearTimeout(e.expiry);
+    e.expiry = setTimeout(() => this.forget(name), Math.max(0, when.getTime() - Date.now()));
+    e.expiry.unref();
+  }
+
+  forget(name: string): void {
+    if (this.release(name)) this.onGone(name);
+  }
+
+  private release(name: string): boolean {
+    const e = this.byName.get(name);
+    this.byName.delete(name);
+    clearTimeout(e?.expiry);
+    if (e) this.native.close(e.socket.fd);
+    if (e?.netns) this.native.close(e.netns.fd);
+    return e !== undefined;
+  }
+
+  closeAll(): void {
+    for (const name of [...this.byName.keys()]) this.release(name);
+  }
+}
+
+const deadlineOf = (call: grpc.ServerUnaryCall<unknown, unknown>) => {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : Number(d);
+  return Number.isFinite(ms) ? ms : Date.now() + 10_000;
+};
+
+const fail = (err: unknown) =>
+  (err as grpc.ServiceError).code !== undefined
+    ? (err as grpc.ServiceError)
+    : statusError(grpc.status.INTERNAL, (err as Error).message);
+
+export function nsmgrEndpointRegistry(
+  registry: NetworkServiceEndpointRegistryClient,
+  local: LocalEndpoints,
+): NetworkServiceEndpointRegistryServer {
+  const forwardUrl = async (call: grpc.ServerUnaryCall<NetworkServiceEndpoint, unknown>) => {
+    const nse = call.request;
+    if (!isInodeUrl(nse.url)) return nse.url;
+    const conn = currentFdConnection();
+    if (!conn) {
+      throw statusError(
+        grpc.status.INVALID_ARGUMENT,
+        `url: ${nse.url} came on a connection without descriptors`,
+      );
+    }
+    return local.receive(nse.name, nse.url, conn, deadlineOf(call)).catch((err: Error) => {
+      throw statusError(grpc.status.DEADLINE_EXCEEDED, `url: ${err.message}`);
+    });
+  };
+  const timeout = (call: grpc.ServerUnaryCall<unknown, unknown>) =>
+    Math.max(1, deadlineOf(call) - Date.now());
+  return {
+    register: (call, cb) => {
+      void (async () => {
+        const url = await forwardUrl(call);
+        const granted = await unary(registry, registry.register, { ...call.request, url }, timeout(call));
+        local.expireAt(call.request.name, granted.expirationTime);
+        cb(null, { ...granted, url: call.request.url });
+      })().catch((err) => cb(fail(err)));
+    },
+    unregister: (call, cb) => {
+      void (async () => {
+        const url = await forwardUrl(call);
+        await unary(registry, registry.unregister, { ...call.request, url }, timeout(call));
+        local.forget(call.request.name);
+        cb(null, {});
+      })().catch((err) => cb(fail(err)));
+    },
+    find: (call) => pipe(registry.find(call.request), call),
+  };
+}
+
+export function nsmgrServiceRegistry(registry: NetworkServiceRegistryClient): NetworkServiceRegistryServer {
+  const timeout = (call: grpc.ServerUnaryCall<unknown, unknown>) =>
+    Math.max(1, deadlineOf(call) - Date.now());
+  return {
+    register: (call, cb) => {
+      unary(registry, registry.register, call.request, timeout(call)).then(
+        (r) => cb(null, r),
+        (e) => cb(fail(e)),
+      );
+    },
+    unregister: (call, cb) => {
+      unary(registry, registry.unregister, call.request, timeout(call)).then(
+        () => cb(null, {}),
+        (e) => cb(fail(e)),
+      );
+    },
+    find: (call) => pipe(registry.find(call.request), call),
+  };
+}
+
+/** A Find (with or without watch) answered by the registry's stream, ended or cancelled together. */
+function pipe<T>(upstream: grpc.ClientReadableStream<T>, call: grpc.ServerWritableStream<unknown, T>): void {
+  upstream.on("data", (r: T) => call.write(r));
+  upstream.on("end", () => call.end());
+  upstream.on("error", (err: grpc.ServiceError) => {
+    if (err.code === grpc.status.CANCELLED) return;
+    call.destroy(statusError(err.code ?? grpc.status.UNAVAILABLE, err.details || err.message) as Error);
+  });
+  call.on("cancelled", () => upstream.cancel());
+}
