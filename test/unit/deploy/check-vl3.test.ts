@@ -8,8 +8,8 @@ const ROOT = resolve(import.meta.dirname, "../../..");
 const SCRIPT = join(ROOT, "deploy/check-vl3.sh");
 const FAKE = join(ROOT, "test/support/k8s/fake-kubectl.sh");
 
-const ipAddr = (a: string) =>
-  `7: nsm-1    inet ${a}/32 scope global nsm-1\\       valid_lft forever preferred_lft forever\n`;
+const ipAddr = (a: string, dev = "nsm-1") =>
+  `7: ${dev}    ${a.includes(":") ? "inet6" : "inet"} ${a}/${a.includes(":") ? 128 : 32} scope global ${dev}\\       valid_lft forever preferred_lft forever\n`;
 
 describe("deploy/check-vl3.sh, with a stand-in kubectl", () => {
   let dir: string;
@@ -18,10 +18,19 @@ describe("deploy/check-vl3.sh, with a stand-in kubectl", () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const cluster = (pods: Record<string, string | undefined>, unreachable: string[] = []) => {
+  /** Client pods with their nsm-1 address (and node, as "addr@node"); one endpoint with `nse`. */
+  const cluster = (
+    pods: Record<string, string | undefined>,
+    unreachable: string[] = [],
+    nse = "172.16.0.1",
+  ) => {
     writeFileSync(join(dir, "pods"), Object.keys(pods).join(" "));
-    for (const [pod, addr] of Object.entries(pods))
+    for (const [pod, spec] of Object.entries(pods)) {
+      const [addr, node] = (spec ?? "").split("@");
       if (addr) writeFileSync(join(dir, `addr.${pod}`), ipAddr(addr));
+      if (node) writeFileSync(join(dir, `node.${pod}`), node);
+    }
+    writeFileSync(join(dir, "nseaddr.vl3-nse-a"), ipAddr(nse, "nsc-abc"));
     writeFileSync(join(dir, "unreachable"), unreachable.map((u) => `${u}\n`).join(""));
   };
   const run = (...args: string[]) => {
@@ -36,8 +45,42 @@ describe("deploy/check-vl3.sh, with a stand-in kubectl", () => {
   it("passes when every pod reaches every other one", () => {
     cluster({ "hello-a": "172.16.0.2", "hello-b": "172.16.1.2", "hello-c": "172.16.2.2" });
     const { code, out } = run();
-    expect(out).toContain("vL3 check: all 6 pairs reachable");
+    expect(out).toContain("vL3 check: all 6 pairs reachable (0 across nodes), 1 endpoints answer");
+    expect(out).toContain("ok: hello-a -> endpoint vl3-nse-a (172.16.0.1)");
+    expect(out).toContain("note: every client runs on one node");
     expect(code).toBe(0);
+  });
+
+  it("checks pairs across nodes: passes when one got through, fails when none did", () => {
+    cluster({ "hello-a": "172.16.0.2@node-a", "hello-b": "172.16.1.2@node-b" });
+    expect(run()).toMatchObject({
+      code: 0,
+      out: expect.stringContaining("all 2 pairs reachable (2 across nodes)"),
+    });
+    cluster({ "hello-a": "172.16.0.2@node-a", "hello-b": "172.16.1.2@node-b" }, [
+      "hello-a 172.16.1.2",
+      "hello-b 172.16.0.2",
+    ]);
+    expect(run()).toMatchObject({
+      code: 1,
+      out: expect.stringContaining("the clients run on 2 nodes but no pair across nodes got through"),
+    });
+  });
+
+  it("fails when a client cannot ping an endpoint's own vL3 address", () => {
+    cluster({ "hello-a": "172.16.0.2", "hello-b": "172.16.1.2" }, ["hello-b 172.16.0.1"]);
+    const { code, out } = run();
+    expect(out).toContain("FAIL: hello-b -> endpoint vl3-nse-a (172.16.0.1)");
+    expect(code).toBe(1);
+  });
+
+  it("handles an IPv6 pool", () => {
+    cluster({ "hello-a": "fd00:10::2", "hello-b": "fd00:10:0:1::2" }, [], "fd00:10::1");
+    const { code, out } = run("--pool", "fd00:10::/48");
+    expect(out).toContain("ok: hello-a -> hello-b (fd00:10:0:1::2)");
+    expect(out).toContain("ok: hello-b -> endpoint vl3-nse-a (fd00:10::1)");
+    expect(code).toBe(0);
+    expect(run("--pool", "fd00:11::/48").out).toContain("hello-a: no address of fd00:11::/48 on nsm-1");
   });
 
   it("fails when one pair cannot reach the other", () => {
@@ -61,10 +104,10 @@ describe("deploy/check-vl3.sh, with a stand-in kubectl", () => {
 
   it("fails with fewer than two pods and when pods never get ready", () => {
     cluster({ "hello-a": "172.16.0.2" });
-    expect(run()).toMatchObject({ code: 1, out: expect.stringContaining("need at least 2 helloworld pods") });
+    expect(run()).toMatchObject({ code: 1, out: expect.stringContaining("need at least 2 client pods") });
     cluster({ "hello-a": "172.16.0.2", "hello-b": "172.16.1.2" });
     writeFileSync(join(dir, "notready"), "");
-    expect(run()).toMatchObject({ code: 1, out: expect.stringContaining("helloworld pods are not ready") });
+    expect(run()).toMatchObject({ code: 1, out: expect.stringContaining("client pods are not ready") });
   });
 
   it("rejects an unknown argument", () => {
