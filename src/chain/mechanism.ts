@@ -24,7 +24,12 @@ export function selectMechanism(
   const candidates = current?.type ? [current] : req.mechanismPreferences;
   if (candidates.length === 0) {
     // NSM always sends preferences; a bare test client gets the data plane's first choice.
-    return withParameters({ cls: "LOCAL", type: supported[0]!, parameters: {} }, ifName, netnsUrl);
+    return withParameters(
+      { cls: "LOCAL", type: supported[0]!, parameters: {} },
+      ifName,
+      netnsUrl,
+      req.connection?.id,
+    );
   }
   const chosen = candidates.find((m) => (supported as string[]).includes(m.type));
   if (!chosen) {
@@ -39,15 +44,20 @@ export function selectMechanism(
   if (chosen.cls && chosen.cls !== "LOCAL" && chosen.cls !== "REMOTE") {
     throw invalidArgument("mechanism_preferences.cls", `${quote(chosen.cls)} is not LOCAL or REMOTE`);
   }
-  return withParameters(chosen, ifName, netnsUrl);
+  return withParameters(chosen, ifName, netnsUrl, req.connection?.id);
 }
 
-function withParameters(m: Mechanism, ifName: string, netnsUrl: string): Mechanism {
+/** NSM's VPP endpoints name a link's memif socket so: abstract (no file), in the endpoint's namespace. */
+export function memifSocketName(connectionId: string): string {
+  return `@/tmp/memif/${connectionId}/memif.socket`;
+}
+
+function withParameters(m: Mechanism, ifName: string, netnsUrl: string, connectionId = ifName): Mechanism {
   // Whatever arrived (the client's own namespace, in transit) is replaced by ours, as NSM does.
   const parameters: Record<string, string> = { ...m.parameters, inodeURL: netnsUrl };
   // The NSC's own interface name, if it chose one, is kept; the NSE side is named after the connection.
   if (m.type === "KERNEL" && !parameters.name) parameters.name = ifName;
-  if (m.type === "MEMIF" && !parameters.socketfile) parameters.socketfile = `${ifName}.memif.sock`;
+  if (m.type === "MEMIF" && !parameters.socketfile) parameters.socketfile = memifSocketName(connectionId);
   return { cls: m.cls || "LOCAL", type: m.type, parameters };
 }
 

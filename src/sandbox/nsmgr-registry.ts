@@ -66,7 +66,22 @@ export class LocalEndpoints {
     const e = this.byName.get(name);
     if (!e || !when) return;
     clearTimeout(e.expiry);
-    e.expiry = setTimeout(() => this.forget(name), Math.max(0, when.getTime() - Date.now()));
+    e.expiry = setTimeout(() => this.expire(name), Math.max(0, when.getTime() - Date.now()));
+    e.expiry.unref();
+  }
+
+  /** Past its expiration: gone if its socket refuses; a live endpoint whose refresh is late (a busy
+   * machine) keeps its links, and is looked at again a moment later. */
+  private expire(name: string): void {
+    const e = this.byName.get(name);
+    if (!e) return;
+    try {
+      this.native.close(this.native.connect(procFdPath(e.socket.fd)));
+    } catch {
+      this.forget(name);
+      return;
+    }
+    e.expiry = setTimeout(() => this.expire(name), 1000);
     e.expiry.unref();
   }
 

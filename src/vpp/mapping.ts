@@ -20,10 +20,12 @@ export interface MappingOptions {
   memifSocketDir: string;
 }
 
-/** The memif socket of a link: the mechanism's `socketfile`, else one socket per interface. */
+/** The memif socket of a link: the mechanism's `socketfile`, else one socket per interface. NSM's
+ * abstract socket names (`@/tmp/memif/<id>/memif.socket`) become VPP's `abstract:` form. */
 export function memifSocket(item: InterfaceItem, opts: MappingOptions): string {
   const file = item.mechanism.parameters.socketfile;
   if (!file) return join(opts.memifSocketDir, `${item.name}.sock`);
+  if (file.startsWith("@")) return `abstract:${file.slice(1)}`;
   return isAbsolute(file) ? file : join(opts.memifSocketDir, file);
 }
 
@@ -99,7 +101,10 @@ export function fromVppConfig(
     if (mine && sameLink(iface, mine, opts)) {
       interfaces.push(mine);
     } else {
-      const socketfile = iface.memif?.socketFilename ?? "";
+      const filename = iface.memif?.socketFilename ?? "";
+      const socketfile = filename.startsWith("abstract:")
+        ? `@${filename.slice("abstract:".length)}`
+        : filename;
       interfaces.push({
         type: "interface",
         name: iface.name,

@@ -24,9 +24,9 @@ describe("selectMechanism", () => {
     expect(selectMechanism(req({ id: "c" }, [named]), ["KERNEL"], "nsc-1").parameters.name).toBe("eth-nsm");
   });
 
-  it("gives a memif link a socket file", () => {
+  it("gives a memif link NSM's abstract socket name, with the connection id in it", () => {
     expect(selectMechanism(req({ id: "c" }, [memif]), ["MEMIF"], "nsc-1").parameters.socketfile).toBe(
-      "nsc-1.memif.sock",
+      "@/tmp/memif/c/memif.socket",
     );
   });
 

@@ -48,6 +48,14 @@ describe("vpp-agent mapping", () => {
       mechanism: { ...peer.iface.mechanism, parameters: { socketfile: "/x/memif.sock" } },
     };
     expect(toVppInterface(absolute, [], opts).memif?.socketFilename).toBe("/x/memif.sock");
+    const abstract = {
+      ...peer.iface,
+      mechanism: { ...peer.iface.mechanism, parameters: { socketfile: "@/tmp/memif/c1/memif.socket" } },
+    };
+    // NSM's abstract name, in VPP's form: no file, in the namespace VPP runs in (the endpoint's).
+    expect(toVppInterface(abstract, [], opts).memif?.socketFilename).toBe(
+      "abstract:/tmp/memif/c1/memif.socket",
+    );
   });
 
   it("maps routes to intra-VRF routes in VRF 0", () => {
