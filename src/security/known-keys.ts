@@ -2,6 +2,7 @@
 // presented. tokens_signed checks any token whose signer is here, beyond what NSM's policies check.
 // Bounded both ways (a few keys per ID, a fixed number of IDs), oldest first out.
 import type { SignerKey } from "./token.js";
+import type { TrustBundles } from "./x5c.js";
 
 export class KnownKeys {
   private readonly byId = new Map<string, SignerKey[]>();
@@ -19,4 +20,7 @@ export class KnownKeys {
   }
 
   keysOf = (spiffeId: string): SignerKey[] => this.byId.get(spiffeId) ?? [];
+
+  /** Our current trust bundles (set from the identity): tokens' x5c chains are checked against them. */
+  bundles?: () => TrustBundles | undefined;
 }

@@ -4,7 +4,8 @@
 import type { X509Certificate } from "node:crypto";
 import { RequestError } from "../chain/errors.js";
 import type { KnownKeys } from "./known-keys.js";
-import { firstDenial, type Policy, type PolicySegment } from "./policies.js";
+import { firstDenial, type Policy, type PolicyInput, type PolicySegment } from "./policies.js";
+import { provenSegments } from "./proof.js";
 import { decodeToken, signerKeyOf, type TokenVerifier } from "./token.js";
 
 export interface PathCheckOptions {
@@ -29,11 +30,21 @@ export async function checkPath(
   peer: PathPeer | undefined,
   o: PathCheckOptions,
 ): Promise<string[]> {
+  return (await checkPathProven(segments, index, peer, o)).ids;
+}
+
+/** As checkPath, and which of those IDs are proven (proof.ts): only those may be trusted as who sent. */
+export async function checkPathProven(
+  segments: readonly PolicySegment[],
+  index: number,
+  peer: PathPeer | undefined,
+  o: PathCheckOptions,
+): Promise<{ ids: string[]; proven: boolean[] }> {
   const claims = segments.map((s) => decodeToken(s.token));
   const key = peer && signerKeyOf(peer.certificate);
   // A peer's certificate passed the mTLS handshake: its key now vouches for its other tokens too.
   if (peer && key) o.keys.add(peer.spiffeId, key);
-  const denial = await firstDenial(o.policies, {
+  const input: PolicyInput = {
     index,
     segments: [...segments],
     claims,
@@ -41,12 +52,14 @@ export async function checkPath(
     nowMs: (o.now ?? Date.now)(),
     verify: (token, signer) => o.verifier.verify(token, signer),
     keysOf: o.keys.keysOf,
-  });
+    bundles: o.keys.bundles?.(),
+  };
+  const denial = await firstDenial(o.policies, input);
   if (denial) {
     throw new RequestError(
       "PERMISSION_DENIED",
       `${o.what ?? "networkservice"}: authorization policy ${denial.policy} denied: ${denial.reason}`,
     );
   }
-  return claims.map((c) => c?.sub ?? "");
+  return { ids: claims.map((c) => c?.sub ?? ""), proven: await provenSegments(input) };
 }

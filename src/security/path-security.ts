@@ -28,6 +28,7 @@ export function pathSecurity(o: PathSecurityOptions): PathSecurity | undefined {
   const identity = o.identity;
   if (!identity && !o.generate) return undefined;
   const keys = new KnownKeys();
+  keys.bundles = () => identity?.current()?.bundles;
   /** Our SVIDs, newest first: connections made before a rotation still show an older one. */
   const recent: Identity[] = [];
   const learn = (i: Identity) => {

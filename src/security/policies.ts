@@ -2,6 +2,7 @@
 // under sdk pkg/tools/opa/policies). Each returns why it denies, or undefined; they do no I/O, and
 // signatures are checked through the verifier in the input (cached, jose underneath).
 import { decodeToken, type SignerKey, type TokenClaims } from "./token.js";
+import { proveByX5c, type TrustBundles } from "./x5c.js";
 
 /** One path segment as the policies see it (the registry's path carries only tokens). */
 export interface PolicySegment {
@@ -22,6 +23,8 @@ export interface PolicyInput {
   verify(token: string, signer: SignerKey): Promise<boolean>;
   /** Keys this process knows for a SPIFFE ID (its own SVIDs, TLS peers it met): see tokens_signed. */
   keysOf(spiffeId: string): SignerKey[];
+  /** Our trust bundles: a token's `x5c` chain anchored in them names its signer (x5c.ts). */
+  bundles?: TrustBundles;
 }
 
 export interface Policy {
@@ -80,10 +83,21 @@ const signedByPeer = async (input: PolicyInput, i: number, who: string): Promise
   return undefined;
 };
 
-/** Server: the caller's segment (index − 1) is signed by the key of the certificate the caller presented. */
+/**
+ * Server: the caller's segment (index − 1) is signed by the key of the certificate the caller presented,
+ * and (beyond NSM, which checks the signature only) its `sub` is the caller's SPIFFE ID: the segment
+ * just before us is the TLS peer's own, so the identity it names is proven.
+ */
 export const prevTokenSigned: Policy = {
   name: "prev_token_signed",
-  check: (input) => signedByPeer(input, input.index - 1, "previous"),
+  check: async (input) => {
+    const denied = await signedByPeer(input, input.index - 1, "previous");
+    if (denied) return denied;
+    const sub = input.claims[input.index - 1]?.sub;
+    if (sub !== input.peer!.spiffeId)
+      return `${at(input, input.index - 1)}: token sub ${JSON.stringify(sub ?? null)} is not the TLS peer ${input.peer!.spiffeId}`;
+    return undefined;
+  },
 };
 
 /** Client: the answering server's segment (index + 1) is signed by the certificate it presented. */
@@ -94,7 +108,8 @@ export const nextTokenSigned: Policy = {
 
 /**
  * Beyond NSM, whose tokens_valid only decodes: every token whose signer (its `sub`) has a key known
- * here must verify with one of them. Unknown signers are vouched for by the hops that met them.
+ * here must verify with one of them, and every token whose `x5c` chain we can anchor must be signed by
+ * that chain's leaf, issued for its `sub`. Signers still unknown are not proven (proof.ts), only chained.
  */
 export const tokensSigned: Policy = {
   name: "tokens_signed",
@@ -102,6 +117,9 @@ export const tokensSigned: Policy = {
     for (let i = 0; i < input.segments.length; i++) {
       const sub = input.claims[i]?.sub;
       const keys = sub ? input.keysOf(sub) : [];
+      const token = input.segments[i]!.token;
+      const x5c = await proveByX5c(token, sub, input.bundles, input, input.nowMs);
+      if (x5c !== "proven" && x5c !== "unknown") return `${at(input, i)}: ${x5c}`;
       if (keys.length === 0) continue;
       let ok = false;
       for (const key of keys) {

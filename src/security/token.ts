@@ -3,6 +3,7 @@
 // Signing and verifying go through jose; this file only decides the claims and the expiry as NSM does.
 import type { KeyObject, X509Certificate } from "node:crypto";
 import { compactVerify, decodeJwt, decodeProtectedHeader, SignJWT } from "jose";
+import { x5cOf } from "./x5c.js";
 
 /** The other side of the TLS connection a token is made for: its SPIFFE ID and when its cert ends. */
 export interface TokenPeer {
@@ -30,6 +31,8 @@ export interface TokenSigner {
   notAfter?: Date;
   /** The leaf certificate, when known: its fingerprint picks this signer for a connection that showed it. */
   leaf?: X509Certificate;
+  /** The SVID chain as DER, leaf first: sent as the token's `x5c` header so any hop can prove the signer. */
+  certChain?: readonly Uint8Array[];
 }
 
 export interface TokenGeneratorOptions {
@@ -58,9 +61,11 @@ export function spiffeTokenGenerator(o: TokenGeneratorOptions): TokenGenerator {
     if (peer) claims.aud = [peer.spiffeId];
     claims.exp = Math.floor(expires / 1000);
     if (peer?.notAfter && peer.notAfter.getTime() < expires) expires = peer.notAfter.getTime();
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: "ES256", typ: "JWT" })
-      .sign(signer.privateKey);
+    // x5c beyond NSM (which ignores it): hops that never met us over TLS can still prove the signer.
+    const header = signer.certChain?.length
+      ? { alg: "ES256", typ: "JWT", x5c: x5cOf(signer.certChain) }
+      : { alg: "ES256", typ: "JWT" };
+    const token = await new SignJWT(claims).setProtectedHeader(header).sign(signer.privateKey);
     return { token, expires: new Date(expires) };
   };
 }
