@@ -1,8 +1,9 @@
 // Tells a peer NSE's request from an NSC's by its explicit mark (PEER_REQUEST_LABEL), checked
 // against the registry: the named NSE must be a registered vL3 peer of the service, and by the peer
 // rule it must be the side that dials us. Never a heuristic. With path tokens on, the mark must also
-// be the originating path segment's name, and that segment's verified SPIFFE ID must be one allowed
-// to peer: a client cannot pose as a registered NSE by writing its name into a label.
+// be the originating path segment's name, and that segment's PROVEN SPIFFE ID (CallContext.origin)
+// must be one allowed to peer: a client cannot pose as a registered NSE by writing its name into a
+// label, nor by signing a made-up segment 0 with its own key.
 
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import { domain, qualify } from "../registry/interdomain.js";
@@ -18,7 +19,7 @@ export interface PeerCheck {
   isPeer(name: string, service: string): boolean | Promise<boolean>;
   /**
    * With path tokens on: whether this SPIFFE ID may peer with us (NSM_PEER_SPIFFE_IDS). The request's
-   * originator (CallContext.identity, set by authorize) must pass it.
+   * proven originator (CallContext.origin, set by authorize) must pass it.
    */
   allowedPeer?: { test(spiffeId: string): boolean; describe: string };
   /**
@@ -34,13 +35,15 @@ export interface PeerCheck {
 
 /**
  * An unmarked request: an NSC's, or (mixed fleets) an NSM vL3 endpoint's peer request. With path
- * tokens on, only a sender whose verified identity may peer is taken for one; anyone else is an NSC.
+ * tokens on, only a sender whose origin is proven and allowed to peer is taken for one; anyone else is
+ * served as an NSC. Without tokens there is nothing to prove: `run` refuses NSM_MIXED_FLEET with
+ * NSM_INSECURE, so only an embedder that turns tokens off (the sandbox's default) trusts the shape.
  */
 async function unmarked(check: PeerCheck, conn: Connection, ctx: CallContext): Promise<string | undefined> {
   const name = check.nsmPeer?.recognise(conn);
-  if (!name || !(await check.nsmPeer!.confirm(name, conn.networkService))) return undefined;
-  if (check.allowedPeer && !(ctx.identity && check.allowedPeer.test(ctx.identity))) return undefined;
-  return name;
+  if (!name) return undefined;
+  if (check.allowedPeer && !(ctx.origin && check.allowedPeer.test(ctx.origin))) return undefined;
+  return (await check.nsmPeer!.confirm(name, conn.networkService)) ? name : undefined;
 }
 
 function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: CallContext): void {
@@ -54,10 +57,17 @@ function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: 
       `connection.path.path_segments[0].name: ${quote(origin?.name ?? "")} sent this request, not the peer ${quote(peerOf)} it names`,
     );
   }
-  if (!ctx.identity || !allowed.test(ctx.identity)) {
+  if (!ctx.origin) {
+    const claimed = ctx.pathIds?.[0] ?? "";
     throw new RequestError(
       "PERMISSION_DENIED",
-      `connection.path.path_segments[0].token: identity ${JSON.stringify(ctx.identity ?? "")} may not peer (allowed: ${allowed.describe})`,
+      `connection.path.path_segments[0].token: rule origin_proven: identity ${JSON.stringify(claimed)} is claimed, not proven (no TLS peer certificate, known key or trusted x5c chain for it signed the token)`,
+    );
+  }
+  if (!allowed.test(ctx.origin)) {
+    throw new RequestError(
+      "PERMISSION_DENIED",
+      `connection.path.path_segments[0].token: identity ${JSON.stringify(ctx.origin)} may not peer (allowed: ${allowed.describe})`,
     );
   }
 }

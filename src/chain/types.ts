@@ -27,9 +27,15 @@ export interface CallContext {
   /** Set by authorize once the path passed the policies: the hops' SPIFFE IDs (NSM's path_ids); [0] is the originator. */
   pathIds?: string[];
   /**
-   * Set by authorize: the SPIFFE ID of the client that sent the request, the `sub` of the first path
-   * segment's token, verified hop by hop (by us, the TLS peer's, and each hop before). Behind nsmgrs
-   * this is the NSC, not the nsmgr. The owner element copies it into `owner`; undefined without tokens.
+   * Set by authorize: the first path segment's SPIFFE ID, only when PROVEN (its token verified with a key
+   * bound to that ID: src/security/proof.ts); undefined when merely claimed, or without tokens. The peer
+   * element trusts nothing else as the request's originator.
+   */
+  origin?: string;
+  /**
+   * Set by authorize: who owns what this request creates: `origin` when proven (behind nsmgrs, the
+   * NSC), else the caller's own (TLS-bound) SPIFFE ID. The owner element copies it into `owner`;
+   * undefined without tokens.
    */
   identity?: string;
   /**

@@ -27,8 +27,15 @@ const seg = (name: string, id: string, token: string): PathSegment => ({
   metrics: {},
 });
 
+/** E's keys: none met yet, its trust bundle (C's x5c chain proves C, though E never met it). */
+function bundled(): KnownKeys {
+  const keys = new KnownKeys();
+  keys.bundles = () => s.E.identity.bundles;
+  return keys;
+}
+
 /** E's chain: updatepath → updatetoken → authorize → recorder. */
-function nse(keys = new KnownKeys()) {
+function nse(keys = bundled()) {
   const r = recorder();
   const handler = chain(
     [
@@ -85,6 +92,7 @@ describe("updatetoken + authorize at E (reference §7.2 step 5)", () => {
     expect(segments[2]!.expires).toBeInstanceOf(Date);
     expect(r.requests[0]!.ctx.pathIds).toEqual([IDS.C, IDS.M1, IDS.M2, IDS.E]);
     expect(r.requests[0]!.ctx.identity).toBe(IDS.C);
+    expect(r.requests[0]!.ctx.origin).toBe(IDS.C);
     // Every aud names the next sub: the invariant of §7.2.
     for (let i = 0; i + 1 < segments.length; i++)
       expect(decodeToken(segments[i]!.token)!.aud).toContain(decodeToken(segments[i + 1]!.token)!.sub);
@@ -119,7 +127,7 @@ describe("updatetoken + authorize at E (reference §7.2 step 5)", () => {
   });
 
   it("refuses an earlier hop forged under a known identity (tokens_signed, beyond NSM)", async () => {
-    const keys = new KnownKeys();
+    const keys = bundled();
     keys.add(IDS.C, signerKeyOf(s.C.identity.leaf));
     const { handler } = nse(keys);
     const { request, call } = await fromM2();

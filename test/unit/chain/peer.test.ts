@@ -71,7 +71,8 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
 
   async function attempt(origin: string, identity: string | undefined, mark = "nse-a") {
     const r = recorder();
-    const c = { ...ctx(), identity };
+    // authorize sets origin only when segment 0's identity is proven; pathIds holds the mere claim.
+    const c = { ...ctx(), origin: identity, pathIds: [identity ?? "spiffe://k8s.nsm/ns/vl3/pod/nse-a"] };
     const request = req({
       id: "c1",
       networkService: "vl3",
@@ -120,7 +121,16 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
       code: "PERMISSION_DENIED",
       message: expect.stringContaining("may not peer (allowed: spiffe://k8s.nsm/ns/vl3/pod/*)"),
     });
-    expect(await attempt("nse-a", undefined)).toMatchObject({ passed: false, code: "PERMISSION_DENIED" });
+  });
+
+  it("refuses a segment 0 whose identity is claimed, not proven (rule origin_proven)", async () => {
+    expect(await attempt("nse-a", undefined)).toMatchObject({
+      passed: false,
+      code: "PERMISSION_DENIED",
+      message: expect.stringContaining(
+        `rule origin_proven: identity "spiffe://k8s.nsm/ns/vl3/pod/nse-a" is claimed, not proven`,
+      ),
+    });
   });
 });
 
@@ -137,15 +147,15 @@ describe("peer element with path tokens on: an unmarked NSM vL3 peer (mixed flee
   });
   const served = async (identity: string | undefined) => {
     const r = recorder();
-    await element(r.next).request(req({ id: "c1", networkService: "vl3" }), { ...ctx(), identity });
+    await element(r.next).request(req({ id: "c1", networkService: "vl3" }), { ...ctx(), origin: identity });
     return r.requests[0]!.ctx.peerOf;
   };
 
-  it("takes a request shaped as NSM's peer for that peer only when its identity may peer", async () => {
+  it("takes a request shaped as NSM's peer for that peer only when its proven origin may peer", async () => {
     expect(await served("spiffe://k8s.nsm/ns/vl3/pod/nse-go")).toBe("nse-go");
   });
 
-  it("serves anyone else who shapes a request so as an NSC, never as a peer", async () => {
+  it("serves anyone else (an unproven origin too) who shapes a request so as an NSC, never as a peer", async () => {
     expect(await served("spiffe://k8s.nsm/ns/default/pod/nsc-1")).toBeUndefined();
     expect(await served(undefined)).toBeUndefined();
   });
