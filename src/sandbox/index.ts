@@ -12,6 +12,7 @@ import { Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { type PrefixServer, startPrefixServer } from "../prefix/server.js";
+import { pathSecurity } from "../security/path-security.js";
 import type { DomainWorlds, SandboxDomain } from "./domains.js";
 import type { SandboxKernel } from "./kernel.js";
 import { Nsc } from "./nsc.js";
@@ -41,6 +42,9 @@ export interface SandboxOptions {
   /** SPIFFE mTLS for every participant from the sandbox's trust domain (default), with these options;
    * false: plain text everywhere (NSM_INSECURE=true), only for tests about the plain wire. */
   security?: false | TrustDomainOptions;
+  /** Path tokens on every hop (endpoints, nsmgrs, NSCs: updatetoken, authorize), each signed with its
+   * own SVID; needs `security`. Default off: the mesh's links carry no tokens. */
+  pathTokens?: boolean;
   /** Replaces the transport of a participant, by name ("registry", "prefix-server", "nsmgr-0", an
    * NSE's or NSC's name); undefined keeps what `security` gives it. */
   transport?: (name: string) => Transport | undefined;
@@ -114,6 +118,12 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const world = o.within?.nsmgrPrefix ?? "";
   const transportOf = async (name: string, namespace: SandboxNamespace): Promise<Transport> =>
     o.transport?.(name) ?? (trustDomain ? (await trustDomain.security(name, namespace)).transport : plain);
+  const identityOf = async (name: string, namespace: SandboxNamespace) =>
+    o.pathTokens && trustDomain ? (await trustDomain.security(name, namespace)).identity : undefined;
+  const tokensOf = async (name: string, namespace: SandboxNamespace) => {
+    const identity = await identityOf(name, namespace);
+    return identity && pathSecurity({ identity, maxTokenLifetimeMs: o.lifetimeMs ?? 60_000 });
+  };
   const registry = await startRegistry({
     listenOn: "127.0.0.1:0",
     maxExpiryMs: expiry,
@@ -147,6 +157,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         transport: await transportOf(`${world}nsmgr-${i}`, "nsm-system"),
         // An endpoint registered through one nsmgr is reached from every node and domain (one process).
         endpointNetns: (name) => o.kernel?.passedNetns(name),
+        pathTokens: await tokensOf(`${world}nsmgr-${i}`, "nsm-system"),
       }),
     );
     const local = nsmgrs.at(-1)!.local;
@@ -195,6 +206,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       dataplane,
       dnsRelay,
       transport: await transportOf(name, "vl3"),
+      identity: await identityOf(name, "vl3"),
     });
     endpoints.set(name, nse);
     return nse;
@@ -226,6 +238,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       onConnection: o.kernel && ((conn) => o.kernel!.useDns(name, conn)),
       mtu: opts.mtu,
       transport: await transportOf(name, "default"),
+      pathTokens: (await tokensOf(name, "default"))?.generate,
     });
     clients.push(nsc);
     await nsc.connect();
