@@ -172,7 +172,7 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.dnsTtlMs = parseDuration(env, raw); if (c.dnsTtlMs < 1000) throw new ConfigError(env, "must be at least 1s (DNS counts TTLs in seconds)"); } },
   { env: "NSM_DNS_FANOUT_TIMEOUT", default: "1s", doc: "Longest wait for one peer endpoint's DNS server when a name is not ours.", field: "dnsFanoutTimeoutMs", live: false,
     apply: (c, raw, env) => { c.dnsFanoutTimeoutMs = parseDuration(env, raw); } },
-  { env: "NSM_MIXED_FLEET", default: "false", doc: "Also peer with NSM's own vL3 endpoints of the service (registered without the peer label), by NSM's rules: the newer dials the older.", field: "mixedFleet", live: false,
+  { env: "NSM_MIXED_FLEET", default: "false", doc: "Also peer with NSM's own vL3 endpoints of the service (registered without the peer label), by NSM's rules: the newer dials the older. Needs path tokens (a peer's origin must be proven): refused with NSM_INSECURE=true.", field: "mixedFleet", live: false,
     apply: (c, raw, env) => { c.mixedFleet = parseBool(env, raw); } },
   { env: "NSM_VPP_AGENT_URL", default: "localhost:9111", doc: "The vpp-agent's gRPC configurator.", field: "vppAgentUrl", live: false,
     apply: (c, raw, env) => { c.vppAgentUrl = url(env, raw); } },
@@ -248,6 +248,14 @@ function finish(config: Config, env: Record<string, string | undefined>, file: O
   config.prefixIdentity ||= qualify(config.name, config.domain);
   if (!(env.NSM_PREFIX_SOURCE ?? file.NSM_PREFIX_SOURCE))
     config.prefixSource = config.prefixServerUrl ? "server" : "static";
+  // NSM's unmarked peer requests are taken for a peer's only when path tokens prove their origin;
+  // without tokens that would trust anyone on the network who shapes a request like theirs.
+  if (config.mixedFleet && config.insecure) {
+    throw new ConfigError(
+      "NSM_MIXED_FLEET",
+      "true needs path tokens to prove who an NSM peer is; it cannot be used with NSM_INSECURE=true",
+    );
+  }
   if (config.prefixSource === "server" && !config.prefixServerUrl) {
     throw new ConfigError("NSM_PREFIX_SERVER_URL", "is required when NSM_PREFIX_SOURCE=server");
   }
