@@ -1,5 +1,5 @@
-// NSM_DNS_TEMPLATES: the subset of Go's text/template that NSM's vL3 uses, checked against NSM's
-// own examples; names, search domains, and a clear error naming the setting for anything else.
+// NSM_DNS_TEMPLATES: the subset of Go's text/template that NSM's vL3 uses, rendered as NSM renders
+// it; the names and search domains it gives, and a TemplateError for what is outside the subset.
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_TEMPLATES,
