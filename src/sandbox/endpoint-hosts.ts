@@ -130,8 +130,14 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
         if (i >= 0) listeners.splice(i, 1);
       };
     },
+    // Only hosts with something placed: a host just forked in a killed one's place may take seconds
+    // to answer, and has nothing to tell.
     summary: async () =>
-      (await Promise.all(hosts.map((h) => h.call<HostedEndpoint[]>({ op: "summary" })))).flat(),
+      (
+        await Promise.all(
+          hosts.filter((h) => h.load > 0).map((h) => h.call<HostedEndpoint[]>({ op: "summary" })),
+        )
+      ).flat(),
     startBareEndpoint: (name, o) => place(name).call({ op: "bare", name, ...o }),
     dial: (from, o) => hostOf(from).call({ op: "dial", from, ...o }),
     reset,
