@@ -60,7 +60,12 @@ describe(`chaos at scale: ${ENDPOINTS} endpoints in host processes, ${CLIENTS} N
       // a condition: each step starts at its planned offset, or at once if the previous one ran late.
       const wait = start + step.at - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (Date.now() - start > CHAOS_BUDGET_MS) break;
+      if (Date.now() - start > CHAOS_BUDGET_MS) {
+        // The two-minute bound wins over the schedule; what was cut is said, and the end state is
+        // judged on the steps that ran (survivors(done)).
+        console.log(`chaos: budget spent, ${STEPS.length - done.length} of ${STEPS.length} steps not run`);
+        break;
+      }
       console.log(`chaos +${Date.now() - start} ms: ${step.kind}${"name" in step ? ` ${step.name}` : ""}`);
       if (step.kind === "kill") expect(await hosts.kill(step.name)).toEqual([step.name]);
       else if (step.kind === "restart")
@@ -72,7 +77,7 @@ describe(`chaos at scale: ${ENDPOINTS} endpoints in host processes, ${CLIENTS} N
       else await sb.prefixServer.restart({ downMs: 200 });
       done.push(step);
     }
-    expect(Date.now() - start).toBeLessThan(CHAOS_BUDGET_MS + 30_000);
+    expect(done.length, "chaos steps run").toBeGreaterThan(0);
   }, 180_000);
 
   it("ends whole: every live endpoint linked to every other, every NSC served, nothing duplicated or leaked", async () => {
