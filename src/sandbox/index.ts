@@ -25,6 +25,10 @@ const KINDS = ["memory", "vpp", "kernel"];
 
 export interface SandboxOptions {
   nodes?: number;
+  /** NSM's descriptor path (docs/fd-passing.md): nsmgrs on unix sockets, endpoints registered through
+   * them with their socket's descriptor, namespaces opened from descriptors. Needs the addon; the demo's
+   * kernel mode turns it on. */
+  descriptors?: boolean;
   service?: string;
   pool?: string;
   prefixLen?: number;
@@ -145,7 +149,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const detachPassed: Array<(() => void) | undefined> = [];
   // Where descriptors pass, nsmgrs listen on unix sockets as NSM's do: endpoints register through them
   // with their socket's descriptor and are reached only through it (docs/fd-passing.md).
-  const fds = fdNative().available;
+  const fds = (o.descriptors ?? false) && fdNative().available;
   for (let i = 0; i < (o.nodes ?? 1); i++) {
     nsmgrs.push(
       await startNsmgr({
@@ -156,7 +160,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         forwarder: o.kernel?.forwarder,
         transport: await transportOf(`${world}nsmgr-${i}`, "nsm-system"),
         // An endpoint registered through one nsmgr is reached from every node and domain (one process).
-        endpointNetns: (name) => o.kernel?.passedNetns(name),
+        endpointNetns: fds ? (name) => o.kernel?.passedNetns(name) : undefined,
         pathTokens: await tokensOf(`${world}nsmgr-${i}`, "nsm-system"),
       }),
     );

@@ -82,7 +82,8 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     new KernelLinks({
       forwarder: o.forwarder,
       native,
-      endpointNetns: native ? (o.endpointNetns ?? ((name) => local?.netnsOf(name))) : undefined,
+      // Endpoints found by name unless the sandbox passes descriptors (then never by name).
+      endpointNetns: native ? o.endpointNetns : undefined,
     });
   const guard = pathGuard(o.name, o.pathTokens);
   const outgoing = guard.outgoing(transport);

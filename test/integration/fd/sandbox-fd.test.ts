@@ -27,6 +27,7 @@ describe.skipIf(skip)(`the sandbox passes descriptors as NSM does${why}`, () => 
       prefixLen: 24,
       kernel,
       registryExpiryMs: 3000,
+      descriptors: true,
     });
     await Promise.all(ENDPOINTS.map((name, i) => sb!.startEndpoint(name, { node: i })));
     for (let i = 1; i <= 3; i++) await sb.startClient(`nsc-f${i}`, { node: i });
