@@ -19,15 +19,20 @@ export interface Server {
   debug?: string;
 }
 
-/** Forks `request-servers.mjs` as `role` on `socket`; resolves once it serves. */
+/**
+ * Forks `request-servers.mjs` as `role` on `socket`; resolves once it serves. With `workloadApi` (its
+ * SPIFFE_ENDPOINT_SOCKET) it serves SPIFFE mTLS and does the path-token work; without, plain text.
+ */
 export function startServer(
   role: "echo" | "nse",
   socket: string,
   execArgv: string[] = [],
   args: string[] = [],
+  workloadApi?: string,
 ): Promise<Server> {
   const script = fileURLToPath(new URL("./request-servers.mjs", import.meta.url));
-  const child = fork(script, [role, socket, ...args], { execArgv });
+  const env = { ...process.env, SPIFFE_ENDPOINT_SOCKET: workloadApi ?? "" };
+  const child = fork(script, [role, socket, ...args], { execArgv, env });
   // A child that died makes send() emit 'error': report it through the round that waits, not as a crash.
   child.on("error", () => {});
   return new Promise((resolve, reject) => {

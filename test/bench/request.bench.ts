@@ -1,11 +1,15 @@
 // Server CPU per Request+Close pair through the whole endpoint (startNse: element chain, endpoint and
 // connection actors, IPAM, data-plane queue with the in-memory back end, metrics on) against a bare
 // grpc-js echo server doing the same irreducible work: two unary calls per operation, as a pair is
-// two RPCs. Same transport (unix sockets), same load generator (this process), same layout (each server
-// in a forked child), the same warm-up, then rounds at a fixed load, interleaved, the first side of
-// each round alternating. The load generator shares the cores, so the primary figure is each server's
-// own CPU time per operation (from its process's CPU usage), and the headline is the median over the
-// rounds of echo CPU / endpoint CPU, with the spread; throughput and p50/p99 latency are printed beside.
+// two RPCs. Both secured as in a cluster: SPIFFE mTLS with SVIDs of the sandbox trust domain (each
+// server's from the Workload API, built by transportSecurity), and per call the client's freshly signed
+// path token, which each server verifies with the server policies and answers with one token of its
+// own (the echo by the same updateToken and authorizeConnection the NSE's chain runs). Same transport
+// (unix sockets), same load generator (this process, one SVID), same layout (each server in a forked
+// child), the same warm-up, then rounds at a fixed load, interleaved, the first side alternating. The
+// load generator shares the cores, so the primary figure is each server's own CPU time per operation,
+// and the headline is the median over the rounds of echo CPU / endpoint CPU, with the spread;
+// throughput and p50/p99 latency are printed beside.
 // Run: npm run bench:request   (BENCH_LOAD: operations in flight, 64; BENCH_ROUNDS: >= 5, 7;
 // BENCH_PAIRS: operations per round and side, 3000; BENCH_WARMUP: operations of warm-up each, 16000;
 // BENCH_CPU_PROF=<dir> writes a CPU profile of the NSE child there). Bad values stop it, naming the variable.
@@ -13,8 +17,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import type { Mechanism } from "../../src/grpc/gen/networkservice/connection.js";
+import { Connection } from "../../src/grpc/gen/networkservice/connection.js";
 import { NetworkServiceClient } from "../../src/grpc/gen/networkservice/networkservice.js";
+import type { ClientConstructor, Transport } from "../../src/grpc/transport.js";
+import { silentLogger } from "../../src/log.js";
+import { SandboxTrustDomain } from "../../src/sandbox/trust-domain.js";
+import { pathSecurity } from "../../src/security/path-security.js";
 import { closeOn, nscRequest, requestOn } from "../support/endpoint.js";
 import {
   median,
@@ -40,43 +48,42 @@ const TARGET = 0.6;
 /** The whole run is bounded: a minute, plus four times what it takes at 1,000 operations a second each. */
 const LIMIT_MS = 60_000 + 4 * 2 * (WARMUP + ROUNDS * PER_ROUND);
 
-const ECHO_MESSAGE: Mechanism = {
-  cls: "LOCAL",
-  type: "KERNEL-0123456789abcdefghijklmnop",
-  parameters: { name: "nsc-x" },
+type EchoClient = grpc.Client & {
+  Echo(
+    m: Connection,
+    md: grpc.Metadata,
+    o: grpc.CallOptions,
+    cb: (e: grpc.ServiceError | null, r: Connection) => void,
+  ): void;
 };
 
-async function echoSubject(server: Server): Promise<Subject> {
+/** Two echo calls per operation, each with a new NSC's connection (its path), as the pairs send. */
+async function echoSubject(server: Server, clients: Transport): Promise<Subject> {
   const Client = grpc.makeGenericClientConstructor(
     { Echo: await echoMethod() } as grpc.ServiceDefinition,
     "Echo",
-  );
-  const client = new Client(server.target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    Echo(
-      m: Mechanism,
-      md: grpc.Metadata,
-      o: grpc.CallOptions,
-      cb: (e: grpc.ServiceError | null, r: Mechanism) => void,
-    ): void;
-  };
-  const call = () =>
+  ) as unknown as ClientConstructor<EchoClient>;
+  const client = clients.client(Client, server.target);
+  let sent = 0;
+  const call = (conn: Connection) =>
     new Promise<void>((resolve, reject) =>
       // With a deadline, as every NSM call (and each call of the pairs) has one: both sides pay for it.
-      client.Echo(ECHO_MESSAGE, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e) =>
+      client.Echo(conn, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e) =>
         e ? reject(e) : resolve(),
       ),
     );
   // Two calls one after the other, as a Request and then its Close.
   const op = async () => {
-    await call();
-    await call();
+    const conn = Connection.fromPartial(nscRequest({ name: `nsc-${sent++}` }).connection ?? {});
+    await call(conn);
+    await call(conn);
   };
   return { name: "echo", server: server.child, rpcs: 2, op, close: () => client.close() };
 }
 
 /** Request+Close pairs as NSCs behind an nsmgr send them (a path segment, kernel mechanism), each NSC new. */
-function pairSubject(server: Server): Subject & { readonly sent: number } {
-  const client = new NetworkServiceClient(server.target, grpc.credentials.createInsecure());
+function pairSubject(server: Server, clients: Transport): Subject & { readonly sent: number } {
+  const client = clients.client(NetworkServiceClient, server.target);
   let sent = 0;
   const op = async () => {
     const conn = await requestOn(client, nscRequest({ name: `nsc-${sent++}` }));
@@ -107,6 +114,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "vl3-bench-"));
   const servers: Server[] = [];
   const subjects: Subject[] = [];
+  let trust: SandboxTrustDomain | undefined;
   const limit = setTimeout(() => {
     console.error(`bench:request did not finish in ${(LIMIT_MS / 1000).toFixed(0)} s`);
     for (const s of servers) s.child.kill("SIGKILL");
@@ -114,19 +122,38 @@ async function main(): Promise<void> {
     process.exit(1);
   }, LIMIT_MS);
   try {
-    const echo = await startServer("echo", join(dir, "echo.sock"));
+    // The sandbox's development trust domain: a Workload API socket per server, an SVID for the client.
+    trust = await SandboxTrustDomain.start(dir, silentLogger());
+    const echo = await startServer(
+      "echo",
+      join(dir, "echo.sock"),
+      [],
+      [],
+      await trust.socket("echo-bench", "vl3"),
+    );
     servers.push(echo);
     // BENCH_CPU_PROF=<dir> profiles the NSE child (node --cpu-prof), to find its hot spots.
     const prof = process.env.BENCH_CPU_PROF
       ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [];
-    const nse = await startServer("nse", join(dir, "nse.sock"), prof);
+    const nse = await startServer(
+      "nse",
+      join(dir, "nse.sock"),
+      prof,
+      [],
+      await trust.socket("nse-bench", "vl3"),
+    );
     servers.push(nse);
-    const e = await echoSubject(echo);
-    const p = pairSubject(nse);
+    // The load generator is one NSC with its own SVID, signing a path token for every call as NSCs do.
+    const nsc = await trust.security("nsc-bench", "default");
+    const tokens = pathSecurity({ identity: nsc.identity, maxTokenLifetimeMs: 600_000 })!;
+    const clients = nsc.transport.withPathTokens(tokens.generate);
+    const e = await echoSubject(echo, clients);
+    const p = pairSubject(nse, clients);
     subjects.push(e, p);
     console.log(
-      `bench:request: unix sockets, each server in a forked child process, no security on either side;` +
+      `bench:request: unix sockets, each server in a forked child process, SPIFFE mTLS and path tokens on both sides` +
+        ` (each call: the client's token verified by the server policies, one token signed);` +
         ` a warm-up of ${WARMUP} operations each, then ${ROUNDS} rounds of ${PER_ROUND} operations each side` +
         ` at ${LOAD} in flight, the first side alternating. An operation is two RPCs: Request+Close, or two echo calls.`,
     );
@@ -181,6 +208,7 @@ async function main(): Promise<void> {
   } finally {
     for (const s of subjects) s.close();
     for (const s of servers) if (s.child.exitCode === null) s.child.kill();
+    await trust?.stop();
     clearTimeout(limit);
     rmSync(dir, { recursive: true, force: true });
   }
