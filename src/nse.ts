@@ -28,7 +28,7 @@ import { endpointOffers } from "./grpc/fd-offers.js";
 import { sendFileOnCurrentConnection, withFdPassing } from "./grpc/fd-transport.js";
 import { nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
-import { defaultTransport, type Transport } from "./grpc/transport.js";
+import type { Transport } from "./grpc/transport.js";
 import type { Logger } from "./log.js";
 import { identityOf, type Mesh, startMesh } from "./mesh.js";
 import { createDataplane, createDns, createPrefixSource, MECHANISMS, nsmPeerCheck } from "./parts.js";
