@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { type IPAMServer, IPAMService, type PrefixRequest, Type } from "../grpc/gen/ipam/ipam.js";
 import { peerSpiffeId } from "../grpc/peer-identity.js";
+import { restartableServer, type Services } from "../grpc/restartable.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type GrpcUrl, grpcTarget, toGrpcUrl } from "../grpc/url.js";
 import { CidrError } from "../ipam/cidr.js";
@@ -113,26 +114,27 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
     },
   };
 
-  let server: grpc.Server | undefined;
-  let url = grpcTarget(toGrpcUrl(options.listenOn));
+  const server = restartableServer(transport, grpcTarget(toGrpcUrl(options.listenOn)), [
+    [IPAMService, impl],
+  ] as Services);
   const start = async () => {
-    server = transport.server();
-    server.addService(IPAMService, impl);
-    url = grpcTarget(await transport.bind(server, url));
-    log.info({ url, pool: options.pool, prefixLen: options.prefixLen }, "prefix server listening");
+    await server.start();
+    log.info(
+      { url: server.url, pool: options.pool, prefixLen: options.prefixLen },
+      "prefix server listening",
+    );
   };
   await start();
 
   return {
     get url() {
-      return url;
+      return server.url;
     },
     async stop() {
-      if (server) void transport.shutdown(server, { force: true });
-      server = undefined;
+      void server.stop();
     },
     async restart(restartOptions = {}) {
-      if (server) void transport.shutdown(server, { force: true });
+      void server.stop();
       identities.clear();
       if (restartOptions.downMs) await sleep(restartOptions.downMs);
       book = load();

@@ -20,9 +20,9 @@ import {
   NetworkServiceEndpointRegistryService,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
+import { restartableServer, type Services } from "../grpc/restartable.js";
 import { toServiceError } from "../grpc/status.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
-import { grpcTarget } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { target } from "../registry/interdomain.js";
 import { listEndpoints } from "../registry/list.js";
@@ -73,7 +73,6 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
   /** Our segment ids of the connections whose names we stripped (a miss), for refresh and Close. */
   let stripping = new Set<string>();
   let hub = new MonitorHub({ name: o.name, clients, forwarded });
-  let server: grpc.Server | undefined;
 
   const nseRegistry = forwardingEndpointServer(
     {
@@ -211,26 +210,26 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
       hub.serve(call),
   };
 
+  const server = restartableServer(transport, o.listenOn, [
+    [NetworkServiceService, impl],
+    [MonitorConnectionService, monitor],
+    [NetworkServiceEndpointRegistryService, nseRegistry],
+    [NetworkServiceRegistryService, nsRegistry],
+  ] as Services);
   const start = async () => {
-    if (server) return;
-    const s = transport.server();
-    s.addService(NetworkServiceService, impl as never);
-    s.addService(MonitorConnectionService, monitor as never);
-    s.addService(NetworkServiceEndpointRegistryService, nseRegistry);
-    s.addService(NetworkServiceRegistryService, nsRegistry);
-    url = grpcTarget(await transport.bind(s, url));
-    server = s;
+    if (server.running) return;
+    await server.start();
+    url = server.url; // the bound port: what the registry entries we forward name
     log.info({ url }, "nsmgr proxy listening");
   };
   await start();
   return {
     get url() {
-      return url;
+      return server.url;
     },
     start,
     stop: async () => {
-      if (server) await transport.shutdown(server, { force: true });
-      server = undefined;
+      await server.stop();
       hub.closeAll();
       clients.closeAll();
       registryClients.closeAll();

@@ -9,8 +9,8 @@ import {
   NetworkServiceEndpointRegistryService,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
+import { restartableServer, type Services } from "../grpc/restartable.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
-import { grpcTarget } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { domain, isInterdomain, join, target } from "../registry/interdomain.js";
 import {
@@ -144,26 +144,23 @@ export async function startRegistryProxy(o: RegistryProxyOptions): Promise<Proxy
     clients,
   );
 
-  let url = o.listenOn;
-  let server: grpc.Server | undefined;
+  const server = restartableServer(transport, o.listenOn, [
+    [NetworkServiceEndpointRegistryService, nse],
+    [NetworkServiceRegistryService, ns],
+  ] as Services);
   const start = async () => {
-    if (server) return;
-    const s = transport.server();
-    s.addService(NetworkServiceEndpointRegistryService, nse);
-    s.addService(NetworkServiceRegistryService, ns);
-    url = grpcTarget(await transport.bind(s, url));
-    server = s;
-    log.info({ url }, "registry proxy listening");
+    if (server.running) return;
+    await server.start();
+    log.info({ url: server.url }, "registry proxy listening");
   };
   await start();
   return {
     get url() {
-      return url;
+      return server.url;
     },
     start,
     stop: async () => {
-      if (server) await transport.shutdown(server, { force: true });
-      server = undefined;
+      await server.stop();
       clients.closeAll();
     },
   };

@@ -11,8 +11,8 @@ import {
   type NetworkServiceRegistryServer,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
+import { restartableServer, type Services } from "../grpc/restartable.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
-import { grpcTarget } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { matchEndpoint, matchService } from "../registry/match.js";
 import { WatchableMap } from "../registry/watchable-map.js";
@@ -147,9 +147,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
     },
   };
 
-  let server: grpc.Server | undefined;
   let sweeper: NodeJS.Timeout | undefined;
-  let url = options.listenOn ?? "127.0.0.1:0";
 
   const sweep = () => {
     for (const nse of endpoints.list((n) => !live(n))) {
@@ -168,25 +166,25 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
     ? interdomainSwitch({ nse: local, ns: nsServer }, options.proxyRegistryUrl, proxyClients)
     : { nse: local, ns: nsServer };
 
+  const server = restartableServer(transport, options.listenOn ?? "127.0.0.1:0", [
+    [NetworkServiceEndpointRegistryService, served.nse],
+    [NetworkServiceRegistryService, served.ns],
+  ] as Services);
   const start = async () => {
-    server = transport.server();
-    server.addService(NetworkServiceEndpointRegistryService, served.nse);
-    server.addService(NetworkServiceRegistryService, served.ns);
-    url = grpcTarget(await transport.bind(server, url));
+    await server.start();
     sweeper = setInterval(sweep, sweepMs);
-    log.info({ url }, "registry listening");
+    log.info({ url: server.url }, "registry listening");
   };
 
   const shutdown = () => {
     clearInterval(sweeper);
-    if (server) void transport.shutdown(server, { force: true });
-    server = undefined;
+    void server.stop();
   };
 
   await start();
   return {
     get url() {
-      return url;
+      return server.url;
     },
     calls,
     async stop() {
