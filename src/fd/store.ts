@@ -20,12 +20,22 @@ interface Waiter {
   timer?: NodeJS.Timeout;
 }
 
+/**
+ * Descriptors kept per connection at most. A peer pushes them unasked (even before TLS), so without a
+ * bound it could fill the process's descriptor table; past it the oldest object is let go, as a
+ * descriptor nobody waited for so long is one nobody will ask for.
+ */
+export const MAX_FDS_PER_CONNECTION = 256;
+
 export class FdStore {
   private readonly cached = new Map<string, number>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private closed = false;
 
-  constructor(private readonly ops: FdOps) {}
+  constructor(
+    private readonly ops: FdOps,
+    private readonly max = MAX_FDS_PER_CONNECTION,
+  ) {}
 
   /** Takes ownership of a received descriptor (closed now if it is a copy of one already here). */
   add(fd: number): void {
@@ -40,6 +50,11 @@ export class FdStore {
       return;
     }
     this.cached.set(key, fd);
+    if (this.cached.size > this.max) {
+      const [oldest, oldFd] = this.cached.entries().next().value!;
+      this.cached.delete(oldest);
+      this.ops.close(oldFd);
+    }
     const waiting = this.waiters.get(key);
     this.waiters.delete(key);
     for (const w of waiting ?? []) this.settle(w, () => w.resolve(this.ops.dup(fd)));

@@ -35,6 +35,18 @@ describe("FdStore", () => {
     expect(fds.openCount).toBe(0);
   });
 
+  it("keeps at most its bound of descriptors, letting the oldest go, so a peer cannot fill the table", () => {
+    const fds = new FakeFds();
+    const store = new FdStore(fds, 3);
+    const objects = [1n, 2n, 3n, 4n, 5n].map((ino) => ({ dev: 9n, ino }));
+    for (const o of objects) store.add(fds.open(o));
+    expect(store.size).toBe(3);
+    expect(fds.openCount).toBe(3);
+    expect(store.objects()).toEqual(objects.slice(2));
+    store.close();
+    expect(fds.openCount).toBe(0);
+  });
+
   it("keeps one copy per object: a second copy is closed at once", () => {
     const fds = new FakeFds();
     const store = new FdStore(fds);
