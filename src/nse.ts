@@ -242,6 +242,10 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
     transport,
   });
   server = bound;
+  undo.push(
+    () => bound.close({ force: true }),
+    () => offers.withdraw(),
+  );
   const url = bound.urls[0]!;
   if (config.connectTo || config.registryUrl) {
     mesh = startMesh({
