@@ -1,11 +1,12 @@
 // One Request in its connection's lane: the owner check, a new connection actor or a REQUEST to the
 // running one, the wait for its answer, and the rollback when its caller is gone by then (cancelled,
-// or past its deadline). The endpoint runs this one at a time per connection id.
+// or past its deadline). ConnectionLanes runs Requests and Closes one at a time per connection id.
 import { RequestError } from "../chain/errors.js";
 import { checkOwner, type Owner } from "../chain/owner.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { Logger } from "../log.js";
 import type { ConnectionKind } from "../machines/connection.machine.js";
+import { KeyedSerial } from "../util/keyed-serial.js";
 import { clip } from "../util/quote.js";
 import type { ConnectionActors, ConnectionRef } from "./connection-actors.js";
 import type { RecentOwners } from "./recent-owners.js";
@@ -92,4 +93,37 @@ export async function serveRequest(
     throw new RequestError((answer.code as never) ?? "INTERNAL", answer.message ?? "request failed");
   }
   throw new RequestError("UNAVAILABLE", "connection was closed while it was being requested");
+}
+
+/** Requests and Closes one at a time per connection id, in arrival order; `ready` throws when not serving. */
+export class ConnectionLanes {
+  private readonly serial = new KeyedSerial();
+
+  constructor(
+    private readonly deps: RequestDeps,
+    private readonly ready: () => void,
+  ) {}
+
+  /**
+   * Only the `owner` of an existing connection may refresh it; the check runs in the connection's
+   * lane, so racing callers cannot both pass. A request whose caller cancels or whose deadline passes
+   * is rolled back.
+   */
+  request(conn: Connection, call: EndpointCall): Promise<Connection> {
+    return this.serial.run(conn.id, async () => {
+      this.ready();
+      return serveRequest(this.deps, conn, call);
+    });
+  }
+
+  /** Closing one that is not there is not an error. A caller's Close names its `owner`, checked as for a Request. */
+  close(id: string, deadline: number, owner?: Owner): Promise<void> {
+    return this.serial.run(id, async () => {
+      const ref = this.deps.connections.running(id);
+      if (!ref) return;
+      if (owner) checkOwner(ref.getSnapshot().context.owner, owner, id);
+      ref.send({ type: "CLOSE" });
+      await untilDone(ref, deadline);
+    });
+  }
 }

@@ -1,10 +1,11 @@
 // The live actor tree as plain data (for /debug/actors and `vl3-nse status`). A connection a peer
 // dialled to us names that peer (`subject.peer`), and a peer actor that accepts shows the addresses
-// and prefix its served link carries, so the views draw peer links as such, never as clients.
+// and prefix its served link carries, so the views draw peer links as such, never as clients. Also
+// any one actor's persisted snapshot, by its id in that tree (for /debug/actors/<id>).
 import type { Actor, AnyActorRef } from "xstate";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { ConnectionContext } from "../machines/connection.machine.js";
-import type { endpointMachine } from "../machines/endpoint.machine.js";
+import { connectionActorId, type endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerContext } from "../machines/peer.machine.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import type { ActorView } from "./observe.js";
@@ -105,4 +106,18 @@ export function buildTree(
     lastError: s.context.lastError,
     children: [...connections, ...peers],
   };
+}
+
+/** The persisted snapshot of the endpoint ("endpoint"), a connection actor or a peer actor, by id. */
+export function persistedSnapshotOf(
+  endpoint: Actor<typeof endpointMachine>,
+  connections: { get(id: string): AnyActorRef | undefined },
+  id: string,
+): unknown {
+  if (id === "endpoint") return endpoint.getPersistedSnapshot();
+  const prefix = connectionActorId("");
+  const ref = id.startsWith(prefix)
+    ? connections.get(id.slice(prefix.length))
+    : (endpoint.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
+  return ref ? ref.getPersistedSnapshot?.() : undefined;
 }
