@@ -1,6 +1,7 @@
 // The vL3 peers of one service, kept current from a registry Find with watch: endpoints that carry
 // PEER_LABEL=true for the service come up and go down as they register, leave or expire. A broken
-// stream is redialled with backoff and reconciled against a fresh listing.
+// stream is redialled with backoff and reconciled against a fresh listing. Which peers are known, and
+// when one comes up or goes down, is peer-set.ts; this file keeps it fed from the registry.
 import { EventEmitter } from "node:events";
 import type * as grpc from "@grpc/grpc-js";
 import {
@@ -14,14 +15,10 @@ import type { Logger } from "../log.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
 import { describeError } from "../util/grpc.js";
 import { endpointRegistryClient } from "./clients.js";
-import { qualify } from "./interdomain.js";
 import { listEndpoints } from "./list.js";
-import { isNsmEndpoint, isPeerEndpoint } from "./peer.js";
+import { type PeerEvent, PeerSet } from "./peer-set.js";
 
-export type PeerDownReason = "deleted" | "expired" | "gone" | "unreachable";
-export type PeerEvent =
-  | { type: "up"; nse: NetworkServiceEndpoint }
-  | { type: "down"; name: string; reason: PeerDownReason };
+export type { PeerDownReason, PeerEvent } from "./peer-set.js";
 
 export interface WatchPeersOptions {
   target: GrpcUrl | string;
@@ -59,8 +56,7 @@ type Events = { peer: [PeerEvent]; up: [PeerEvent]; down: [PeerEvent]; synced: [
 export class PeerWatch extends EventEmitter<Events> {
   private readonly client: NetworkServiceEndpointRegistryClient;
   private readonly backoff: Backoff;
-  private readonly known = new Map<string, NetworkServiceEndpoint>();
-  private readonly pendingGone = new Map<string, NodeJS.Timeout>();
+  private readonly known: PeerSet;
   /** Watch message count, and the count at which each name was last mentioned on the stream. */
   private seq = 0;
   private readonly lastSeen = new Map<string, number>();
@@ -77,12 +73,13 @@ export class PeerWatch extends EventEmitter<Events> {
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.backoff = new Backoff(backoff);
     this.client = endpointRegistryClient(options.target, backoff, options.transport);
+    this.known = new PeerSet({ ...options, publish: (event) => this.publish(event) });
     this.connect();
   }
 
   /** The peers known now, by name. */
   peers(): Map<string, NetworkServiceEndpoint> {
-    return new Map(this.known);
+    return this.known.copy();
   }
 
   /** The registry entry of a known peer. */
@@ -110,8 +107,7 @@ export class PeerWatch extends EventEmitter<Events> {
     clearTimeout(this.timer);
     clearInterval(this.resyncTimer);
     clearTimeout(this.unreachableTimer);
-    for (const t of this.pendingGone.values()) clearTimeout(t);
-    this.pendingGone.clear();
+    this.known.stop();
     this.closeStream();
     this.client.close();
   }
@@ -171,7 +167,7 @@ export class PeerWatch extends EventEmitter<Events> {
   private async reconcile(): Promise<void> {
     const startSeq = this.seq;
     const listed = (await listEndpoints(this.client, this.query(), this.options.timeoutMs ?? 5000)).map(
-      (nse) => this.identified(nse),
+      (nse) => this.known.identified(nse),
     );
     if (this.stopped) return;
     const names = new Set<string>();
@@ -179,10 +175,10 @@ export class PeerWatch extends EventEmitter<Events> {
       names.add(nse.name);
       // Anything the stream mentioned since the listing began is newer than the listing.
       if ((this.lastSeen.get(nse.name) ?? -1) >= startSeq) continue;
-      this.apply(nse);
+      this.known.apply(nse);
     }
-    for (const name of this.known.keys()) {
-      if (!names.has(name) && (this.lastSeen.get(name) ?? -1) < startSeq) this.goneLater(name);
+    for (const name of this.known.names()) {
+      if (!names.has(name) && (this.lastSeen.get(name) ?? -1) < startSeq) this.known.goneLater(name);
     }
     for (const [name, at] of this.lastSeen) if (at < startSeq) this.lastSeen.delete(name);
     if (!this.hasSynced) {
@@ -193,36 +189,14 @@ export class PeerWatch extends EventEmitter<Events> {
 
   private onWatch(r: NetworkServiceEndpointResponse): void {
     if (!r.networkServiceEndpoint) return;
-    const nse = this.identified(r.networkServiceEndpoint);
+    const nse = this.known.identified(r.networkServiceEndpoint);
     this.lastSeen.set(nse.name, this.seq++);
     if (!r.deleted) {
-      this.apply(nse);
+      this.known.apply(nse);
       return;
     }
     const expired = (nse.expirationTime?.getTime() ?? Number.POSITIVE_INFINITY) <= Date.now();
-    this.down(nse.name, expired ? "expired" : "deleted");
-  }
-
-  /** Takes one current entry: a new or changed peer comes up; one that lost the label goes down. */
-  private apply(nse: NetworkServiceEndpoint): void {
-    if (nse.name === this.options.self) return;
-    const service = this.options.service;
-    if (!isPeerEndpoint(nse, service) && !(this.options.nsmPeers && isNsmEndpoint(nse, service))) {
-      this.down(nse.name, "deleted");
-      return;
-    }
-    this.cancelGone(nse.name);
-    const before = this.known.get(nse.name);
-    this.known.set(nse.name, nse);
-    if (before && !this.changed(before, nse)) return;
-    this.options.log.info({ peer: nse.name, url: nse.url }, before ? "peer changed" : "peer up");
-    this.publish({ type: "up", nse });
-  }
-
-  /** The entry under its identity: a bare name from our own registry is in our domain. */
-  private identified(nse: NetworkServiceEndpoint): NetworkServiceEndpoint {
-    const name = qualify(nse.name, this.options.home ?? "");
-    return name === nse.name ? nse : { ...nse, name };
+    this.known.down(nse.name, expired ? "expired" : "deleted");
   }
 
   private armUnreachable(): void {
@@ -230,40 +204,8 @@ export class PeerWatch extends EventEmitter<Events> {
     if (grace <= 0 || this.unreachableTimer) return;
     this.unreachableTimer = setTimeout(() => {
       this.options.log.warn({ service: this.options.service, graceMs: grace }, "peers unreachable");
-      for (const name of [...this.known.keys()]) this.down(name, "unreachable");
+      for (const name of this.known.names()) this.known.down(name, "unreachable");
     }, grace);
-  }
-
-  private changed(a: NetworkServiceEndpoint, b: NetworkServiceEndpoint): boolean {
-    const s = this.options.service;
-    return (
-      a.url !== b.url || !sameLabels(a.networkServiceLabels[s]?.labels, b.networkServiceLabels[s]?.labels)
-    );
-  }
-
-  private down(name: string, reason: PeerDownReason): void {
-    this.cancelGone(name);
-    if (!this.known.delete(name)) return;
-    this.options.log.info({ peer: name, reason }, "peer down");
-    this.publish({ type: "down", name, reason });
-  }
-
-  private goneLater(name: string): void {
-    const grace = this.options.goneGraceMs ?? 0;
-    if (grace <= 0) {
-      this.down(name, "gone");
-      return;
-    }
-    if (this.pendingGone.has(name)) return;
-    this.pendingGone.set(
-      name,
-      setTimeout(() => this.down(name, "gone"), grace),
-    );
-  }
-
-  private cancelGone(name: string): void {
-    clearTimeout(this.pendingGone.get(name));
-    this.pendingGone.delete(name);
   }
 
   private publish(event: PeerEvent): void {
@@ -279,11 +221,6 @@ export class PeerWatch extends EventEmitter<Events> {
     stream.on("error", () => {}); // the cancellation itself arrives as an error
     stream.cancel();
   }
-}
-
-function sameLabels(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 /** Watches the vL3 peers of `service` until `stop()`. */
