@@ -1,32 +1,19 @@
 // The endpoint's own registration: register, refresh at 2/3 of the granted expiration, retry with
 // backoff while the registry is away, and re-register at once when the registry loses the entry.
-// Register and Unregister carry the registry's path as NSM's client does (path-call.ts).
+// What goes on the wire (the entry, Register/Unregister with the registry's path) is register-calls.ts.
 import { EventEmitter } from "node:events";
 import * as grpc from "@grpc/grpc-js";
-import {
-  NetworkServiceEndpoint,
-  type NetworkServiceEndpointRegistryClient,
-  type NetworkServiceRegistryClient,
-} from "../grpc/gen/registry/registry.js";
+import type { NetworkServiceEndpoint } from "../grpc/gen/registry/registry.js";
 import type { Transport } from "../grpc/transport.js";
 import type { GrpcUrl } from "../grpc/url.js";
 import type { Logger } from "../log.js";
-import { EMPTY_REGISTRY_PATH, type RegistryPath } from "../security/registry-path.js";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "../util/backoff.js";
-import { describeError, unary } from "../util/grpc.js";
-import { endpointRegistryClient, serviceRegistryClient } from "./clients.js";
-import { PEER_LABEL } from "./labels.js";
-import { callWithPath, type RegistryAuthorize } from "./path-call.js";
+import { describeError } from "../util/grpc.js";
+import type { RegistryAuthorize } from "./path-call.js";
+import { type EndpointRegistration, RegistrationCalls, registrationEntry } from "./register-calls.js";
 import { watchOwnEntry } from "./self-watch.js";
 
-export interface EndpointRegistration {
-  name: string;
-  serviceNames: string[];
-  /** Registered for every service (NSM_LABELS); PEER_LABEL is added unless `peer` is false. */
-  labels: Record<string, string>;
-  /** Where peers and the nsmgr reach this endpoint. */
-  url: string;
-}
+export type { EndpointRegistration } from "./register-calls.js";
 
 export interface RegisterOptions {
   /** The registry, or the nsmgr that forwards to it (grpc target or tcp:// / unix:// URL). */
@@ -49,14 +36,11 @@ export interface RegisterOptions {
 }
 
 export class RegistrationHandle extends EventEmitter<{ change: [registered: boolean]; stopped: [] }> {
-  private readonly nseClient: NetworkServiceEndpointRegistryClient;
-  private readonly nsClient: NetworkServiceRegistryClient;
+  private readonly calls: RegistrationCalls;
   private readonly backoff: Backoff;
   private readonly timeoutMs: number;
   private isRegistered = false;
   private last: NetworkServiceEndpoint | undefined;
-  /** The registry's path of our entry, as the last answer gave it back. */
-  private path: RegistryPath = EMPTY_REGISTRY_PATH;
   private stopped = false;
   private inFlight = false;
   private running: Promise<void> | undefined;
@@ -74,8 +58,8 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     this.backoff = new Backoff(backoff);
     this.watchBackoff = new Backoff(backoff);
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.nseClient = endpointRegistryClient(options.target, backoff, options.transport);
-    this.nsClient = serviceRegistryClient(options.target, backoff, options.transport);
+    const { target, transport, authorize } = options;
+    this.calls = new RegistrationCalls({ target, transport, backoff, timeoutMs: this.timeoutMs, authorize });
     this.serviceNeeded = options.registerService ?? false;
     this.schedule(0);
   }
@@ -125,34 +109,19 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     await this.running;
     if (options.unregister && this.last) {
       try {
-        await this.withPath(this.nseClient.unregister, this.last);
+        await this.calls.unregister(this.last);
         this.options.log.info({ nse: this.options.nse.name }, "unregistered");
       } catch (err) {
         this.options.log.warn({ nse: this.options.nse.name, err: describeError(err) }, "unregister failed");
       }
     }
     this.setRegistered(false);
-    this.nseClient.close();
-    this.nsClient.close();
+    this.calls.close();
   }
 
   /** The registry's time of our first registration (NSM's peer rule orders endpoints by it). */
   get initialRegistrationTime(): Date | undefined {
     return this.last?.initialRegistrationTime;
-  }
-
-  private entry(): NetworkServiceEndpoint {
-    const { nse, peer = true } = this.options;
-    const labels = peer ? { ...nse.labels, [PEER_LABEL]: "true" } : { ...nse.labels };
-    return NetworkServiceEndpoint.fromPartial({
-      name: nse.name,
-      networkServiceNames: nse.serviceNames,
-      networkServiceLabels: Object.fromEntries(nse.serviceNames.map((s) => [s, { labels }])),
-      url: nse.url,
-      expirationTime: new Date(Date.now() + this.options.expiryMs),
-      // Sent back on refresh, as NSM's clients do; the registry keeps its own first time anyway.
-      initialRegistrationTime: this.last?.initialRegistrationTime,
-    });
   }
 
   private schedule(ms: number): void {
@@ -176,36 +145,18 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
     });
   }
 
-  /** A Register or Unregister of our entry, carrying its registry path and keeping what comes back. */
-  private async withPath<Res>(
-    method: Parameters<typeof callWithPath<NetworkServiceEndpoint, Res>>[1],
-    entry: NetworkServiceEndpoint,
-  ): Promise<Res> {
-    const { response, path } = await callWithPath(this.nseClient as unknown as grpc.Client, method, entry, {
-      timeoutMs: this.timeoutMs,
-      path: this.path,
-      authorize: this.options.authorize,
-    });
-    this.path = path;
-    return response;
-  }
-
   private async register(): Promise<void> {
     const log = this.options.log;
     try {
       if (this.serviceNeeded) {
-        for (const name of this.options.nse.serviceNames) {
-          await unary(
-            this.nsClient,
-            this.nsClient.register,
-            { name, payload: "IP", matches: [], pathIds: [] },
-            this.timeoutMs,
-          );
-        }
+        await this.calls.registerServices(this.options.nse.serviceNames);
         this.serviceNeeded = false;
       }
       const sentAt = Date.now();
-      const granted = await this.withPath(this.nseClient.register, this.entry());
+      const { nse, peer, expiryMs } = this.options;
+      const granted = await this.calls.register(
+        registrationEntry(nse, { peer, expiryMs, initial: this.last?.initialRegistrationTime }),
+      );
       this.last = granted;
       if (this.stopped) return;
       this.backoff.reset();
@@ -242,7 +193,7 @@ export class RegistrationHandle extends EventEmitter<{ change: [registered: bool
   private ensureSelfWatch(): void {
     if (this.cancelSelfWatch || this.stopped || this.selfWatchOff) return;
     const since = Date.now();
-    this.cancelSelfWatch = watchOwnEntry(this.nseClient, this.options.nse.name, (lost) => {
+    this.cancelSelfWatch = watchOwnEntry(this.calls.nseClient, this.options.nse.name, (lost) => {
       this.cancelSelfWatch = undefined;
       if (this.stopped) return;
       if (lost.code === grpc.status.UNIMPLEMENTED) {
