@@ -1,6 +1,7 @@
 // One Request in its connection's lane: the owner check, a new connection actor or a REQUEST to the
 // running one, the wait for its answer, and the rollback when its caller is gone by then (cancelled,
-// or past its deadline). ConnectionLanes runs Requests and Closes one at a time per connection id.
+// or past its deadline) or when the answer never reached it (the call was reset before its status went
+// out). ConnectionLanes runs Requests and Closes one at a time per connection id.
 import { RequestError } from "../chain/errors.js";
 import { checkOwner, type Owner } from "../chain/owner.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
@@ -23,6 +24,8 @@ export interface EndpointCall {
   owner: Owner;
   /** Aborted when the caller cancels: the request is rolled back. */
   signal?: AbortSignal;
+  /** Whether the answer reached the caller (CallContext.delivered); false: it is rolled back. */
+  delivered?: Promise<boolean>;
 }
 
 /** What the endpoint gives: its actors, the start of a new one, and its address pool's release. */
@@ -42,11 +45,18 @@ export interface RequestDeps {
   log: Logger;
 }
 
+/**
+ * Serves one Request and gives its answer to `answer`; rejects (and gives none) when it fails. Where
+ * the call says whether its answer reached the caller (`delivered`), it resolves only once that is
+ * known, so the lane stays held and the caller's next Request sees the outcome: an answer that never
+ * reached the caller is rolled back like a cancelled Request.
+ */
 export async function serveRequest(
   deps: RequestDeps,
   conn: Connection,
   call: EndpointCall,
-): Promise<Connection> {
+  answer: (committed: Connection) => void,
+): Promise<void> {
   const { kind, lifetimeMs, deadline, owner, signal } = call;
   // Its turn came after its caller left: nothing was done, nothing to undo.
   if (signal?.aborted) throw cancelled();
@@ -86,11 +96,14 @@ export async function serveRequest(
       ? cancelled()
       : new RequestError("DEADLINE_EXCEEDED", "no answer before the deadline");
   }
-  const answer = s.context.answer;
-  if (answer && answer.generation >= generation && answer.ok && s.context.committed)
-    return s.context.committed;
-  if (answer && answer.generation >= generation && !answer.ok) {
-    throw new RequestError((answer.code as never) ?? "INTERNAL", answer.message ?? "request failed");
+  const outcome = s.context.answer;
+  if (outcome && outcome.generation >= generation && outcome.ok && s.context.committed) {
+    answer(s.context.committed);
+    if (call.delivered && !(await call.delivered)) await undo("UNDELIVERED");
+    return;
+  }
+  if (outcome && outcome.generation >= generation && !outcome.ok) {
+    throw new RequestError((outcome.code as never) ?? "INTERNAL", outcome.message ?? "request failed");
   }
   throw new RequestError("UNAVAILABLE", "connection was closed while it was being requested");
 }
@@ -110,9 +123,14 @@ export class ConnectionLanes {
    * is rolled back.
    */
   request(conn: Connection, call: EndpointCall): Promise<Connection> {
-    return this.serial.run(conn.id, async () => {
-      this.ready();
-      return serveRequest(this.deps, conn, call);
+    // Answered as soon as the answer is there; the lane may stay held a moment longer (serveRequest).
+    return new Promise((resolve, reject) => {
+      this.serial
+        .run(conn.id, async () => {
+          this.ready();
+          await serveRequest(this.deps, conn, call, resolve);
+        })
+        .catch(reject);
     });
   }
 

@@ -13,6 +13,7 @@ export function endpointHandler(endpoint: Endpoint): NetworkServiceHandler {
         deadline: ctx.deadline,
         owner: ctx.owner ?? ANONYMOUS,
         signal: ctx.signal,
+        delivered: ctx.delivered,
       }),
     close: (conn, ctx) => endpoint.close(conn.id, ctx.deadline, ctx.owner ?? ANONYMOUS),
   };

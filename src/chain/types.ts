@@ -12,6 +12,13 @@ export interface CallContext {
   deadline: number;
   /** Aborted when the caller cancels the call (its answer would reach nobody): a Request is rolled back. */
   signal?: AbortSignal;
+  /**
+   * Set by the gRPC server where it can tell: settles once the answer's fate is known, true when the
+   * call ended with our OK status sent, false when it did not (the caller reset the call first: it
+   * cancelled before the answer reached it; or the answer was an error). A Request answered but not
+   * delivered is rolled back like a cancelled one.
+   */
+  delivered?: Promise<boolean>;
   /** Set by the peer element: the request comes from this peer NSE. */
   peerOf?: string;
   /** Set by updatepath (and updatetoken, from the caller's token expiry): how long this connection lives without a refresh. */

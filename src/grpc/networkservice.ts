@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import { attempt } from "../util/attempt.js";
 import { LogLimiter } from "../util/log-limiter.js";
 import { callerContext } from "./caller.js";
+import { watchDelivery } from "./delivery.js";
 import type { NetworkServiceServer } from "./gen/networkservice/networkservice.js";
 import { deadlineOf, toServiceError } from "./status.js";
 import { traceHeaders } from "./trace-headers.js";
@@ -42,18 +43,25 @@ export function networkServiceServer(
     );
   };
   return {
-    request: (call, cb) =>
+    request: (call, cb) => {
+      // Whether the answer reaches the caller: one reset before our status went out is rolled back.
+      const delivery = watchDelivery(call);
       answer(
         () =>
           handler.request(call.request, {
             deadline: deadlineOf(call, timeoutMs),
             signal: cancelSignal(call),
+            delivered: delivery?.delivered,
             ...callerContext(call),
             trace: traceHeaders(call.metadata),
           }),
-        cb,
+        (err, value) => {
+          delivery?.answered(!err);
+          cb(err, value);
+        },
         "Request",
-      ),
+      );
+    },
     close: (call, cb) =>
       answer(
         async () => {

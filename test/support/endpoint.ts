@@ -8,6 +8,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { type Config, loadConfig } from "../../src/config/config.js";
 import { MemoryDataplane } from "../../src/dataplane/memory.js";
+import { withFdPassing } from "../../src/grpc/fd-transport.js";
 import { HealthClient } from "../../src/grpc/gen/grpc/health/v1/health.js";
 import {
   type Connection,
@@ -67,6 +68,9 @@ export interface TestNseOptions {
   /** Plain text both ways (NSM_INSECURE=true): only for tests about the plain wire. Default: SPIFFE
    * mTLS, the endpoint spiffe://test.nsm/ns/vl3/pod/nse-test, the clients .../ns/default/pod/nsc-test. */
   insecure?: boolean;
+  /** NSM's descriptor path both ways (NSM_FD_PASSING=true, clients over FdSockets): unix only, needs
+   * the addon. */
+  fd?: boolean;
 }
 
 /** Real grpc-js clients of an endpoint at `target` over `transport`; `close` closes their channels. */
@@ -95,6 +99,7 @@ export async function startTestNse(o: TestNseOptions = {}): Promise<TestNse> {
     NSM_DEBUG_LISTEN_ON: "",
     NSM_PREFIX_POOL: "172.16.0.0/16",
     NSM_PREFIX_LEN: "24",
+    ...(o.fd ? { NSM_FD_PASSING: "true" } : {}),
     ...o.env,
   });
   const dataplane = o.dataplane ?? new MemoryDataplane();
@@ -111,7 +116,8 @@ export async function startTestNse(o: TestNseOptions = {}): Promise<TestNse> {
     throw e;
   }
   const target = targetOf(nse.url);
-  const clientTransport = o.insecure ? new Transport() : (await testSecurity("nsc-test")).transport;
+  const clients = o.insecure ? new Transport() : (await testSecurity("nsc-test")).transport;
+  const clientTransport = o.fd ? withFdPassing(clients, true).transport : clients;
   const { ns, monitor, health } = openClients(target, clientTransport);
   let stopped = false;
   return {

@@ -1,6 +1,7 @@
 // Cancelled Requests roll back through a real socket: nothing a client never received holds an
 // address. A new connection whose caller cancelled, or whose deadline passed, is closed and its
-// address freed; a cancelled refresh leaves the connection as it was last committed.
+// address freed; a cancelled refresh leaves the connection as it was last committed. The same over
+// the fd transport (NSM's grpcfd), where grpc-js runs on our FdSockets on both sides.
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryDataplane } from "../../../src/dataplane/memory.js";
@@ -15,8 +16,10 @@ import {
   SERVICE,
   startTestNse,
   type TestNse,
+  type TestNseOptions,
   waitFor,
 } from "../../support/endpoint.js";
+import { fdAvailable, fdSkipReason } from "../../support/fd/native.js";
 
 let t: TestNse | undefined;
 afterEach(async () => {
@@ -74,38 +77,75 @@ const stateOf = (view?: { state: string }) => view?.state;
 const used = () => t!.nse.endpoint.addressing().addresses.used;
 const srcOf = (c: Connection) => c.context!.ipContext!.srcIpAddrs;
 
-describe("cancelled Requests", () => {
-  it("300 Requests cancelled right after sending on a /24 hold nothing; a fresh client is served", async () => {
-    // Plain text (NSM_INSECURE): this counts on each cancel reaching the server right behind its
-    // Request. Under TLS the server reads the 300 Requests in a few records and may answer dozens
-    // before it reads their cancels; those clients still see CANCELLED (they gave up first), so the
-    // count below, taken from the clients' side, would not hold (measured: 63 such answers).
-    t = await startTestNse({ insecure: true });
-    // A connected channel, so that the Requests reach the server before their cancels.
-    await t.close(await t.request(nscRequest({ name: "nsc-warm" })));
-    const codes = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => requestAndCancel(nscRequest({ name: `nsc-${i}` }))),
+/** 300 Requests cancelled right after sending, on a /24: none holds anything; a fresh client is served. */
+async function cancelBurst(o: Pick<TestNseOptions, "fd">): Promise<void> {
+  // Plain text (NSM_INSECURE): this counts on each cancel reaching the server right behind its
+  // Request. Under TLS the server reads the 300 Requests in a few records and may answer dozens
+  // before it reads their cancels; those clients still see CANCELLED (they gave up first), so the
+  // count below, taken from the clients' side, would not hold (measured: 63 such answers).
+  t = await startTestNse({ insecure: true, ...o });
+  // A connected channel, so that the Requests reach the server before their cancels.
+  await t.close(await t.request(nscRequest({ name: "nsc-warm" })));
+  const codes = await Promise.all(
+    Array.from({ length: 300 }, (_, i) => requestAndCancel(nscRequest({ name: `nsc-${i}` }))),
+  );
+  // Some may be answered before their cancel goes out; those (and only those) may hold an address.
+  expect(codes.every((c) => c === "CANCELLED" || c === "OK")).toBe(true);
+  const answered = codes.filter((c) => c === "OK").length;
+  // A fresh client is served once the cancelled ones are rolled back (bounded: not at their expiry).
+  let fresh: Connection | undefined;
+  await waitFor(
+    async () => {
+      fresh = await t!.request(nscRequest({ name: "nsc-fresh" })).catch((e) => {
+        if (codeOf(e) !== "RESOURCE_EXHAUSTED") throw e;
+        return undefined;
+      });
+      return fresh !== undefined;
+    },
+    "a fresh client to be served",
+    20_000,
+  );
+  expect(srcOf(fresh!)).toHaveLength(1);
+  await waitFor(() => used() === answered + 1, "only answered requests to hold addresses", 20_000);
+  expect(t.nse.endpoint.events.snapshot()).toHaveLength(answered + 1);
+}
+
+/** A new connection cancelled while the data plane works on it: CANCELLED, and rolled back. */
+async function cancelWhileProgramming(o: Pick<TestNseOptions, "fd" | "insecure">): Promise<void> {
+  const dataplane = new GatedDataplane();
+  t = await startTestNse({ dataplane, ...o });
+  dataplane.shut();
+  const code = new Promise<string>((resolve) => {
+    const call = t!.ns.request(
+      NetworkServiceRequest.fromPartial(nscRequest({ name: "nsc-gone" }) as never),
+      new grpc.Metadata(),
+      {},
+      (err) => resolve(err ? codeOf(err) : "OK"),
     );
-    // Some may be answered before their cancel goes out; those (and only those) may hold an address.
-    expect(codes.every((c) => c === "CANCELLED" || c === "OK")).toBe(true);
-    const answered = codes.filter((c) => c === "OK").length;
-    // A fresh client is served once the cancelled ones are rolled back (bounded: not at their expiry).
-    let fresh: Connection | undefined;
-    await waitFor(
-      async () => {
-        fresh = await t!.request(nscRequest({ name: "nsc-fresh" })).catch((e) => {
-          if (codeOf(e) !== "RESOURCE_EXHAUSTED") throw e;
-          return undefined;
-        });
-        return fresh !== undefined;
-      },
-      "a fresh client to be served",
-      20_000,
-    );
-    expect(srcOf(fresh!)).toHaveLength(1);
-    await waitFor(() => used() === answered + 1, "only answered requests to hold addresses", 20_000);
-    expect(t.nse.endpoint.events.snapshot()).toHaveLength(answered + 1);
+    void waitFor(() => dataplane.waiting > 0, "the data plane to be asked").then(() => call.cancel());
   });
+  expect(await code).toBe("CANCELLED");
+  // The server learns of the cancel and closes the connection (queued behind the gate).
+  await waitFor(() => stateOf(t!.nse.endpoint.tree().children[0]) === "closing", "the rollback to start");
+  dataplane.open();
+  await waitFor(async () => used() === 0 && (await dataplane.dump()).length === 0, "rolled back", 10_000);
+}
+
+describe(`cancelled Requests over the fd transport (NSM_FD_PASSING=true)${fdSkipReason}`, () => {
+  it.skipIf(!fdAvailable)("300 Requests cancelled right after sending on a /24 hold nothing", () =>
+    cancelBurst({ fd: true }),
+  );
+  it.skipIf(!fdAvailable)("a new connection cancelled while the data plane works on it is rolled back", () =>
+    cancelWhileProgramming({ fd: true }),
+  );
+  it.skipIf(!fdAvailable)("the same under mTLS on top of the descriptors", () =>
+    cancelWhileProgramming({ fd: true, insecure: false }),
+  );
+});
+
+describe("cancelled Requests", () => {
+  it("300 Requests cancelled right after sending on a /24 hold nothing; a fresh client is served", () =>
+    cancelBurst({}));
 
   it("a new connection whose deadline passes before the answer is closed and its address freed", async () => {
     const dataplane = new GatedDataplane();
@@ -120,25 +160,8 @@ describe("cancelled Requests", () => {
     expect(t.nse.endpoint.events.snapshot()).toEqual([]);
   });
 
-  it("a new connection cancelled while the data plane works on it is rolled back", async () => {
-    const dataplane = new GatedDataplane();
-    t = await startTestNse({ dataplane });
-    dataplane.shut();
-    const code = new Promise<string>((resolve) => {
-      const call = t!.ns.request(
-        NetworkServiceRequest.fromPartial(nscRequest({ name: "nsc-gone" }) as never),
-        new grpc.Metadata(),
-        {},
-        (err) => resolve(err ? codeOf(err) : "OK"),
-      );
-      void waitFor(() => dataplane.waiting > 0, "the data plane to be asked").then(() => call.cancel());
-    });
-    expect(await code).toBe("CANCELLED");
-    // The server learns of the cancel and closes the connection (queued behind the gate).
-    await waitFor(() => stateOf(t!.nse.endpoint.tree().children[0]) === "closing", "the rollback to start");
-    dataplane.open();
-    await waitFor(async () => used() === 0 && (await dataplane.dump()).length === 0, "rolled back", 10_000);
-  });
+  it("a new connection cancelled while the data plane works on it is rolled back", () =>
+    cancelWhileProgramming({}));
 
   it("a refresh cancelled while it moves the address leaves the connection as last committed", async () => {
     const dataplane = new GatedDataplane();
