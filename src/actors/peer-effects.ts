@@ -75,6 +75,9 @@ export function peerEffects(deps: PeerEffectsDeps) {
         deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason });
         deps.signal(linkSignal(peerOwner(params.name), "peer", undefined, false, { dialled: true }));
       },
+      // The queue keeps the newest desired state per owner: a re-programmed link after this wins, and
+      // a failed removal is retried by the queue itself (and reported in its signals).
+      withdraw: (_, params) => void deps.queue.remove(peerOwner(params.name)).catch(() => {}),
     },
     delays: {
       // Jittered, so that peers that lost the same NSE do not all redial at the same instant.

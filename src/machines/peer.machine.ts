@@ -100,6 +100,9 @@ export const peerMachine = setup({
     // Provided by the runtime: peer up/down signals for metrics and Events.
     signalUp: (_, _params: { name: string }) => {},
     signalDown: (_, _params: { name: string; reason: string }) => {},
+    /** Provided by the runtime: the link's routes and interface out of the data plane at once, so that
+     * no traffic follows a link whose peer is gone while it heals (programming puts them back). */
+    withdraw: (_, _params: { name: string }) => {},
     failed: assign(({ context }, params: { error: unknown }) => ({
       attempt: context.attempt + 1,
       lastError: message(params.error),
@@ -201,6 +204,7 @@ export const peerMachine = setup({
             target: "healing",
             actions: [
               assign(({ context, event }) => ({ attempt: context.attempt + 1, lastError: event.reason })),
+              { type: "withdraw", params: ({ context }) => ({ name: context.name }) },
               {
                 type: "signalDown",
                 params: ({ context, event }) => ({ name: context.name, reason: event.reason }),
@@ -226,7 +230,8 @@ export const peerMachine = setup({
         },
       },
     },
-    /** Dial side: wait (exponential backoff) and dial again. */
+    /** Dial side: wait (exponential backoff) and dial the same endpoint name again. A link its monitor
+     * reported down has had its routes withdrawn; a failed refresh keeps them (the peer may be fine). */
     healing: {
       after: { backoff: "requesting" },
       on: { PEER_GONE: "closing" },

@@ -1,7 +1,7 @@
 // Every state of the peer machine is reachable, for the dialling side and the accepting side.
 import { getShortestPaths } from "@xstate/graph";
 import { describe, expect, it } from "vitest";
-import { fromCallback, fromPromise } from "xstate";
+import { fromCallback, fromPromise, transition } from "xstate";
 import { backoffMs, type PeerRole, peerMachine } from "../../../src/machines/peer.machine.js";
 import { conn } from "./fixtures.js";
 import { activeIds, actorEvents, stateIds } from "./graph.js";
@@ -58,6 +58,19 @@ describe("peer machine graph", () => {
     expect(healing?.state.context.attempt).toBeGreaterThanOrEqual(1);
     const types = dial.flatMap((p) => p.steps.map((s) => s.event.type));
     expect(types).toContain("xstate.after.backoff.peer.healing");
+  });
+
+  it("withdraws a dialled link's routes when its monitor reports it down, whatever it was doing", () => {
+    // From every state the walk reached: which LINK_DOWN runs the runtime's `withdraw`.
+    const withdrawsIn = (paths: typeof dial) =>
+      paths.flatMap((p) => {
+        const [, actions] = transition(machine, p.state as never, { type: "LINK_DOWN", reason: "x" });
+        return actions.some((a) => a.type === "withdraw") ? [JSON.stringify(p.state.value)] : [];
+      });
+    const up = ["watching", "refreshing", "reprogramming"].map((s) => JSON.stringify({ up: s }));
+    expect(new Set(withdrawsIn(dial))).toEqual(new Set(up));
+    // The accepting side's routes belong to the peer's connection, which its own actor withdraws.
+    expect(withdrawsIn(accept)).toEqual([]);
   });
 
   it("grows the backoff exponentially up to the maximum", () => {

@@ -28,6 +28,7 @@ function run(role: PeerRole, requests: Array<Connection | Error> = [conn("link-1
     actions: {
       signalUp: (_, p) => void signals.push(`up ${p.name}`),
       signalDown: (_, p) => void signals.push(`down ${p.name}: ${p.reason}`),
+      withdraw: (_, p) => void signals.push(`withdraw ${p.name}`),
     },
     // Record the attempt each wait is for; wait 1 ms so the test does not depend on time.
     delays: {
@@ -73,7 +74,8 @@ describe("peer machine", () => {
     await until(r.actor, (x) => x.matches("up") && r.request.calls.length === 2);
     expect(r.request.calls[1]?.link).toEqual(conn("link-1"));
     expect(r.monitor.stopped()).toBe(1);
-    expect(r.signals).toEqual(["up nse-b", "down nse-b: monitor stream ended", "up nse-b"]);
+    // Its routes go at once, before the backoff: traffic must not follow a link that is down.
+    expect(r.signals).toEqual(["up nse-b", "withdraw nse-b", "down nse-b: monitor stream ended", "up nse-b"]);
     r.actor.stop();
   });
 
