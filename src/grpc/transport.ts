@@ -39,6 +39,8 @@ export const insecureCredentials: CredentialsProvider = {
  * grpc-js through a connection injector made with the provider's server credentials.
  */
 export interface CarrierListener {
+  /** Where it listens, if that differs from the URL asked for (TCP port 0 resolved). */
+  url?: GrpcUrl;
   close(): void;
   destroy?(): Promise<void>;
 }
@@ -170,8 +172,9 @@ export class Transport {
     if (carrier) {
       const listener = await carrier.listen(u, server.createConnectionInjector(this.credentials.server(u)));
       const carried = this.carried.get(server) ?? new Map<string, CarrierListener>();
-      this.carried.set(server, carried.set(formatGrpcUrl(u), listener));
-      return u;
+      const bound = listener.url ?? u;
+      this.carried.set(server, carried.set(formatGrpcUrl(bound), listener));
+      return bound;
     }
     const inUseUntil = Date.now() + (o.inUseForMs ?? 1000);
     for (let attempt = 1; ; attempt++) {

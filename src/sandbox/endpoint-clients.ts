@@ -14,6 +14,7 @@ import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import { unary } from "../util/grpc.js";
 
 const FALLBACK_TIMEOUT_MS = 15_000;
+const RECONNECT = { initialMs: 50, maxMs: 1000 };
 
 export class EndpointClients {
   private readonly channels = new Map<
@@ -27,7 +28,8 @@ export class EndpointClients {
     const t = key(target);
     let c = this.channels.get(t);
     if (!c) {
-      const ns = this.transport.client(NetworkServiceClient, t);
+      // An endpoint that restarts on the same socket is dialled again soon (grpc-js: up to 2 min).
+      const ns = this.transport.client(NetworkServiceClient, t, { backoff: RECONNECT });
       // The monitor shares the NetworkService client's channel.
       const monitor = this.transport.client(MonitorConnectionClient, t, { sharesChannelWith: ns });
       c = { ns, monitor };

@@ -41,6 +41,15 @@ export class ForwardedTable {
     }
   }
 
+  /** Our ids of the connections `owner` made: its segment is the first of their path. */
+  ownedBy(owner: { name: string; id: string }): string[] {
+    const candidates = owner.id ? [...(this.bySegment.get(owner.id) ?? [])] : [...this.byId.keys()];
+    return candidates.filter((id) => {
+      const first = this.byId.get(id)?.response.path?.pathSegments[0];
+      return first?.name === owner.name && (!owner.id || first.id === owner.id);
+    });
+  }
+
   /** The connections forwarded to one endpoint. */
   to(target: string): Forwarded[] {
     return [...this.byId.values()].filter((f) => f.target === target);

@@ -32,7 +32,16 @@ export class MonitorHub {
   private readonly bySegment = new Map<string, Set<Subscriber>>();
   private readonly others = new Set<Subscriber>();
 
-  constructor(private readonly o: { name: string; clients: EndpointClients; forwarded: ForwardedTable }) {}
+  constructor(
+    private readonly o: {
+      name: string;
+      clients: EndpointClients;
+      forwarded: ForwardedTable;
+      /** A caller's monitor call began; the function returned is called when it ends, whatever the
+       * reason (client-gone.ts tells a client that died from one that cancelled). */
+      caller?(call: grpc.ServerWritableStream<MonitorScopeSelector, ConnectionEvent>): () => void;
+    },
+  ) {}
 
   /** A connection was forwarded to `target`: watch that endpoint (once) until it deletes them all. */
   watch(target: string, connectionId: string): void {
@@ -84,13 +93,28 @@ export class MonitorHub {
     const set = id ? (this.bySegment.get(id) ?? new Set<Subscriber>()) : this.others;
     if (id) this.bySegment.set(id, set);
     set.add(subscriber);
+    const ended = this.o.caller?.(call);
+    let stopped = false;
     const stop = () => {
+      if (stopped) return;
+      stopped = true;
       set.delete(subscriber);
       if (id && set.size === 0) this.bySegment.delete(id);
+      ended?.();
     };
     call.on("cancelled", stop);
     call.on("close", stop);
     call.on("error", stop);
+  }
+
+  /** Whether a caller still watches the connections of `owner` (its selector starts with that segment). */
+  watching(owner: { name: string; id: string }): boolean {
+    const subscribers = owner.id ? (this.bySegment.get(owner.id) ?? []) : this.others;
+    for (const sub of subscribers) {
+      const first = sub.selector.pathSegments[0];
+      if (first?.name === owner.name && (first.id || "") === owner.id) return true;
+    }
+    return false;
   }
 
   closeAll(): void {

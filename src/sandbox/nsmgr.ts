@@ -1,11 +1,11 @@
 // A sandbox nsmgr: NSM's per-node manager reduced to what a vL3 needs. It forwards Request/Close to
-// the endpoint named in the request (or one chosen for the network service, via the registry), adds
-// its own path segment, serves monitor events of what it forwarded (monitor-hub.ts), forwards its
-// endpoints' registrations (nsmgr-registry.ts: where descriptors pass, it reaches each endpoint only
-// through the socket descriptor it registered with), and, with a kernel forwarder, wires a veth for every
-// KERNEL connection (kernel-link.ts). With path tokens on it is an NSM nsmgr to
-// its callers and endpoints: it stamps and checks tokens as the endpoint chain does (updatetoken,
-// authorize with the server policies) and sends its own on every call it forwards.
+// the endpoint named in the request or to the first of the service's that answers (nsmgr-select.ts),
+// adds its own path segment, serves monitor events of what it forwarded (monitor-hub.ts: DOWN when an
+// endpoint's monitor breaks), closes what a client that died left behind (client-gone.ts), forwards
+// registrations (nsmgr-registry.ts: where descriptors pass, it reaches each endpoint only through the
+// socket descriptor it registered with) and, with a kernel forwarder, wires a veth for every KERNEL
+// connection (kernel-link.ts). With path tokens on it stamps and checks tokens as the endpoint chain
+// does (updatetoken, authorize with the server policies) and sends its own on every call it forwards.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { connectionIdOf, updatePath } from "../chain/updatepath.js";
@@ -22,26 +22,26 @@ import {
   NetworkServiceService,
 } from "../grpc/gen/networkservice/networkservice.js";
 import {
-  NetworkServiceEndpoint,
   NetworkServiceEndpointRegistryService,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
 import { toServiceError } from "../grpc/status.js";
+import { TcpSessions } from "../grpc/tcp-sessions.js";
 import { forwardTrace } from "../grpc/trace-headers.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import { type Logger, silentLogger } from "../log.js";
 import { endpointRegistryClient, serviceRegistryClient } from "../registry/clients.js";
-import { listEndpoints } from "../registry/list.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
-import { statusError } from "../util/grpc.js";
+import { clientGone } from "./client-gone.js";
 import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
-import { ForwardedTable } from "./forwarded.js";
+import { type Forwarded, ForwardedTable } from "./forwarded.js";
 import { type KernelLink, KernelLinks, type SandboxForwarder } from "./kernel-link.js";
 import { MonitorHub } from "./monitor-hub.js";
 import { LocalEndpoints, nsmgrEndpointRegistry, nsmgrServiceRegistry } from "./nsmgr-registry.js";
+import { type Candidate, endpointChooser } from "./nsmgr-select.js";
 import { pathGuard } from "./path-guard.js";
 
 export interface NsmgrOptions {
@@ -91,35 +91,91 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const registry = endpointRegistryClient(o.registry, DEFAULT_BACKOFF, outgoing);
   const services = serviceRegistryClient(o.registry, DEFAULT_BACKOFF, outgoing);
   const forwarded = new ForwardedTable(); // by our path segment id
-  const hub = new MonitorHub({ name: o.name, clients, forwarded });
+  // Our server accepts TCP itself, so that a client whose connection ended can be told from one that
+  // only cancelled a call (client-gone.ts); where descriptors pass, the fd carrier knows each socket.
+  const sessions = new TcpSessions();
+  const serving = transport.withCarriers(sessions);
+  const hub: MonitorHub = new MonitorHub({
+    name: o.name,
+    clients,
+    forwarded,
+    caller: clientGone({
+      transportOf: (call) => currentFdConnection() ?? sessions.connectionOf(call.getPeer()),
+      watching: (owner) => hub.watching(owner),
+      gone: (owner) => {
+        const left = forwarded.ownedBy(owner);
+        if (left.length > 0)
+          log.info({ client: owner.name, connections: left.length }, "client gone; closing for it");
+        for (const id of left) void closeForwarded(id);
+      },
+    }),
+  });
   const cache = new EndpointCache(registry);
-  let next = 0;
+  const candidates = endpointChooser(cache, registry);
 
-  const chooseEndpoint = async (conn: Connection): Promise<{ name: string; url: string }> => {
-    const name = conn.networkServiceEndpointName;
-    const cached = cache.find(name ? { name } : { service: conn.networkService });
-    // Not (yet) in the cache: one that registered a moment ago, or the cache's watch is down.
-    const found =
-      cached.length > 0
-        ? cached
-        : await cache.lookUp(
-            conn.networkServiceEndpointName ? { name } : { service: conn.networkService },
-            () =>
-              listEndpoints(
-                registry,
-                NetworkServiceEndpoint.fromPartial(
-                  name ? { name } : { networkServiceNames: [conn.networkService] },
-                ),
-                5000,
-              ),
-          );
-    const live = found.filter((e) => !e.expirationTime || e.expirationTime.getTime() > Date.now());
-    if (live.length === 0) {
-      const what = conn.networkServiceEndpointName || `network service ${conn.networkService}`;
-      throw statusError(grpc.status.NOT_FOUND, `no endpoint for ${what}`);
+  /** Forwards one Request to `nse`; a failure leaves nothing of it behind (entry, veth). */
+  const forward = async (
+    call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
+    incoming: Connection,
+    connection: Connection,
+    nse: Candidate,
+    known: Forwarded | undefined,
+  ): Promise<Connection> => {
+    const ours = connection.path!.pathSegments.at(-1)!;
+    const target = grpcTarget(parseGrpcUrl(nse.url));
+    // We name the NSE's segment (and so its connection id) up front, as NSM lets the previous hop do;
+    // a refresh sends the hops after us as they answered (nsmgr proxies of other domains, then the NSE).
+    const answered = known?.response.path?.pathSegments ?? [];
+    const after = known
+      ? answered.slice(answered.findIndex((s) => s.id === ours.id) + 1)
+      : [{ name: nse.name, id: randomUUID(), token: "", expires: undefined, metrics: {} }];
+    const nseSegment = after.at(-1)!;
+    const segments = [...connection.path!.pathSegments, ...after];
+    const forwarding = {
+      ...connection,
+      networkServiceEndpointName: nse.name,
+      path: { index: connection.path!.pathSegments.length - 1, pathSegments: segments },
+    };
+    let link: KernelLink | undefined;
+    try {
+      // Inside the try: a pod without a namespace (it died) fails like an unreachable endpoint.
+      link = await links?.link(
+        incoming,
+        call.request.mechanismPreferences,
+        nse.name,
+        nseSegment.id,
+        currentFdConnection(),
+        deadlineMs(call.getDeadline()),
+      );
+      if (!known) await link?.create();
+      // The caller's trace context goes on, so that the NSE's span joins the caller's trace.
+      const response = await clients.request(
+        target,
+        { ...call.request, connection: forwarding },
+        call.getDeadline(),
+        forwardTrace(call.metadata),
+      );
+      await link?.apply(response);
+      return response;
+    } catch (err) {
+      // The endpoint is gone or refused: the next request chooses again. The veth goes with the
+      // entry (a refreshed one too): nothing else would remove it, and it holds the NSC's interface name.
+      forwarded.delete(ours.id);
+      cache.forget(nse.name);
+      await link?.remove();
+      throw err;
     }
-    const e = live[next++ % live.length]!;
-    return { name: e.name, url: e.url };
+  };
+
+  /** Closes one forwarded connection downstream (for its owner, or on behalf of one that died). */
+  const closeForwarded = async (id: string, connection?: Connection) => {
+    const known = forwarded.get(id);
+    forwarded.delete(id);
+    if (!known) return;
+    await clients
+      .close(known.target, { ...(connection ?? known.response), path: known.response.path })
+      .catch(() => {});
+    await links?.remove(known.response.id);
   };
 
   const impl = {
@@ -135,53 +191,24 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         );
         const ours = connection.path!.pathSegments.at(-1)!;
         const known = forwarded.get(ours.id);
-        const nse = known ? { name: known.nse, url: known.target } : await chooseEndpoint(connection);
-        const target = grpcTarget(parseGrpcUrl(nse.url));
-        // We name the NSE's segment (and so its connection id) up front, as NSM lets the previous hop do;
-        // a refresh sends the hops after us as they answered (nsmgr proxies of other domains, then the NSE).
-        const answered = known?.response.path?.pathSegments ?? [];
-        const after = known
-          ? answered.slice(answered.findIndex((s) => s.id === ours.id) + 1)
-          : [{ name: nse.name, id: randomUUID(), token: "", expires: undefined, metrics: {} }];
-        const nseSegment = after.at(-1)!;
-        const segments = [...connection.path!.pathSegments, ...after];
-        const forward = {
-          ...connection,
-          networkServiceEndpointName: nse.name,
-          path: { index: connection.path!.pathSegments.length - 1, pathSegments: segments },
-        };
-        let link: KernelLink | undefined;
-        let response: Connection;
-        try {
-          // Inside the try: a pod without a namespace (it died) fails like an unreachable endpoint.
-          link = await links?.link(
-            incoming,
-            call.request.mechanismPreferences,
-            nse.name,
-            nseSegment.id,
-            currentFdConnection(),
-            deadlineMs(call.getDeadline()),
-          );
-          if (!known) await link?.create();
-          // The caller's trace context goes on, so that the NSE's span joins the caller's trace.
-          response = await clients.request(
-            target,
-            { ...call.request, connection: forward },
-            call.getDeadline(),
-            forwardTrace(call.metadata),
-          );
-          await link?.apply(response);
-        } catch (err) {
-          // The endpoint is gone or refused: the next request chooses again. The veth goes with the
-          // entry (a refreshed one too): nothing else would remove it, and it holds the NSC's interface name.
-          forwarded.delete(ours.id);
-          cache.forget(nse.name);
-          await link?.remove();
-          throw err;
+        // A known connection goes where it went; a new one to the first endpoint that answers.
+        const choices = known ? [{ name: known.nse, url: known.target }] : await candidates(connection);
+        let failure: unknown;
+        for (const nse of choices) {
+          try {
+            const response = await forward(call, incoming, connection, nse, known);
+            const target = grpcTarget(parseGrpcUrl(nse.url));
+            forwarded.set(ours.id, { target, nse: nse.name, response });
+            hub.watch(target, response.id);
+            return cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
+          } catch (err) {
+            failure = err;
+            // The caller's time is up: no other endpoint gets a go.
+            const code = (err as grpc.ServiceError).code;
+            if (code === grpc.status.DEADLINE_EXCEEDED || code === grpc.status.CANCELLED) break;
+          }
         }
-        forwarded.set(ours.id, { target, nse: nse.name, response });
-        hub.watch(target, response.id);
-        cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
+        throw failure;
       })().catch((err: grpc.ServiceError) =>
         cb(typeof err.code === "number" ? err : (toServiceError(err) as grpc.ServiceError)),
       );
@@ -190,12 +217,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
       void (async () => {
         const id = connectionIdOf(call.request, o.name);
         await guard.close(call.request, call);
-        const known = forwarded.get(id);
-        forwarded.delete(id);
-        if (known) {
-          await clients.close(known.target, { ...call.request, path: known.response.path }).catch(() => {});
-          await links?.remove(known.response.id);
-        }
+        await closeForwarded(id, call.request);
         cb(null, {});
       })().catch((err) => cb(toServiceError(err) as grpc.ServiceError));
     },
@@ -206,20 +228,20 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
       hub.serve(call),
   };
 
-  const server = transport.server();
+  const server = serving.server();
   server.addService(NetworkServiceService, impl as never);
   server.addService(MonitorConnectionService, monitor as never);
   if (local) {
     server.addService(NetworkServiceEndpointRegistryService, nsmgrEndpointRegistry(registry, local));
     server.addService(NetworkServiceRegistryService, nsmgrServiceRegistry(services));
   }
-  const url = grpcTarget(await transport.bind(server, o.listenOn));
+  const url = grpcTarget(await serving.bind(server, o.listenOn));
   log.info({ url }, "sandbox nsmgr listening");
   return {
     url,
     local,
     stop: async () => {
-      await transport.shutdown(server, { force: true });
+      await serving.shutdown(server, { force: true });
       hub.closeAll();
       cache.stop();
       clients.closeAll();
