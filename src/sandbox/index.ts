@@ -161,6 +161,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       service,
       mechanism: opts.mechanism,
       lifetimeMs: o.lifetimeMs,
+      restoreMs: o.restoreMs,
       log: log.child({ nsc: name }),
       onConnection: o.kernel && ((conn) => o.kernel!.useDns(name, conn)),
       mtu: opts.mtu,

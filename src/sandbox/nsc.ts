@@ -1,7 +1,8 @@
 // A sandbox NSC: NSM's client chain reduced to what a workload of the vL3 does. It requests the
 // service through its nsmgr, refreshes before expiry, re-requests when the NSE asks (REFRESH_REQUESTED),
-// and heals when its monitor breaks: toward the same NSE while its connection there lives, then
-// reselecting another, always offering its previous address so that it keeps it where it can.
+// and heals when its monitor breaks or the nsmgr says the NSE lost it (DOWN): toward the same NSE for
+// a short restore window, then reselecting another (NSM's heal), always offering its previous address
+// so that it keeps it where it can.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -35,6 +36,12 @@ export interface NscOptions {
   pathTokens?: TokenGenerator;
   /** The MTU its first request asks for (as a forwarder sets it for its tunnel); later ones offer what they got. */
   mtu?: number;
+  /**
+   * How long a broken connection is asked of the same NSE again (it may be restarting, and only it can
+   * give the address back) before another is selected; default 500 ms. NSM's client, without a data-plane
+   * check, reselects at once.
+   */
+  restoreMs?: number;
   /** Told every connection the NSC gets (the kernel sandbox writes its resolv.conf from it). */
   onConnection?(connection: Connection): void | Promise<void>;
 }
@@ -73,16 +80,21 @@ export class Nsc {
     return this.connection?.networkServiceEndpointName;
   }
 
+  /** Healing now: its connection broke (or a refresh failed) and it is not served again yet. */
+  get isHealing(): boolean {
+    return this.healing !== undefined;
+  }
+
   get routes(): string[] {
     return (this.connection?.context?.ipContext?.srcRoutes ?? []).map((r) => r.prefix);
   }
 
   /** Requests the service (bounded retries); resolves once connected. */
-  async connect(options: { attempts?: number } = {}): Promise<Connection> {
+  async connect(options: { attempts?: number; reselect?: boolean } = {}): Promise<Connection> {
     const backoff = new Backoff({ initialMs: 50, maxMs: 1000 });
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.request(attempt > 1);
+        return await this.request(options.reselect === true || attempt > 1);
       } catch (err) {
         if (attempt >= (options.attempts ?? 40) || this.closed) throw err;
         await new Promise((r) => setTimeout(r, backoff.next()));
@@ -154,6 +166,8 @@ export class Nsc {
       const mine =
         Object.values(e.connections).find((c) => c.id === conn.id) ?? Object.values(e.connections)[0];
       if (e.type === ConnectionEventType.DELETE) lost("the NSE closed the connection");
+      // The nsmgr lost its endpoint's side of it (NSM's DOWN: the control plane is down).
+      else if (mine?.state === State.DOWN) lost("the connection is down");
       else if (mine?.state === State.REFRESH_REQUESTED) void this.heal("the NSE asked for a refresh", false);
       else if (e.type === ConnectionEventType.INITIAL_STATE_TRANSFER && !mine)
         lost("the NSE does not know the connection");
@@ -165,8 +179,8 @@ export class Nsc {
   }
 
   /**
-   * Re-requests the same NSE until our connection there would have expired (it may be restarting,
-   * and only it can give our address back), then reselects any NSE of the service.
+   * Re-requests the same NSE: a refresh until our connection there would expire, a broken connection
+   * for the restore window (restoreMs); then closes it and reselects any NSE of the service.
    */
   private heal(why: string, broken: boolean): Promise<void> {
     if (this.healing || this.closed) return this.healing ?? Promise.resolve();
@@ -174,6 +188,9 @@ export class Nsc {
     if (broken) this.heals++;
     this.healing = (async () => {
       const backoff = new Backoff({ initialMs: 50, maxMs: 500 });
+      const until = broken
+        ? Math.min(this.expiresAt, Date.now() + (this.o.restoreMs ?? 500))
+        : this.expiresAt;
       for (;;) {
         try {
           await this.request(false);
@@ -182,14 +199,22 @@ export class Nsc {
           const delay = backoff.next();
           // NOT_FOUND: it left the registry (a graceful stop, or its entry expired); nothing to wait for.
           const gone = (err as grpc.ServiceError).code === grpc.status.NOT_FOUND;
-          if (this.closed || gone || Date.now() + delay >= this.expiresAt) {
+          if (this.closed || gone || Date.now() + delay >= until) {
             this.log.info({ err: describeError(err) }, "the same NSE did not answer in time; reselecting");
             break;
           }
           await new Promise((r) => setTimeout(r, delay));
         }
       }
-      await this.connect().catch((e) => this.log.warn({ err: describeError(e) }, "healing failed"));
+      // As NSM's reselect does: Close first (whatever is left of it), then choose again. Not awaited:
+      // toward a dead NSE the Close can only fail, and the new connection must not wait for that.
+      const old = this.connection;
+      if (old && !this.closed)
+        void unary(this.ns as unknown as grpc.Client, this.ns.close, old, 2000).catch(() => {});
+      if (this.closed) return;
+      await this.connect({ reselect: true }).catch((e) =>
+        this.log.warn({ err: describeError(e) }, "healing failed"),
+      );
     })().finally(() => {
       this.healing = undefined;
     });

@@ -28,6 +28,8 @@ export interface SandboxOptions {
   /** NSM_REQUEST_TIMEOUT of the endpoints' peer Requests (default 5 s; NSM's is 15 s). */
   requestTimeoutMs?: number;
   backoff?: { initialMs: number; maxMs: number };
+  /** How long an NSC whose connection broke asks the same endpoint again before reselecting (nsc.ts). */
+  restoreMs?: number;
   /** Real packets: every NSE and NSC in its own network namespace (root; see kernel.ts). */
   kernel?: SandboxKernel;
   /** NSM_* settings every endpoint gets on top of the sandbox's (for example NSM_MIXED_FLEET). */
