@@ -59,7 +59,8 @@ export interface EndpointHosts {
   kill(name: string): Promise<string[]>;
   /** Called once per endpoint when it first has the `peers` links up it was started to expect. */
   onMeshed(listener: (name: string) => void): () => void;
-  summary(): Promise<HostedEndpoint[]>;
+  /** What every host with something placed runs; `skip`: not the host of that endpoint (one booting). */
+  summary(options?: { skip?: string }): Promise<HostedEndpoint[]>;
   /** The benchmark's lower bound: a bare NetworkService server, and Requests from a named dialler. */
   startBareEndpoint(name: string, o: { socket: string; registry: string; service: string }): Promise<void>;
   dial(from: string, o: { to: string[]; nsmgr: string; service: string }): Promise<void>;
@@ -132,12 +133,11 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
     },
     // Only hosts with something placed: a host just forked in a killed one's place may take seconds
     // to answer, and has nothing to tell.
-    summary: async () =>
-      (
-        await Promise.all(
-          hosts.filter((h) => h.load > 0).map((h) => h.call<HostedEndpoint[]>({ op: "summary" })),
-        )
-      ).flat(),
+    summary: async (o = {}) => {
+      const skip = o.skip === undefined ? undefined : placed.get(o.skip);
+      const asked = hosts.filter((h) => h.load > 0 && h !== skip);
+      return (await Promise.all(asked.map((h) => h.call<HostedEndpoint[]>({ op: "summary" })))).flat();
+    },
     startBareEndpoint: (name, o) => place(name).call({ op: "bare", name, ...o }),
     dial: (from, o) => hostOf(from).call({ op: "dial", from, ...o }),
     reset,
