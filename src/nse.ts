@@ -1,41 +1,28 @@
-// The composition root: builds one vl3-nse from its configuration. Data plane, prefix source (chosen
-// in parts.ts), endpoint actor, element chain, gRPC server, registry and peers, debug and health
-// listeners, in start order; stopped in reverse, and a failed start undone, so nothing is left behind.
+// The composition root: builds one vl3-nse from its configuration. Data plane, prefix source, peer
+// links (chosen in parts.ts), endpoint actor, element chain (its order in nse-chain.ts), gRPC server,
+// registry and peers, debug and health listeners, in start order; stopped in reverse (nse-stop.ts),
+// and a failed start undone, so nothing is left behind.
 import type { InspectionEvent } from "xstate";
 import { Endpoint } from "./actors/endpoint.js";
 import type { Observable } from "./actors/observe.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
-import { authorize } from "./chain/authorize.js";
-import { endpointHandler } from "./chain/endpoint.js";
-import { limits } from "./chain/limits.js";
-import { measure } from "./chain/measure.js";
-import { mechanisms, OWN_NETNS_FILE } from "./chain/mechanism.js";
-import { owner } from "./chain/owner.js";
-import { peerRequests } from "./chain/peer.js";
-import { sendfd, sendfdPassThrough } from "./chain/sendfd.js";
-import { traced } from "./chain/trace.js";
-import { chain } from "./chain/types.js";
-import { updatepath } from "./chain/updatepath.js";
-import { updatetoken } from "./chain/updatetoken.js";
-import { validate } from "./chain/validate.js";
+import { OWN_NETNS_FILE } from "./chain/mechanism.js";
 import type { Config } from "./config/config.js";
-import { linkInterface } from "./dataplane/names.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { startListeners } from "./debug/listeners.js";
 import type { DnsRelayHandle, Vl3Dns } from "./dns/vl3.js";
-import { fileUrl } from "./fd/inode-url.js";
 import { endpointOffers } from "./grpc/fd-offers.js";
-import { sendFileOnCurrentConnection, withFdPassing } from "./grpc/fd-transport.js";
-import { nsmgrPeerLinks } from "./grpc/peer-links.js";
+import { withFdPassing } from "./grpc/fd-transport.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
 import type { Transport } from "./grpc/transport.js";
 import type { Logger } from "./log.js";
-import { identityOf, type Mesh, startMesh } from "./mesh.js";
-import { createDataplane, createDns, createPrefixSource, MECHANISMS, nsmPeerCheck } from "./parts.js";
+import { type Mesh, startMesh } from "./mesh.js";
+import { endpointChain } from "./nse-chain.js";
+import { type Held, killHeld, stopHeld } from "./nse-stop.js";
+import { createDataplane, createDns, createPeerLinks, createPrefixSource } from "./parts.js";
 import type { PrefixSource } from "./prefix/types.js";
 import type { IdentitySource } from "./security/identity.js";
 import { pathSecurity } from "./security/path-security.js";
-import { peerAllowance } from "./security/peer-allowance.js";
 import { transportSecurity } from "./security/setup.js";
 import type { TokenGenerator } from "./security/token.js";
 
@@ -137,30 +124,15 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
     connectTo: config.connectTo,
     registry: config.registryUrl ?? config.connectTo,
   });
-  const nsmgrLinks =
-    !o.peerLinks && config.connectTo
-      ? nsmgrPeerLinks({
-          target: config.connectTo,
-          transport: clients,
-          self: config.name,
-          identity: identityOf(config),
-          home: config.domain,
-          service: config.serviceNames[0]!,
-          requestLabels: config.requestLabels,
-          mechanism: MECHANISMS[config.dataplane][0]!,
-          netnsUrl: offers.netnsUrl,
-          addressing: () => endpoint!.addressing(),
-          dnsAddress: () => dns?.address(),
-          mtu: () => endpoint!.mtu.current,
-          mtuSeen: (mtu) => {
-            if (endpoint!.mtu.seen(mtu)) endpoint!.askRefresh(mtu);
-          },
-          lifetimeMs: config.maxTokenLifetimeMs,
-          timeoutMs: config.requestTimeoutMs,
-          log: log.child({ component: "peer-links" }),
-          authorize: security && { verifier: security.verifier, keys: security.keys },
-        })
-      : undefined;
+  const nsmgrLinks = o.peerLinks
+    ? undefined
+    : createPeerLinks(config, log, {
+        transport: clients,
+        netnsUrl: offers.netnsUrl,
+        dnsAddress: () => dns?.address(),
+        authorize: security && { verifier: security.verifier, keys: security.keys },
+        endpoint: () => endpoint!,
+      });
   undo.push(() => nsmgrLinks?.dispose());
   endpoint = new Endpoint({
     config,
@@ -201,36 +173,16 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   await dns?.start();
   if (dns && o.dnsRelay) dns.useRelay(await o.dnsRelay({ port: dns.port! }));
   let mesh: Mesh | undefined;
-  const handler = chain(
-    [
-      ...(tracing ? [traced(tracing.spans)] : []),
-      measure((s) => endpoint.signal(s)),
-      limits(),
-      validate(config.serviceNames),
-      updatepath({ name: config.name, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
-      // Tokens are stamped, then checked, before anything trusts the path (owner, peer mark).
-      ...(security
-        ? [
-            updatetoken({ generate: security.generate, maxTokenLifetimeMs: config.maxTokenLifetimeMs }),
-            authorize({ verifier: security.verifier, keys: security.keys }),
-          ]
-        : []),
-      owner({ name: config.name }),
-      peerRequests({
-        self: identityOf(config),
-        isPeer: (name, service) => mesh?.isPeer(name, service) ?? false,
-        nsmPeer: nsmPeerCheck(config, endpoint, () => mesh),
-        allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => identity?.current()?.spiffeId),
-      }),
-      mechanisms(
-        MECHANISMS[config.dataplane],
-        (id, ctx) => linkInterface(ctx.peerOf ? "peer" : "client", id),
-        fileUrl(dataplane.netnsFile ?? OWN_NETNS_FILE),
-      ),
-      carrier ? sendfd(sendFileOnCurrentConnection(carrier.native)) : sendfdPassThrough,
-    ],
-    endpointHandler(endpoint),
-  );
+  const handler = endpointChain({
+    config,
+    endpoint,
+    netnsFile: dataplane.netnsFile,
+    spans: tracing?.spans,
+    security,
+    identity,
+    carrier,
+    mesh: () => mesh,
+  });
   const bound = await startEndpointServer({
     listenOn: config.listenOn,
     handler,
@@ -259,6 +211,22 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   } else {
     endpoint.registration = true; // standalone: nothing to register with
   }
+  const held: Held = {
+    config,
+    log,
+    server: bound,
+    endpoint,
+    mesh,
+    peerLinks: nsmgrLinks,
+    offers,
+    dns,
+    detachDns,
+    listeners,
+    pathSecurity: security,
+    transportSecurity: secured,
+    observers: detach,
+    tracing,
+  };
   return {
     config,
     endpoint,
@@ -268,33 +236,7 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
     dns,
     debugUrl: listeners.debugUrl,
     healthUrl: listeners.healthUrl,
-    stop: async (options = {}) => {
-      bound.health.drain();
-      // Leave the registry first so that nobody dials us while we drain.
-      await mesh?.stop({ unregister: config.unregisterItself });
-      await endpoint.stop({ releasePrefix: options.releasePrefix });
-      nsmgrLinks?.dispose();
-      offers.withdraw();
-      await bound.close();
-      await dns?.stop();
-      detachDns?.();
-      await listeners.close();
-      security?.dispose();
-      secured?.close();
-      for (const d of detach) d?.();
-      await tracing?.shutdown();
-    },
-    kill: async () => {
-      await mesh?.stop({ unregister: false });
-      await bound.close({ force: true });
-      await endpoint.abort();
-      nsmgrLinks?.dispose();
-      await dns?.stop();
-      offers.withdraw();
-      await listeners.close();
-      security?.dispose();
-      await tracing?.shutdown();
-      secured?.close();
-    },
+    stop: (options) => stopHeld(held, options),
+    kill: () => killHeld(held),
   };
 }

@@ -1,8 +1,9 @@
-// The parts of one vl3-nse that its configuration chooses: the data plane, the prefix source and
-// workload DNS (and, for mixed fleets, how NSM's peer requests are told), each heavy module loaded
-// only when configured. The composition root (nse.ts) calls these; tests and the sandbox replace
-// parts through NseOptions instead.
+// The parts of one vl3-nse that its configuration chooses: the data plane, the prefix source, workload
+// DNS, the peer links through the nsmgr (and, for mixed fleets, how NSM's peer requests are told),
+// each heavy module loaded only when configured. The composition root (nse.ts) calls these; tests and
+// the sandbox replace parts through NseOptions instead.
 import type { Endpoint } from "./actors/endpoint.js";
+import type { PeerLinks } from "./actors/peer-effects.js";
 import type { MechanismType } from "./chain/mechanism.js";
 import { recogniseNsmPeer } from "./chain/nsm-peer.js";
 import type { PeerCheck } from "./chain/peer.js";
@@ -10,10 +11,11 @@ import type { Config, DataplaneKind } from "./config/config.js";
 import { MemoryDataplane } from "./dataplane/memory.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { Vl3Dns } from "./dns/vl3.js";
+import { type NsmgrPeerLinksOptions, nsmgrPeerLinks } from "./grpc/peer-links.js";
 import { defaultTransport, type Transport } from "./grpc/transport.js";
 import { Cidr, parseCidr } from "./ipam/cidr.js";
 import type { Logger } from "./log.js";
-import type { Mesh } from "./mesh.js";
+import { identityOf, type Mesh } from "./mesh.js";
 import { StaticPrefixSource } from "./prefix/static.js";
 import type { PrefixSource } from "./prefix/types.js";
 
@@ -119,4 +121,35 @@ export function nsmPeerCheck(
       }),
     confirm: (name, service) => mesh()?.isNsmPeer(name, service) ?? false,
   };
+}
+
+/** How the endpoint dials its peers: through the nsmgr (NSM_CONNECT_TO), else not at all (undefined). */
+export function createPeerLinks(
+  config: Config,
+  log: Logger,
+  o: Pick<NsmgrPeerLinksOptions, "transport" | "netnsUrl" | "dnsAddress" | "authorize"> & {
+    /** The endpoint, made after the links. */
+    endpoint: () => Endpoint;
+  },
+): (PeerLinks & { dispose(): void }) | undefined {
+  if (!config.connectTo) return undefined;
+  const { endpoint, ...rest } = o;
+  return nsmgrPeerLinks({
+    ...rest,
+    target: config.connectTo,
+    self: config.name,
+    identity: identityOf(config),
+    home: config.domain,
+    service: config.serviceNames[0]!,
+    requestLabels: config.requestLabels,
+    mechanism: MECHANISMS[config.dataplane][0]!,
+    addressing: () => endpoint().addressing(),
+    mtu: () => endpoint().mtu.current,
+    mtuSeen: (mtu) => {
+      if (endpoint().mtu.seen(mtu)) endpoint().askRefresh(mtu);
+    },
+    lifetimeMs: config.maxTokenLifetimeMs,
+    timeoutMs: config.requestTimeoutMs,
+    log: log.child({ component: "peer-links" }),
+  });
 }
