@@ -14,6 +14,7 @@ import type { ConnectionKind } from "../machines/connection.machine.js";
 import type { endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
+import { everyStep, type Step } from "../util/every-step.js";
 import type { ConnectionActors } from "./connection-actors.js";
 import type { ConnectionEffectsDeps } from "./connection-effects.js";
 import { askRefresh, logTransitions, superviseConnections } from "./endpoint-connections.js";
@@ -66,10 +67,8 @@ export class Endpoint implements Observable {
     const signal = (s: LifecycleSignal) => this.tracker.emit(s);
     this.ipam = new EndpointIpam({ config, log, prefixSource: o.prefixSource, signal });
     const recent = new RecentOwners({ ttlMs: config.maxTokenLifetimeMs });
-    this.queue = new DataplaneQueue(o.dataplane, {
-      log: log.child({ component: "dataplane" }),
-      onSignal: signal,
-    });
+    const queueLog = log.child({ component: "dataplane" });
+    this.queue = new DataplaneQueue(o.dataplane, { log: queueLog, onSignal: signal });
     const effects: ConnectionEffectsDeps = {
       name: config.name,
       addressing: () => this.ipam.addressing(),
@@ -101,9 +100,8 @@ export class Endpoint implements Observable {
     const open: RequestDeps["open"] = (event) =>
       this.connections.startedBy(event.id, () => this.actor.send(event));
     const release = (id: string) => this.ipam.release(id);
-    this.lanes = new ConnectionLanes({ connections: this.connections, open, release, recent, log }, () =>
-      this.assertServing(),
-    );
+    const serving = () => this.assertServing();
+    this.lanes = new ConnectionLanes({ connections: this.connections, open, release, recent, log }, serving);
     this.actor = createEndpointActor({
       ...o,
       connections: this.connections,
@@ -206,14 +204,17 @@ export class Endpoint implements Observable {
     await this.halt(false);
   }
 
-  /** Stops every actor and timer, then the prefix source, the queue and the data plane. */
-  private async halt(releasePrefix?: boolean): Promise<void> {
-    this.actor.stop();
-    this.connections.stopAll();
-    this.expiry.clear();
-    await this.ipam.stop(releasePrefix);
-    await this.queue.close();
-    await this.o.dataplane.close();
+  /** Stops every actor and timer, then the prefix source, the queue and the data plane: each, whatever throws. */
+  private halt(releasePrefix?: boolean): Promise<void> {
+    const steps: Step[] = [
+      ["actors", () => this.actor.stop()],
+      ["connection actors", () => this.connections.stopAll()],
+      ["expiry timers", () => this.expiry.clear()],
+      ["prefix source", () => this.ipam.stop(releasePrefix)],
+      ["data-plane queue", () => this.queue.close()],
+      ["data plane", () => this.o.dataplane.close()],
+    ];
+    return everyStep("stopping the endpoint", steps, this.o.log);
   }
 
   tree(): ActorView {
