@@ -66,7 +66,7 @@ export class Endpoint implements Observable {
     const { config, log } = o;
     const signal = (s: LifecycleSignal) => this.tracker.emit(s);
     this.ipam = new EndpointIpam({ config, log, prefixSource: o.prefixSource, signal });
-    const recent = new RecentOwners({ ttlMs: config.maxTokenLifetimeMs });
+    const recent = new RecentOwners({ ttlMs: config.maxTokenLifetimeMs, max: config.maxEndedConnections });
     const queueLog = log.child({ component: "dataplane" });
     this.queue = new DataplaneQueue(o.dataplane, { log: queueLog, onSignal: signal });
     const effects: ConnectionEffectsDeps = {

@@ -1,31 +1,35 @@
-// Who owned the connections that ended lately. A connection id stays its owner's for a while after it
-// closed or expired: an NSC that heals re-requests by that id, and nobody else may take it over in
-// between. Bounded (the oldest are forgotten first) so that churn cannot grow it; time is a parameter.
+// Who owned the connections that ended lately. A connection id stays its owner's for its lifetime
+// after it closed or expired: an NSC that heals re-requests by that id, and nobody else may take it
+// over in between. Nothing is forgotten before its time: the bound is kept by refusing new ids when
+// full (`admits`), never by dropping a live entry, so churn cannot flush an owner out. Time is a parameter.
 import type { Owner } from "../chain/owner.js";
 
 export interface RecentOwnersOptions {
   /** How long an ended connection's id stays its owner's (the longest a connection lives unrefreshed). */
   ttlMs: number;
-  /** Ids remembered at most. */
+  /** Ids kept at most, with the running connections counted (each may end and must find room). */
   max?: number;
   now?: () => number;
 }
 
+export const DEFAULT_MAX_ENDED = 100_000;
+
 export class RecentOwners {
+  /** In insertion order, which is also the order of `until` (one TTL for all): the first ends first. */
   private readonly byId = new Map<string, { owner: Owner; until: number }>();
-  private readonly max: number;
+  readonly max: number;
   private readonly now: () => number;
 
   constructor(private readonly o: RecentOwnersOptions) {
-    this.max = o.max ?? 10_000;
+    this.max = o.max ?? DEFAULT_MAX_ENDED;
     this.now = o.now ?? Date.now;
   }
 
+  /** Always kept (never refused, nothing live dropped): `admits` left room for it when it started. */
   remember(id: string, owner: Owner): void {
+    this.sweep();
     this.byId.delete(id);
     this.byId.set(id, { owner, until: this.now() + this.o.ttlMs });
-    // A Map iterates in insertion order: the first key is the oldest.
-    if (this.byId.size > this.max) this.byId.delete(this.byId.keys().next().value!);
   }
 
   /** The owner of an id that ended lately, if its time is not up. */
@@ -37,11 +41,29 @@ export class RecentOwners {
     return undefined;
   }
 
+  /**
+   * Whether a connection id new to the endpoint may start, with `running` connections held: only if
+   * every one of them, and it, can end and be remembered within `max`.
+   */
+  admits(running: number): boolean {
+    this.sweep();
+    return running + this.byId.size < this.max;
+  }
+
   forget(id: string): void {
     this.byId.delete(id);
   }
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Drops the entries whose time is up, oldest first. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, entry] of this.byId) {
+      if (entry.until > now) return;
+      this.byId.delete(id);
+    }
   }
 }

@@ -65,6 +65,14 @@ export async function serveRequest(
   // A running connection's owner, else that of one that ended lately (its NSC may come back for it).
   const owned = busy?.status === "active" ? busy.context.owner : deps.recent.ownerOf(conn.id);
   checkOwner(owned, owner, conn.id);
+  // A new id starts only if it can be kept for its owner once it ends (recent-owners.ts).
+  if (!ref && owned === undefined && !deps.recent.admits(deps.connections.size)) {
+    throw new RequestError(
+      "RESOURCE_EXHAUSTED",
+      `no room for a new connection id: ${deps.recent.max} are held, running or ended within ` +
+        "NSM_MAX_TOKEN_LIFETIME and kept for their owners (NSM_MAX_ENDED_CONNECTIONS); try again later",
+    );
+  }
   if (ref && (busy?.matches("closing") || busy?.status !== "active")) {
     await untilDone(ref, deadline);
     ref = undefined;

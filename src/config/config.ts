@@ -44,6 +44,8 @@ export interface Config {
   labels: Record<string, string>;
   requestLabels: Record<string, string>;
   maxTokenLifetimeMs: number;
+  /** Connection ids held at most: running, or ended and kept for their owners (recent-owners.ts). */
+  maxEndedConnections: number;
   /** The SPIFFE Workload API (SPIFFE_ENDPOINT_SOCKET): where this process's SVID comes from. */
   spiffeEndpointSocket?: string;
   /** Plain text on every channel: no mTLS, no path tokens (NSM_INSECURE=true only). */
@@ -140,6 +142,8 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.requestLabels = parseLabels(env, raw); } },
   { env: "NSM_MAX_TOKEN_LIFETIME", default: "10m", doc: "Lifetime of this endpoint's path segment; also the expiry of a connection whose previous segment carries none.", field: "maxTokenLifetimeMs", live: false,
     apply: (c, raw, env) => { c.maxTokenLifetimeMs = parseDuration(env, raw); } },
+  { env: "NSM_MAX_ENDED_CONNECTIONS", default: "100000", doc: "Connection ids held at most, running or ended: an ended connection's id stays its owner's for NSM_MAX_TOKEN_LIFETIME (a healing NSC comes back for it); when full, a Request for a new id is refused with RESOURCE_EXHAUSTED, never an owner forgotten early.", field: "maxEndedConnections", live: false,
+    apply: (c, raw, env) => { c.maxEndedConnections = parseInteger(env, raw, 1, 10_000_000); } },
   { env: "SPIFFE_ENDPOINT_SOCKET", default: "", doc: "The SPIFFE Workload API, i.e. the SPIRE agent's socket (unix:///run/spire/sockets/agent.sock in a cluster): this process's X.509-SVID for mTLS on every channel and for path tokens. Required unless NSM_INSECURE=true.", field: "spiffeEndpointSocket", live: false,
     apply: (c, raw, env) => { c.spiffeEndpointSocket = raw.trim() === "" ? undefined : raw.trim(); if (c.spiffeEndpointSocket) try { workloadApiTarget(c.spiffeEndpointSocket, env); } catch (e) { throw new ConfigError(env, (e as Error).message.replace(`${env}: `, "")); } } },
   { env: "NSM_INSECURE", default: "false", doc: "Plain text gRPC on every channel: no mTLS, no path tokens (development only; warned in the log and in /readyz).", field: "insecure", live: false,

@@ -82,6 +82,21 @@ describe("ownership (take-over)", () => {
     expect(back.id).toBe(victim.id);
   });
 
+  it("keeps a closed connection's id for its owner through churn; when full, new ids are refused, not owners forgotten", async () => {
+    t = await startTestNse({ env: { NSM_MAX_ENDED_CONNECTIONS: "4" } });
+    const victim = await t.request(nscRequest({ name: "nsc-a" }));
+    await t.close(victim);
+    // Churn: other clients come and go until the ids held are at the bound.
+    for (let i = 0; i < 3; i++) await t.close(await t.request(nscRequest({ name: `nsc-churn-${i}` })));
+    const full = await failure(t.request(nscRequest({ name: "nsc-late" })));
+    expect(full.code).toBe("RESOURCE_EXHAUSTED");
+    expect(full.details).toContain("NSM_MAX_ENDED_CONNECTIONS");
+    // The closed connection is still its owner's: a take-over is denied, its owner gets it back.
+    expect((await failure(t.request({ connection: hijack(victim) }))).code).toBe("PERMISSION_DENIED");
+    const back = await t.request(refreshOf(victim));
+    expect(back.id).toBe(victim.id);
+  });
+
   it("lists nothing to a monitor with an empty selector; a path-segment selector still works", async () => {
     t = await startTestNse();
     const a = await t.request(nscRequest({ name: "nsc-a" }));

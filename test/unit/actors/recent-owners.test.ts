@@ -1,5 +1,5 @@
-// RecentOwners: an ended connection's id stays its owner's for the TTL, and the oldest are forgotten
-// first once full.
+// RecentOwners: an ended connection's id stays its owner's for the TTL, however many others end in
+// between (nothing live is dropped); the bound is kept by refusing new ids (`admits`) until entries expire.
 import { describe, expect, it } from "vitest";
 import { RecentOwners } from "../../../src/actors/recent-owners.js";
 
@@ -19,15 +19,42 @@ describe("RecentOwners", () => {
     expect(r.size).toBe(0);
   });
 
-  it("forgets the oldest first when full, and a remembered id again is the newest", () => {
-    const r = new RecentOwners({ ttlMs: 1000, max: 2, now: () => 0 });
+  it("keeps every live owner through churn past `max`: it refuses new ids instead of forgetting", () => {
+    const r = new RecentOwners({ ttlMs: 1000, max: 3, now: () => 0 });
+    r.remember("c1", a);
+    for (let i = 0; i < 50; i++) r.remember(`churn-${i}`, b);
+    expect(r.ownerOf("c1")).toEqual(a);
+    expect(r.size).toBe(51);
+    expect(r.admits(0)).toBe(false);
+  });
+
+  it("admits a new id only while the running ones and the remembered ones leave room", () => {
+    let now = 0;
+    const r = new RecentOwners({ ttlMs: 1000, max: 3, now: () => now });
+    expect(r.admits(2)).toBe(true);
+    expect(r.admits(3)).toBe(false);
+    r.remember("c1", a);
+    now = 500;
+    r.remember("c2", b);
+    expect(r.admits(0)).toBe(true);
+    expect(r.admits(1)).toBe(false);
+    // c1's time is up: its room is free again (swept oldest first), c2 is still kept.
+    now = 1000;
+    expect(r.admits(1)).toBe(true);
+    expect(r.size).toBe(1);
+    expect(r.ownerOf("c2")).toEqual(b);
+  });
+
+  it("a remembered id again is kept from its latest end; forget drops it", () => {
+    let now = 0;
+    const r = new RecentOwners({ ttlMs: 1000, now: () => now });
     r.remember("c1", a);
     r.remember("c2", b);
+    now = 800;
     r.remember("c1", a);
-    r.remember("c3", b);
+    now = 1500;
     expect(r.ownerOf("c2")).toBeUndefined();
     expect(r.ownerOf("c1")).toEqual(a);
-    expect(r.ownerOf("c3")).toEqual(b);
     r.forget("c1");
     expect(r.ownerOf("c1")).toBeUndefined();
   });
