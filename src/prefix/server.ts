@@ -114,17 +114,17 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
     },
   };
 
-  const server = restartableServer(transport, grpcTarget(toGrpcUrl(options.listenOn)), [
-    [IPAMService, impl],
-  ] as Services);
-  const start = async () => {
-    await server.start();
-    log.info(
-      { url: server.url, pool: options.pool, prefixLen: options.prefixLen },
-      "prefix server listening",
-    );
-  };
-  await start();
+  const server = restartableServer(
+    transport,
+    grpcTarget(toGrpcUrl(options.listenOn)),
+    [[IPAMService, impl]] as Services,
+    {
+      log,
+      name: "prefix server",
+      fields: { pool: options.pool, prefixLen: options.prefixLen },
+    },
+  );
+  await server.start();
 
   return {
     get url() {
@@ -138,7 +138,7 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
       identities.clear();
       if (restartOptions.downMs) await sleep(restartOptions.downMs);
       book = load();
-      await start();
+      await server.start();
     },
     allocations: () => book.list(),
   };

@@ -20,7 +20,7 @@ import {
   NetworkServiceEndpointRegistryService,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
-import { restartableServer, type Services } from "../grpc/restartable.js";
+import { type Services, serveRestartable } from "../grpc/restartable.js";
 import { toServiceError } from "../grpc/status.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
@@ -210,34 +210,33 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
       hub.serve(call),
   };
 
-  const server = restartableServer(transport, o.listenOn, [
-    [NetworkServiceService, impl],
-    [MonitorConnectionService, monitor],
-    [NetworkServiceEndpointRegistryService, nseRegistry],
-    [NetworkServiceRegistryService, nsRegistry],
-  ] as Services);
-  const start = async () => {
-    if (server.running) return;
-    await server.start();
-    url = server.url; // the bound port: what the registry entries we forward name
-    log.info({ url }, "nsmgr proxy listening");
-  };
-  await start();
-  return {
-    get url() {
-      return server.url;
+  return serveRestartable(
+    transport,
+    o.listenOn,
+    [
+      [NetworkServiceService, impl],
+      [MonitorConnectionService, monitor],
+      [NetworkServiceEndpointRegistryService, nseRegistry],
+      [NetworkServiceRegistryService, nsRegistry],
+    ] as Services,
+    {
+      announce: { log, name: "nsmgr proxy" },
+      // The bound port: what the registry entries we forward name.
+      bound: (bound) => {
+        url = bound;
+      },
+      release: () => {
+        hub.closeAll();
+        clients.closeAll();
+        registryClients.closeAll();
+        bypass = new Map();
+        stripping = new Set();
+        forwarded = new ForwardedTable();
+        hub = new MonitorHub({ name: o.name, clients, forwarded });
+      },
+      extra: {
+        forwarding: () => forwarded.matching({ pathSegments: [], networkServices: [] }).length,
+      },
     },
-    start,
-    stop: async () => {
-      await server.stop();
-      hub.closeAll();
-      clients.closeAll();
-      registryClients.closeAll();
-      bypass = new Map();
-      stripping = new Set();
-      forwarded = new ForwardedTable();
-      hub = new MonitorHub({ name: o.name, clients, forwarded });
-    },
-    forwarding: () => forwarded.matching({ pathSegments: [], networkServices: [] }).length,
-  };
+  );
 }

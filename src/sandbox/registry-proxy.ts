@@ -9,7 +9,7 @@ import {
   NetworkServiceEndpointRegistryService,
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
-import { restartableServer, type Services } from "../grpc/restartable.js";
+import { type Services, serveRestartable } from "../grpc/restartable.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { domain, isInterdomain, join, target } from "../registry/interdomain.js";
@@ -144,24 +144,13 @@ export async function startRegistryProxy(o: RegistryProxyOptions): Promise<Proxy
     clients,
   );
 
-  const server = restartableServer(transport, o.listenOn, [
-    [NetworkServiceEndpointRegistryService, nse],
-    [NetworkServiceRegistryService, ns],
-  ] as Services);
-  const start = async () => {
-    if (server.running) return;
-    await server.start();
-    log.info({ url: server.url }, "registry proxy listening");
-  };
-  await start();
-  return {
-    get url() {
-      return server.url;
-    },
-    start,
-    stop: async () => {
-      await server.stop();
-      clients.closeAll();
-    },
-  };
+  return serveRestartable(
+    transport,
+    o.listenOn,
+    [
+      [NetworkServiceEndpointRegistryService, nse],
+      [NetworkServiceRegistryService, ns],
+    ] as Services,
+    { announce: { log, name: "registry proxy" }, release: () => clients.closeAll() },
+  );
 }

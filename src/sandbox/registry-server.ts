@@ -166,14 +166,18 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
     ? interdomainSwitch({ nse: local, ns: nsServer }, options.proxyRegistryUrl, proxyClients)
     : { nse: local, ns: nsServer };
 
-  const server = restartableServer(transport, options.listenOn ?? "127.0.0.1:0", [
-    [NetworkServiceEndpointRegistryService, served.nse],
-    [NetworkServiceRegistryService, served.ns],
-  ] as Services);
+  const server = restartableServer(
+    transport,
+    options.listenOn ?? "127.0.0.1:0",
+    [
+      [NetworkServiceEndpointRegistryService, served.nse],
+      [NetworkServiceRegistryService, served.ns],
+    ] as Services,
+    { log, name: "registry" },
+  );
   const start = async () => {
     await server.start();
     sweeper = setInterval(sweep, sweepMs);
-    log.info({ url: server.url }, "registry listening");
   };
 
   const shutdown = () => {
