@@ -72,6 +72,11 @@ export class FdSocket extends Duplex {
     });
   }
 
+  /** As net.Socket's, which grpc-js calls on every connection: unix sockets have no Nagle delay. */
+  setNoDelay(): this {
+    return this;
+  }
+
   /** Descriptors queued and not yet sent. */
   get queuedFds(): number {
     return this.queue.length;

@@ -9,7 +9,8 @@ import * as grpc from "@grpc/grpc-js";
 import { inodeUrl } from "../fd/inode-url.js";
 import { type FdListener, listenFdSocket } from "../fd/listener.js";
 import { type FdNative, fdNative } from "../fd/native.js";
-import { connectFdSocket, type FdSocket, fdIdentity } from "../fd/socket.js";
+import { connectFdSocket, FdSocket, fdIdentity } from "../fd/socket.js";
+import { type Dial, FD_DIAL_OPTION, installFdDial } from "./fd-dial.js";
 import type { Carrier, CarrierListener, Transport } from "./transport.js";
 import type { GrpcUrl } from "./url.js";
 
@@ -59,9 +60,9 @@ export function serveFdSocket(
 }
 
 /**
- * Client credentials for a unix target whose connections carry descriptors. grpc-js dials its own
- * net.Socket first (its connector API hands one over); it is closed unused and an FdSocket to the same
- * path takes its place, under whatever the inner credentials put on top.
+ * Client credentials for a unix target whose connections carry descriptors: an FdSocket to the path,
+ * under whatever the inner credentials put on top. grpc-js dials it through FD_DIAL_OPTION (fd-dial.ts);
+ * where that option is missing, grpc-js's own net.Socket is closed unused and an FdSocket takes its place.
  */
 export class FdChannelCredentials extends grpc.ChannelCredentials {
   constructor(
@@ -93,9 +94,12 @@ export class FdChannelCredentials extends grpc.ChannelCredentials {
   _createSecureConnector(...args: Parameters<grpc.ChannelCredentials["_createSecureConnector"]>) {
     const inner = this.inner._createSecureConnector(...args);
     return {
-      connect: async (socket: Socket) => {
-        socket.destroy();
-        const fdSocket = await connectFdSocket(this.native, this.path);
+      connect: async (socket: Socket | FdSocket) => {
+        // Ours when grpc-js dialled through FD_DIAL_OPTION; else grpc-js's own, closed unused.
+        const fdSocket =
+          socket instanceof FdSocket
+            ? socket
+            : (socket.destroy(), await connectFdSocket(this.native, this.path));
         fdSocket.on("error", () => {}); // grpc-js learns of it from the session's close
         this.connected(fdSocket);
         return inner.connect(fdSocket as unknown as Socket);
@@ -122,6 +126,16 @@ export class FdCarrier implements Carrier {
   handles(url: GrpcUrl): boolean {
     return url.kind === "unix";
   }
+
+  /** grpc-js dials an FdSocket itself (one connection per dial, fd-dial.ts). */
+  channelOptions(): grpc.ChannelOptions {
+    return installFdDial() ? { [FD_DIAL_OPTION]: this.dial } : {};
+  }
+
+  private readonly dial: Dial = async (address) => {
+    if (!address.path) throw new Error("fd transport: not a unix socket address");
+    return connectFdSocket(this.native, address.path);
+  };
 
   channel(credentials: grpc.ChannelCredentials, url: GrpcUrl): grpc.ChannelCredentials {
     const path = (url as { path: string }).path;

@@ -48,6 +48,8 @@ export interface CarrierListener {
 export interface Carrier {
   handles(url: GrpcUrl): boolean;
   channel(credentials: grpc.ChannelCredentials, url: GrpcUrl): grpc.ChannelCredentials;
+  /** Options its clients' channels need (how grpc-js dials). */
+  channelOptions?(url: GrpcUrl): grpc.ChannelOptions;
   /** Starts accepting on `url`; resolves once listening. `close` stops accepting (connections drain
    * with the server's shutdown); `destroy`, after the shutdown, ends any connection still open. */
   listen(url: GrpcUrl, injector: grpc.ConnectionInjector): Promise<CarrierListener>;
@@ -137,6 +139,7 @@ export class Transport {
     const options: Partial<grpc.ClientOptions> = {
       ...clientKeepalive(this.options.keepalive),
       ...this.credentials.channelOptions,
+      ...carrier?.channelOptions?.(u),
       ...this.options.channelOptions,
       ...(o.backoff ? reconnectOptions(o.backoff) : {}),
       ...o.channelOptions,

@@ -1,13 +1,14 @@
 // grpc-js over fd-capable unix sockets through the Transport and its FdCarrier: a real client and server,
 // plain HTTP/2 and TLS on top of the fd layer. The client offers a descriptor before the channel exists
 // (it rides on the connection's first bytes); the handler knows its connection, waits for it, and answers
-// with a descriptor of its own on the response, as NSM's sendfd server does.
+// with a descriptor of its own on the response, as NSM's sendfd server does. A dial opens one connection.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inodeUrl, parseInodeUrl } from "../../../src/fd/inode-url.js";
+import { listenFdSocket } from "../../../src/fd/listener.js";
 import { currentFdConnection, FdCarrier } from "../../../src/grpc/fd-transport.js";
 import {
   HealthClient,
@@ -95,5 +96,36 @@ describe.skipIf(!fdAvailable)(`grpc-js over fd-capable unix sockets${fdSkipReaso
       server: () => grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),
     };
     await roundTrip(tls, "tls");
+  });
+
+  it("one connection per dial: grpc-js opens no socket of its own beside the FdSocket", async () => {
+    const server = new grpc.Server();
+    server.addService(HealthService, {
+      check: (_call, cb) => cb(null, { status: 1 }),
+      watch: (call) => call.end(),
+    } as HealthServer);
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    let accepted = 0;
+    const path = join(dir, "count.sock");
+    const listener = listenFdSocket(native(), path, (socket) => {
+      accepted++;
+      injector.injectConnection(socket);
+    });
+    stops.push(() => {
+      listener.close();
+      injector.destroy();
+    });
+    const client = new Transport({ carriers: [new FdCarrier(native())] }).client(
+      HealthClient,
+      `unix://${path}`,
+    );
+    try {
+      for (let i = 0; i < 3; i++)
+        expect((await unary(client, client.check, { service: "" }, 5000)).status).toBe(1);
+      // Answered on the first connection, so any second one was dialled before: it is accepted by now.
+      expect(accepted).toBe(1);
+    } finally {
+      client.close();
+    }
   });
 });
