@@ -96,10 +96,8 @@ export class FdChannelCredentials extends grpc.ChannelCredentials {
     return {
       connect: async (socket: Socket | FdSocket) => {
         // Ours when grpc-js dialled through FD_DIAL_OPTION; else grpc-js's own, closed unused.
-        const fdSocket =
-          socket instanceof FdSocket
-            ? socket
-            : (socket.destroy(), await connectFdSocket(this.native, this.path));
+        if (!(socket instanceof FdSocket)) socket.destroy();
+        const fdSocket = socket instanceof FdSocket ? socket : await connectFdSocket(this.native, this.path);
         fdSocket.on("error", () => {}); // grpc-js learns of it from the session's close
         this.connected(fdSocket);
         return inner.connect(fdSocket as unknown as Socket);
