@@ -184,7 +184,7 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { const v = raw.trim().toLowerCase(); if (!isLogLevel(v)) throw new ConfigError(env, `"${raw}" is not a log level`); c.logLevel = v; } },
   { env: "NSM_DEBUG_LISTEN_ON", default: "tcp://127.0.0.1:9090", doc: "Debug HTTP server (/debug/actors, /debug/ui, /metrics, /healthz, /readyz); empty turns it off.", field: "debugListenOn", live: false,
     apply: (c, raw, env) => { c.debugListenOn = optionalUrl(env, raw); if (c.debugListenOn?.kind === "unix") throw new ConfigError(env, "the debug server listens on tcp://host:port only"); } },
-  { env: "NSM_HEALTH_LISTEN_ON", default: "", doc: "Health listener for the Kubernetes probes (/healthz: gRPC server listening and event loop on time; /readyz: ready, or what it waits for); empty turns it off.", field: "healthListenOn", live: false,
+  { env: "NSM_HEALTH_LISTEN_ON", default: "", doc: "Health listener for the Kubernetes probes (/healthz: gRPC server listening and event loop on time; /readyz: ready, or what it waits for) and Prometheus (/metrics); empty turns it off.", field: "healthListenOn", live: false,
     apply: (c, raw, env) => { c.healthListenOn = optionalUrl(env, raw); if (c.healthListenOn?.kind === "unix") throw new ConfigError(env, "the health listener listens on tcp://host:port only"); } },
   { env: "NSM_INSPECT", default: "false", doc: "Serve the Stately inspector bridge (development only).", field: "inspect", live: false,
     apply: (c, raw, env) => { c.inspect = parseBool(env, raw); } },

@@ -1,5 +1,5 @@
 // The HTTP listeners of one vl3-nse: the debug server (NSM_DEBUG_LISTEN_ON) and the health listener
-// for the probes (NSM_HEALTH_LISTEN_ON), sharing one Probes. Started before the endpoint so that
+// for the probes and Prometheus (NSM_HEALTH_LISTEN_ON), sharing one Probes and one set of metrics. Started before the endpoint so that
 // the probes answer while it waits for its prefix; either both start or neither is left open.
 import type { Observable } from "../actors/observe.js";
 import type { Config } from "../config/config.js";
@@ -7,6 +7,7 @@ import { formatGrpcUrl } from "../grpc/url.js";
 import type { Logger } from "../log.js";
 import type { SecurityStatus } from "../security/setup.js";
 import { startHealthServer } from "./health-server.js";
+import { createMetrics } from "./metrics.js";
 import { Probes } from "./probes.js";
 import { startDebugServer } from "./server.js";
 
@@ -50,9 +51,15 @@ export async function startListeners(o: {
     listening: o.listening,
     security: o.security,
   });
+  // One set of metrics for both listeners (each would otherwise count every signal again).
+  const metrics =
+    config.debugListenOn?.kind === "tcp" || config.healthListenOn?.kind === "tcp"
+      ? createMetrics(observable)
+      : undefined;
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const c of closers.splice(0).reverse()) await c();
+    metrics?.close();
     probes.close();
   };
   try {
@@ -63,6 +70,7 @@ export async function startListeners(o: {
             port: config.debugListenOn.port,
             observable,
             probes,
+            metrics,
             log,
           })
         : undefined;
@@ -73,6 +81,7 @@ export async function startListeners(o: {
             host: config.healthListenOn.host,
             port: config.healthListenOn.port,
             probes,
+            metrics,
             log,
           })
         : undefined;

@@ -8,7 +8,7 @@ import type { ActorView, Observable } from "../actors/observe.js";
 import type { Logger } from "../log.js";
 import { machineViews } from "./machines.js";
 import { machinesPage } from "./machines-page.js";
-import { createMetrics } from "./metrics.js";
+import { createMetrics, type Metrics } from "./metrics.js";
 import { type ProbeReply, Probes } from "./probes.js";
 import { findActor } from "./tree.js";
 import { uiPage } from "./ui.js";
@@ -24,6 +24,8 @@ export interface DebugServerOptions {
   /** The probes' answers for /healthz and /readyz (shared with the health listener); default: from
    * the observable's readiness alone. */
   probes?: Probes;
+  /** The metrics to serve on /metrics (shared with the health listener); default: its own. */
+  metrics?: Metrics;
   log: Logger;
 }
 
@@ -61,7 +63,8 @@ const ELK_PATH = createRequire(import.meta.url).resolve("elkjs/lib/elk.bundled.j
 export async function startDebugServer(options: DebugServerOptions): Promise<DebugServer> {
   const { observable, log } = options;
   const host = options.host ?? "127.0.0.1";
-  const metrics = createMetrics(observable);
+  const ownMetrics = options.metrics ? undefined : createMetrics(observable);
+  const metrics = options.metrics ?? ownMetrics!;
   const ownProbes = options.probes ? undefined : new Probes({ readiness: () => observable.readiness() });
   const probes = options.probes ?? ownProbes!;
   const probe = (reply: ProbeReply): Reply => json(reply.status, reply.body);
@@ -140,7 +143,7 @@ export async function startDebugServer(options: DebugServerOptions): Promise<Deb
   return {
     url,
     close: async () => {
-      metrics.close();
+      ownMetrics?.close();
       ownProbes?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // close() alone waits for idle keep-alive sockets (the UI's polling, a scraper) to time out.

@@ -1,9 +1,11 @@
-// The health listener through real HTTP: only the probes are served there; liveness fails when the
+// The health listener through real HTTP: only the probes (and, given them, the metrics) are served there; liveness fails when the
 // event loop stalls or the gRPC server stops listening; readiness says what it waits for.
 import { afterEach, describe, expect, it } from "vitest";
 import { startHealthServer } from "../../../src/debug/health-server.js";
+import { createMetrics } from "../../../src/debug/metrics.js";
 import { Probes, type ProbesOptions } from "../../../src/debug/probes.js";
 import { silentLogger } from "../../../src/log.js";
+import { FakeObservable, sampleMesh } from "../../support/debug/fake-observable.js";
 import { waitFor } from "../../support/endpoint.js";
 
 describe("health listener", () => {
@@ -29,6 +31,30 @@ describe("health listener", () => {
     expect(await get("/readyz")).toEqual({ status: 200, body: { ready: true, prefix: true } });
     expect((await get("/debug/actors")).status).toBe(404);
     expect((await get("/metrics")).status).toBe(404);
+  });
+
+  it("serves the endpoint's Prometheus metrics when given them (what the pod's scrape annotations name)", async () => {
+    const probes = new Probes({ readiness: () => ({}) });
+    const metrics = createMetrics(new FakeObservable(sampleMesh()));
+    cleanups.push(
+      () => probes.close(),
+      () => metrics.close(),
+    );
+    const server = await startHealthServer({
+      host: "127.0.0.1",
+      port: 0,
+      probes,
+      metrics,
+      log: silentLogger(),
+    });
+    cleanups.push(() => server.close());
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^# HELP vl3_requests_total /m);
+    expect(text).toMatch(/^vl3_process_cpu_seconds_total /m);
+    expect((await fetch(`${server.url}/debug/actors`)).status).toBe(404);
   });
 
   it("is not live once the gRPC server stops listening, and live while it has not bound yet", async () => {

@@ -28,11 +28,17 @@ interface Container {
   name: string;
   image: string;
   env?: Env[];
-  securityContext?: { privileged?: boolean; capabilities?: { add?: string[] } };
+  command?: string[];
+  securityContext?: {
+    privileged?: boolean;
+    capabilities?: { add?: string[]; drop?: string[] };
+    seccompProfile?: { type: string };
+  };
+  ports?: { name: string; containerPort: number }[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 interface Pod {
-  metadata: { labels: Record<string, string> };
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     securityContext?: { sysctls?: { name: string }[] };
     initContainers?: Container[];
@@ -103,12 +109,22 @@ describe.skipIf(!hasKubectl)("cluster manifests (kubectl kustomize; skipped: no 
 
   it.each(
     CLUSTER,
-  )("%s: nothing a default kubelet refuses; only a one-shot init container is privileged", (b) => {
+  )("%s: nothing a default kubelet refuses; nothing privileged but VPP; forwarding set with NET_ADMIN and SYS_ADMIN only", (b) => {
     for (const w of workloads(built(b))) {
       const pod = w.spec.template.spec;
       for (const s of pod.securityContext?.sysctls ?? []) expect(SAFE_SYSCTLS).toContain(s.name);
-      for (const c of pod.containers.filter((c) => c.name !== "vpp-agent"))
-        expect(c.securityContext?.privileged).not.toBe(true);
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers].filter(
+        (c) => c.name !== "vpp-agent",
+      ))
+        expect(c.securityContext?.privileged, `${c.name} privileged`).not.toBe(true);
+      // test/integration/k8s/forwarding-init.test.ts runs this command with exactly these capabilities.
+      const init = pod.initContainers?.find((c) => c.name === "forwarding");
+      if (w.metadata.name === "vl3-nse") {
+        expect(init?.securityContext).toMatchObject({
+          capabilities: { add: ["NET_ADMIN", "SYS_ADMIN"], drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
+        });
+      }
       for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
         expect(c.image, `${c.name}'s image`).toMatch(/^[^:@]+(:[^:@]+|@sha256:[0-9a-f]{64})$/);
         expect(c.image).not.toMatch(/:latest$/);
@@ -148,7 +164,28 @@ describe.skipIf(!hasKubectl)("cluster manifests (kubectl kustomize; skipped: no 
     });
   });
 
-  it("a NetworkPolicy lets only the probes in; the debug server stays on loopback", () => {
+  it.each(
+    CLUSTER,
+  )("%s: Prometheus scrapes /metrics on the health listener, the port the NetworkPolicy opens", (b) => {
+    const objs = built(b);
+    const w = nsePod(objs);
+    const c = w.spec.template.spec.containers.find((c) => c.name === "vl3-nse")!;
+    const health = configOf(objs, c).healthListenOn;
+    expect(health).toMatchObject({ kind: "tcp", host: "0.0.0.0" });
+    const port = (health as { port: number }).port;
+    expect(w.spec.template.metadata.annotations).toMatchObject({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(port),
+      "prometheus.io/path": "/metrics",
+    });
+    expect(c.ports?.find((p) => p.name === "health")?.containerPort).toBe(port);
+    const policy = objs.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "vl3-nse") as
+      | (K8sObject & { spec: { ingress: { ports: { port: number }[] }[] } })
+      | undefined;
+    expect(policy?.spec.ingress.flatMap((r) => r.ports.map((p) => p.port))).toContain(port);
+  });
+
+  it("a NetworkPolicy lets only the probes and the scrapes in; the debug server stays on loopback", () => {
     const objs = built("base");
     const policy = objs.find(
       (o) => o.kind === "NetworkPolicy" && o.metadata.name === "vl3-nse",
