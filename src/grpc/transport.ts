@@ -70,10 +70,12 @@ export interface TransportOptions {
   serverInterceptors?: grpc.ServerInterceptor[];
   /** Path tokens on every outbound call (NSM's per-RPC credentials), made by this generator. */
   pathTokens?: TokenGenerator;
+  /** grpc-js's reconnect timing of every channel whose client gives no backoff; default DEFAULT_RECONNECT. */
+  reconnect?: BackoffOptions;
 }
 
 export interface ClientOptions {
-  /** grpc-js's reconnect timing follows this backoff. */
+  /** grpc-js's reconnect timing follows this backoff (default: the transport's `reconnect`). */
   backoff?: BackoffOptions;
   channelOptions?: grpc.ChannelOptions;
   /** Share that client's channel (one connection for several services of one peer). */
@@ -141,7 +143,7 @@ export class Transport {
       ...this.credentials.channelOptions,
       ...carrier?.channelOptions?.(u),
       ...this.options.channelOptions,
-      ...(o.backoff ? reconnectOptions(o.backoff) : {}),
+      ...reconnectOptions(o.backoff ?? this.options.reconnect ?? DEFAULT_RECONNECT),
       ...o.channelOptions,
     };
     if (this.options.interceptors?.length) options.interceptors = this.options.interceptors;
@@ -236,6 +238,15 @@ export class Transport {
     return this.options.carriers?.find((c) => c.handles(url));
   }
 }
+
+/**
+ * How every channel reconnects unless its client says otherwise. grpc-js's own default starts at 1 s
+ * and grows by 1.6 per failed attempt up to 120 s, reset only by a connection that succeeds: a channel
+ * to an endpoint that was down a while (killed, then restarted under the same address) refuses every
+ * call at once until its timer runs out, so the peers' and the nsmgr's calls to the endpoint that is
+ * back fail for up to two minutes. A failed attempt is one refused connect: a short cap costs little.
+ */
+export const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 100, maxMs: 2000 };
 
 /** Channel options that make grpc-js's own reconnect timing follow the caller's backoff. */
 export function reconnectOptions(backoff: BackoffOptions): grpc.ChannelOptions {

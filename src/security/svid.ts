@@ -4,6 +4,7 @@
 // backoff, 1 s more per attempt up to 30 s, reset after every message received; `status()` says why.
 import * as grpc from "@grpc/grpc-js";
 import { SpiffeWorkloadAPIClient, type X509SVIDResponse } from "../grpc/gen/spiffe/workload/workload.js";
+import { reconnectOptions } from "../grpc/transport.js";
 import type { Logger } from "../log.js";
 import type { Identity, IdentitySource } from "./identity.js";
 import { parseSpiffeId, parseTrustDomain } from "./spiffe-id.js";
@@ -64,10 +65,12 @@ export class WorkloadApiSource implements IdentitySource {
   private retries = 0;
 
   constructor(private readonly o: WorkloadApiOptions) {
-    // Plain text, as the standard has it: the socket is local and the agent attests the caller.
+    // Plain text, as the standard has it: the socket is local and the agent attests the caller. The
+    // channel reconnects on our backoff's bounds, not grpc-js's (up to 120 s after an agent restart).
     this.client = new SpiffeWorkloadAPIClient(
       workloadApiTarget(o.address),
       grpc.credentials.createInsecure(),
+      reconnectOptions({ initialMs: o.backoffStepMs ?? 1000, maxMs: o.backoffMaxMs ?? 30_000 }),
     );
     this.watch();
   }

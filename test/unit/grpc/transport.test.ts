@@ -16,6 +16,7 @@ import { HealthStatus } from "../../../src/grpc/health.js";
 import {
   type Carrier,
   type CredentialsProvider,
+  DEFAULT_RECONNECT,
   insecureCredentials,
   Transport,
 } from "../../../src/grpc/transport.js";
@@ -83,6 +84,32 @@ describe("Transport", () => {
     expect(await check(dial(transport, bound))).toBe(HealthCheckResponse_ServingStatus.SERVING);
     expect(asked).toEqual([`server tcp://127.0.0.1:0`, `channel ${formatGrpcUrl(bound)}`]);
     expect(calls).toEqual(["/grpc.health.v1.Health/Check", "served /grpc.health.v1.Health/Check"]);
+  });
+
+  it("bounds every channel's reconnect backoff (grpc-js's own grows to 120 s); a client's backoff wins", () => {
+    const seen: Array<Partial<grpc.ClientOptions> | undefined> = [];
+    class Recording {
+      constructor(
+        _address: string,
+        _credentials: grpc.ChannelCredentials,
+        options?: Partial<grpc.ClientOptions>,
+      ) {
+        seen.push(options);
+      }
+    }
+    const reconnect = (o?: Partial<grpc.ClientOptions>) => [
+      o?.["grpc.initial_reconnect_backoff_ms"],
+      o?.["grpc.max_reconnect_backoff_ms"],
+    ];
+    new Transport().client(Recording, "127.0.0.1:1");
+    new Transport().client(Recording, "127.0.0.1:1", { backoff: { initialMs: 50, maxMs: 500 } });
+    new Transport({ reconnect: { initialMs: 10, maxMs: 20 } }).client(Recording, "127.0.0.1:1");
+    expect(seen.map(reconnect)).toEqual([
+      [DEFAULT_RECONNECT.initialMs, DEFAULT_RECONNECT.maxMs],
+      [50, 500],
+      [10, 20],
+    ]);
+    expect(DEFAULT_RECONNECT.maxMs).toBeLessThanOrEqual(5000);
   });
 
   it("lets a carrier accept on a unix URL and inject its connections into grpc-js", async () => {
