@@ -69,7 +69,7 @@ export function endpointChain(p: ChainParts): NetworkServiceHandler {
         (id, ctx) => linkInterface(ctx.peerOf ? "peer" : "client", id),
         fileUrl(p.netnsFile ?? OWN_NETNS_FILE),
       ),
-      p.carrier ? sendfd(sendFileOnCurrentConnection(p.carrier.native)) : sendfdPassThrough,
+      p.carrier ? sendfd(sendFileOnCurrentConnection(p.carrier.native, p.carrier.log)) : sendfdPassThrough,
     ],
     endpointHandler(endpoint),
   );

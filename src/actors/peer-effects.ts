@@ -5,6 +5,7 @@ import { linkItems } from "../dataplane/items.js";
 import { interfaceName } from "../dataplane/names.js";
 import type { DataplaneQueue } from "../dataplane/queue.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
+import type { Logger } from "../log.js";
 import { type PeerEvent, type PeerRequestInput, peerMachine } from "../machines/peer.machine.js";
 import { backoffDelay } from "../util/backoff.js";
 import { linkSignal } from "./link-signal.js";
@@ -43,6 +44,7 @@ export interface PeerEffectsDeps {
   /** Closes the links this peer dialled to us: once it is gone, nobody would close or refresh them. */
   closeServed?(name: string): Promise<void>;
   random?: () => number;
+  log?: Logger;
 }
 
 export function peerEffects(deps: PeerEffectsDeps) {
@@ -77,7 +79,12 @@ export function peerEffects(deps: PeerEffectsDeps) {
       },
       // The queue keeps the newest desired state per owner: a re-programmed link after this wins, and
       // a failed removal is retried by the queue itself (and reported in its signals).
-      withdraw: (_, params) => void deps.queue.remove(peerOwner(params.name)).catch(() => {}),
+      withdraw: (_, params) =>
+        void deps.queue
+          .remove(peerOwner(params.name))
+          .catch((err) =>
+            deps.log?.debug({ err, peer: params.name }, "peer link removal failed; the queue retries"),
+          ),
     },
     delays: {
       // Jittered, so that peers that lost the same NSE do not all redial at the same instant.

@@ -10,6 +10,7 @@ import { inodeUrl } from "../fd/inode-url.js";
 import { type FdListener, listenFdSocket } from "../fd/listener.js";
 import { type FdNative, fdNative } from "../fd/native.js";
 import { connectFdSocket, FdSocket, fdIdentity } from "../fd/socket.js";
+import type { Logger } from "../log.js";
 import { type Dial, FD_DIAL_OPTION, installFdDial } from "./fd-dial.js";
 import type { Carrier, CarrierListener, Transport } from "./transport.js";
 import type { GrpcUrl } from "./url.js";
@@ -119,7 +120,11 @@ export class FdCarrier implements Carrier {
   private readonly offered = new Map<string, Map<number, number>>();
   private nextOffer = 0;
 
-  constructor(readonly native: FdNative) {}
+  /** `log`: at debug, the descriptors a closed connection could not take (nothing is lost by it). */
+  constructor(
+    readonly native: FdNative,
+    readonly log?: Logger,
+  ) {}
 
   handles(url: GrpcUrl): boolean {
     return url.kind === "unix";
@@ -153,7 +158,7 @@ export class FdCarrier implements Carrier {
     const byId = this.offered.get(url.path) ?? new Map<number, number>();
     this.offered.set(url.path, byId);
     byId.set(id, dup);
-    for (const socket of this.clients.get(url.path) ?? []) void socket.sendFd(dup).catch(() => {});
+    for (const socket of this.clients.get(url.path) ?? []) void socket.sendFd(dup).catch(notSent(this.log));
     return () => {
       if (!byId.delete(id)) return;
       this.native.close(dup);
@@ -186,20 +191,27 @@ export class FdCarrier implements Carrier {
       if (set.size === 0 && this.clients.get(path) === set) this.clients.delete(path);
     });
     // Queued before grpc-js writes its preface, so they ride on the connection's first bytes.
-    for (const dup of this.offered.get(path)?.values() ?? []) void socket.sendFd(dup).catch(() => {});
+    for (const dup of this.offered.get(path)?.values() ?? [])
+      void socket.sendFd(dup).catch(notSent(this.log));
   }
 }
 
 /** NSM's "SendFilename": opens `path` with O_PATH (netns files and socket files alike), queues it on the
  * current call's connection and returns its inode URL; undefined outside an fd connection. */
-export function sendFileOnCurrentConnection(native: FdNative): (path: string) => string | undefined {
+export function sendFileOnCurrentConnection(
+  native: FdNative,
+  log?: Logger,
+): (path: string) => string | undefined {
   return (path) => {
     const conn = currentFdConnection();
     if (!conn) return undefined;
     const fd = native.openPath(path);
     try {
       const url = inodeUrl(fdIdentity(fd));
-      void conn.sendFd(fd).catch(() => {}); // a closed connection: the caller's RPC fails anyway
+      // A closed connection: the caller's RPC fails anyway.
+      void conn
+        .sendFd(fd)
+        .catch((err) => log?.debug({ err }, "descriptor not sent: the call's connection closed"));
       return url;
     } finally {
       native.close(fd);
@@ -207,11 +219,16 @@ export function sendFileOnCurrentConnection(native: FdNative): (path: string) =>
   };
 }
 
+/** An offered descriptor a connection closed before taking: the next connection to the target is sent
+ * every offer again (`connected`), so it is logged at debug and nothing more. */
+const notSent = (log?: Logger) => (err: unknown) =>
+  log?.debug({ err }, "offered descriptor not sent: the connection closed; the next one gets it");
+
 /** `transport` with an FdCarrier for unix URLs when `enabled` and the addon is here (logged where not). */
 export function withFdPassing(
   transport: Transport,
   enabled: boolean,
-  log?: { info(o: object, msg: string): void },
+  log?: Logger,
 ): { transport: Transport; carrier?: FdCarrier } {
   if (!enabled) return { transport };
   const fd = fdNative();
@@ -219,6 +236,6 @@ export function withFdPassing(
     log?.info({ reason: fd.reason }, "no descriptor passing over unix sockets");
     return { transport };
   }
-  const carrier = new FdCarrier(fd.native);
+  const carrier = new FdCarrier(fd.native, log);
   return { transport: transport.withCarriers(carrier), carrier };
 }

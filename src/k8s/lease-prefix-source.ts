@@ -109,7 +109,7 @@ export class KubernetesPrefixSource implements PrefixSource {
 
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const run = this.queue.then(op, op);
-    this.queue = run.catch(() => {});
+    this.queue = run.catch(() => {}); // the error is `run`'s caller's; the queue only keeps the order
     return run;
   }
 

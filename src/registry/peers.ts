@@ -160,7 +160,7 @@ export class PeerWatch extends EventEmitter<Events> {
   /** Listings run one at a time, in order. */
   private resync(): Promise<void> {
     const run = this.listing.then(() => this.reconcile());
-    this.listing = run.catch(() => {});
+    this.listing = run.catch(() => {}); // the error is `run`'s caller's; this only keeps the order
     return run;
   }
 

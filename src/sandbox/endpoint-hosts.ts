@@ -143,6 +143,7 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
     reset,
     close: async () => {
       try {
+        // A host that cannot reset (it died) is killed below all the same: nothing to keep or report.
         await reset().catch(() => undefined);
         for (const h of hosts) if (h.child.connected) h.child.disconnect();
         const timer = setTimeout(killAll, 5000);

@@ -74,7 +74,10 @@ export class SandboxKernel {
     if (!ns) return;
     this.netns.delete(pod);
     removeResolvConf(ns);
-    await deleteNetns(ns).catch(() => {});
+    // A namespace already gone is what was wanted; cleanup() deletes whatever is left at the end.
+    await deleteNetns(ns).catch((err) =>
+      this.log.debug({ err, pod }, "could not delete the pod's namespace"),
+    );
   }
 
   async cleanup(): Promise<void> {

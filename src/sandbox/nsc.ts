@@ -210,7 +210,9 @@ export class Nsc {
       // toward a dead NSE the Close can only fail, and the new connection must not wait for that.
       const old = this.connection;
       if (old && !this.closed)
-        void unary(this.ns as unknown as grpc.Client, this.ns.close, old, 2000).catch(() => {});
+        void unary(this.ns as unknown as grpc.Client, this.ns.close, old, 2000).catch((e) =>
+          this.log.debug({ err: describeError(e) }, "Close of the old connection failed (its NSE is gone)"),
+        );
       if (this.closed) return;
       await this.connect({ reselect: true }).catch((e) =>
         this.log.warn({ err: describeError(e) }, "healing failed"),
@@ -228,7 +230,10 @@ export class Nsc {
     this.watch?.cancel();
     await this.healing;
     if (this.connection) {
-      await unary(this.ns as unknown as grpc.Client, this.ns.close, this.connection, 5000).catch(() => {});
+      // A Close that fails leaves nothing here: the nsmgr and the NSE let the connection expire.
+      await unary(this.ns as unknown as grpc.Client, this.ns.close, this.connection, 5000).catch((e) =>
+        this.log.debug({ err: describeError(e) }, "Close failed; the connection will expire"),
+      );
     }
     this.ns.getChannel().close();
   }

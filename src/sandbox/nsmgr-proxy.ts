@@ -181,7 +181,13 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
     const known = forwarded.get(id);
     forwarded.delete(id);
     const c = stripping.delete(id) ? strip(request) : request;
-    if (known) await clients.close(known.target, { ...c, path: known.response.path }).catch(() => {});
+    // Forgotten here either way; a far side that missed the Close lets the connection expire.
+    if (known)
+      await clients
+        .close(known.target, { ...c, path: known.response.path })
+        .catch((err) =>
+          log.debug({ err, connection: id }, "forwarded Close failed; the far side expires it"),
+        );
   };
 
   const impl = {

@@ -74,7 +74,7 @@ const deadlineMs = (d: grpc.Deadline) => {
 export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   const log = (o.log ?? silentLogger()).child({ nsmgr: o.name });
   // Descriptors over unix sockets where the addon is here: endpoints are then reached only through them.
-  const { transport, carrier } = withFdPassing(o.transport ?? defaultTransport, true);
+  const { transport, carrier } = withFdPassing(o.transport ?? defaultTransport, true, log);
   const native = carrier?.native;
   const local = native ? new LocalEndpoints(native, (name) => void links?.removeEndpoint(name)) : undefined;
   const links: KernelLinks | undefined =
@@ -172,9 +172,10 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     const known = forwarded.get(id);
     forwarded.delete(id);
     if (!known) return;
+    // Forgotten here either way; an endpoint that missed the Close lets the connection expire.
     await clients
       .close(known.target, { ...(connection ?? known.response), path: known.response.path })
-      .catch(() => {});
+      .catch((err) => log.debug({ err, connection: id }, "forwarded Close failed; the endpoint expires it"));
     await links?.remove(known.response.id);
   };
 

@@ -5,6 +5,7 @@ export class KeyedSerial {
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     const next = previous.then(work, work);
+    // The error goes to this work's caller (`next`); the tail only orders the next work after it.
     const tail = next.catch(() => {});
     this.tails.set(key, tail);
     void tail.then(() => {
