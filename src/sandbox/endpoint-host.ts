@@ -97,6 +97,10 @@ async function handle(r: HostRequest): Promise<unknown> {
     }
     case "dial":
       return dialAll({ ...r, timeoutMs: DIAL_TIMEOUT_MS });
+    case "cpu": {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    }
     case "stopAll": {
       const all = [...endpoints.values()];
       endpoints.clear();

@@ -64,6 +64,8 @@ export interface EndpointHosts {
   /** The benchmark's lower bound: a bare NetworkService server, and Requests from a named dialler. */
   startBareEndpoint(name: string, o: { socket: string; registry: string; service: string }): Promise<void>;
   dial(from: string, o: { to: string[]; nsmgr: string; service: string }): Promise<void>;
+  /** CPU time (user + system, µs) each host process has used so far, in host order. */
+  cpu(): Promise<number[]>;
   /** Stops everything hosted (gracefully); the hosts stay, ready for a next sandbox. */
   reset(): Promise<void>;
   /** reset(), then the host processes end. */
@@ -140,6 +142,7 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
     },
     startBareEndpoint: (name, o) => place(name).call({ op: "bare", name, ...o }),
     dial: (from, o) => hostOf(from).call({ op: "dial", from, ...o }),
+    cpu: () => Promise.all(hosts.map((h) => h.call<number>({ op: "cpu" }))),
     reset,
     close: async () => {
       try {

@@ -12,7 +12,9 @@ export type HostCommand =
   /** Requests from `from` to each of `to` through `nsmgr` on one channel, all at once; replies when all answered. */
   | { op: "dial"; from: string; to: string[]; nsmgr: string; service: string }
   /** Stops every endpoint (gracefully) and bare server; the host then waits to be disconnected. */
-  | { op: "stopAll" };
+  | { op: "stopAll" }
+  /** The host process's own CPU time so far (user + system, µs): what a benchmark charges each side. */
+  | { op: "cpu" };
 
 export type HostRequest = HostCommand & { id: number };
 
