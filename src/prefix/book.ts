@@ -2,7 +2,7 @@
 // anonymous stream, by the stream; identities' allocations are kept in the state file.
 import { parseAddress, parseCidr } from "../ipam/cidr.js";
 import { PrefixAllocator } from "../ipam/prefix-allocator.js";
-import { loadState, type PrefixState, saveState } from "./state-file.js";
+import { loadState, type PrefixState, StateWriter } from "./state-file.js";
 
 /** An endpoint that named itself (PREFIX_IDENTITY_METADATA), or an anonymous stream. */
 export type PrefixOwner = { identity: string } | { stream: number };
@@ -19,14 +19,18 @@ const key = (owner: PrefixOwner) =>
 
 export class PrefixBook {
   private readonly allocator: PrefixAllocator;
+  private readonly writer?: StateWriter;
+  /** The write that carries the latest change (resolved when there is nothing to write). */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pool: string,
     private readonly prefixLen: number,
     private readonly exclude: readonly string[] = [],
-    private readonly stateFile?: string,
+    stateFile?: string,
   ) {
     this.allocator = new PrefixAllocator(pool, prefixLen, exclude);
+    if (stateFile) this.writer = new StateWriter(stateFile, () => this.state());
     const state = stateFile ? loadState(stateFile) : undefined;
     if (state) {
       try {
@@ -43,7 +47,8 @@ export class PrefixBook {
 
   /**
    * The requested prefix if it is free (or already the owner's), else the owner's previous one,
-   * else the next free. Throws PoolExhaustedError, or CidrError naming a malformed field.
+   * else the next free. Throws PoolExhaustedError, or CidrError naming a malformed field. The change
+   * is on disk once `persisted()` resolves: answer the claim only then.
    */
   allocate(owner: PrefixOwner, requested: string, exclude: readonly string[]): string {
     const k = key(owner);
@@ -70,6 +75,16 @@ export class PrefixBook {
   /** Frees whatever `owner` holds (an anonymous stream that ended). */
   releaseAll(owner: PrefixOwner): void {
     if (this.allocator.release(key(owner)) && "identity" in owner) this.save();
+  }
+
+  /** Resolves once every change made so far is in the state file; rejects if that write failed. */
+  persisted(): Promise<void> {
+    return this.saving;
+  }
+
+  /** Resolves once no write is under way (before the file is read again: a restart). */
+  async flushed(): Promise<void> {
+    await this.writer?.idle();
   }
 
   list(): PrefixAllocation[] {
@@ -106,11 +121,17 @@ export class PrefixBook {
   }
 
   private save(): void {
-    if (!this.stateFile) return;
+    if (!this.writer) return;
+    const saving = this.writer.save();
+    // A failed write is the waiting claim's error (persisted()); a release has nobody to tell.
+    saving.catch(() => {});
+    this.saving = saving;
+  }
+
+  private state(): PrefixState {
     const allocations = this.list().flatMap((a) =>
       a.identity === undefined ? [] : [{ identity: a.identity, prefix: a.prefix }],
     );
-    const state: PrefixState = { version: 1, pool: this.pool, prefixLen: this.prefixLen, allocations };
-    saveState(this.stateFile, state);
+    return { version: 1, pool: this.pool, prefixLen: this.prefixLen, allocations };
   }
 }

@@ -85,7 +85,16 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
         if (req.type === Type.ALLOCATE) {
           const prefix = current.allocate(owner, req.prefix, req.excludePrefixes);
           log.info({ who, prefix, requested: req.prefix || undefined }, "prefix allocated");
-          call.write({ prefix, excludePrefixes: [...req.excludePrefixes, ...exclude] });
+          // Answered once the claim is on disk: a restart must never hand out a prefix we gave.
+          current.persisted().then(
+            () => {
+              if (!done) call.write({ prefix, excludePrefixes: [...req.excludePrefixes, ...exclude] });
+            },
+            (err: unknown) => {
+              log.warn({ who, err: (err as Error).message }, "prefix state could not be written");
+              finish(toStatus(err));
+            },
+          );
         } else if (req.type === Type.DELETE) {
           const freed = current.release(owner, req.prefix);
           log.info(
@@ -132,11 +141,13 @@ export async function startPrefixServer(options: PrefixServerOptions): Promise<P
     },
     async stop() {
       void server.stop();
+      await book.flushed();
     },
     async restart(restartOptions = {}) {
       void server.stop();
       identities.clear();
       if (restartOptions.downMs) await sleep(restartOptions.downMs);
+      await book.flushed();
       book = load();
       await server.start();
     },
