@@ -19,7 +19,8 @@ export interface PeerLinkWatcher {
 
 /** How a dialling NSE reaches a peer: a Request, a monitor and a Close through the local nsmgr. */
 export interface PeerLinks {
-  request(input: PeerRequestInput): Promise<Connection>;
+  /** `signal` aborts when the peer actor stops: a Request still waiting its turn is then never sent. */
+  request(input: PeerRequestInput, signal?: AbortSignal): Promise<Connection>;
   /** Watches the link: `down` once when it breaks, `refresh` when the peer asks. Returns a stop function. */
   monitor(input: { name: string; link: Connection }, watcher: PeerLinkWatcher): () => void;
   close(input: { name: string; link?: Connection }): Promise<void>;
@@ -51,7 +52,9 @@ export function peerEffects(deps: PeerEffectsDeps) {
   const random = deps.random ?? Math.random;
   return peerMachine.provide({
     actors: {
-      requestPeer: fromPromise(async ({ input }: { input: PeerRequestInput }) => deps.links.request(input)),
+      requestPeer: fromPromise(async ({ input, signal }: { input: PeerRequestInput; signal: AbortSignal }) =>
+        deps.links.request(input, signal),
+      ),
       programPeer: fromPromise(async ({ input }: { input: { name: string; link: Connection } }) => {
         const items = linkItems(input.link, interfaceName("peer", input.link.id), "client", [deps.pool()]);
         await deps.queue.set(peerOwner(input.name), items);

@@ -2,6 +2,8 @@
 // peer NSE and carries our mark and our prefix, a monitor of the links, and their Close. With path
 // tokens on, the path that comes back must pass NSM's client policies (checked against the nsmgr's
 // certificate); a first Request whose answer fails them is closed again, as NSM's client does.
+// Only so many Requests are in flight at once (util/request-window.ts): the others wait their turn,
+// their deadline not yet running, so that a busy node answers each before its caller gives up.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { peerRequestIpContext, type Vl3Addressing } from "../actors/ip-context.js";
@@ -12,6 +14,7 @@ import { localForm, serviceOf } from "../registry/interdomain.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import { checkPath, type PathCheckOptions } from "../security/path-check.js";
 import { CLIENT_POLICIES } from "../security/policies.js";
+import { RequestWindow, type RequestWindowOptions } from "../util/request-window.js";
 import { tlsPeerOf } from "./caller.js";
 import {
   type Connection,
@@ -52,7 +55,12 @@ export interface NsmgrPeerLinksOptions {
   log: Logger;
   /** With path tokens on: NSM's client policies (by default) over the path that comes back. */
   authorize?: Omit<PathCheckOptions, "policies"> & { policies?: PathCheckOptions["policies"] };
+  /** How many Requests are in flight at once (request-window.ts; it shrinks once per timeout/2 at most). */
+  window?: Omit<RequestWindowOptions, "calmMs">;
 }
+
+/** Ran out of time: the caller's deadline passed, or the nsmgr's or the peer's on the way. */
+const late = (err: unknown) => (err as grpc.ServiceError)?.code === grpc.status.DEADLINE_EXCEEDED;
 
 const call = <T>(fn: (cb: (err: grpc.ServiceError | null, res: T) => void) => void) =>
   new Promise<T>((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
@@ -67,6 +75,7 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
   const ns = transport.client(NetworkServiceClient, o.target);
   const monitor = transport.client(MonitorConnectionClient, o.target);
   const deadline = () => new Date(Date.now() + o.timeoutMs);
+  const window = new RequestWindow({ ...o.window, calmMs: o.timeoutMs / 2 });
   const ourSegment = (link?: Connection) => link?.path?.pathSegments[0];
 
   // One monitor stream to the nsmgr for all our links (selected by our name), opened with the first:
@@ -146,11 +155,16 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
   };
 
   return {
-    request: async ({ name, link }) => {
+    request: async ({ name, link }, signal) => {
       let handle: grpc.ClientUnaryCall | undefined;
-      const conn = await call<Connection>((cb) => {
-        handle = ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb);
-      });
+      const conn = await window.run(
+        () =>
+          call<Connection>((cb) => {
+            handle = ns.request(build(name, link), new grpc.Metadata(), { deadline: deadline() }, cb);
+          }),
+        late,
+        signal,
+      );
       o.mtuSeen?.(conn.context?.MTU ?? 0);
       if (!o.authorize) return conn;
       const path = conn.path;
@@ -189,6 +203,7 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
       const stream = shared;
       shared = undefined;
       stream?.cancel();
+      window.clear();
       ns.getChannel().close();
       monitor.close();
     },
