@@ -3,13 +3,11 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { CallContext } from "../chain/types.js";
 import { readTokenHeaders } from "../security/token-headers.js";
-import { type HasAuthContext, peerCertificate, peerSpiffeId } from "./peer-identity.js";
+import { type HasAuthContext, peerIdentity } from "./peer-identity.js";
 
 /** The TLS peer of a call (server side: the caller; client side: the server), if it showed an SVID. */
 export function tlsPeerOf(call: HasAuthContext): CallContext["caller"] {
-  const spiffeId = peerSpiffeId(call);
-  const certificate = spiffeId ? peerCertificate(call) : undefined;
-  return spiffeId && certificate ? { spiffeId, certificate } : undefined;
+  return peerIdentity(call);
 }
 
 /**

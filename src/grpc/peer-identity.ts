@@ -26,7 +26,10 @@ const parsed = new Map<string, X509Certificate>();
 /** The verified peer's leaf certificate (its `.publicKey` checks what the peer signed); undefined on plain text. */
 export function peerCertificate(call: HasAuthContext): X509Certificate | undefined {
   const cert = call.getAuthContext()?.sslPeerCertificate;
-  if (!cert?.raw) return undefined;
+  return cert?.raw ? leafOf(cert) : undefined;
+}
+
+function leafOf(cert: PeerCertificate): X509Certificate {
   let x = parsed.get(cert.fingerprint256);
   if (!x) {
     // A handful of peers, each rotating hourly: a small cache, emptied when it grows.
@@ -35,4 +38,19 @@ export function peerCertificate(call: HasAuthContext): X509Certificate | undefin
     parsed.set(cert.fingerprint256, x);
   }
   return x;
+}
+
+/** Both at once (one read of the auth context, which copies the peer's certificate each time). */
+export function peerIdentity(
+  call: HasAuthContext,
+): { spiffeId: string; certificate: X509Certificate } | undefined {
+  const cert = call.getAuthContext()?.sslPeerCertificate;
+  if (!cert?.raw) return undefined;
+  let spiffeId: string;
+  try {
+    spiffeId = spiffeIdFromSan(cert.subjectaltname);
+  } catch {
+    return undefined;
+  }
+  return { spiffeId, certificate: leafOf(cert) };
 }

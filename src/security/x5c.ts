@@ -24,6 +24,48 @@ export type X5cVerdict = "proven" | "unknown" | string;
 
 const MAX_CHAIN = 5;
 
+/** A token header's chain, parsed once: every token a signer makes carries the same header. */
+interface ParsedChain {
+  chain: X509Certificate[];
+  /** When every certificate of the chain is valid. */
+  fromMs: number;
+  toMs: number;
+  /** The leaf's SPIFFE ID, or why it has none. */
+  leafId: string | Error;
+}
+
+/** By the token's header part; bounded (signers are few, each rotating hourly): emptied when full. */
+const parsedChains = new Map<string, ParsedChain | null>();
+/** Which parsed chains lead to a CA of a given anchor list (a bundle; a rotation brings a new one). */
+const anchoredTo = new WeakMap<readonly X509Certificate[], WeakMap<ParsedChain, boolean>>();
+const CACHE = 1024;
+
+function parse(token: string): ParsedChain | null {
+  const header = token.slice(0, Math.max(0, token.indexOf(".")));
+  const known = parsedChains.get(header);
+  if (known !== undefined) return known;
+  const chain = chainOf(token);
+  const parsed = chain
+    ? {
+        chain,
+        fromMs: Math.max(...chain.map((c) => c.validFromDate.getTime())),
+        toMs: Math.min(...chain.map((c) => c.validToDate.getTime())),
+        leafId: leafIdOf(chain[0]!),
+      }
+    : null;
+  if (parsedChains.size >= CACHE) parsedChains.clear();
+  parsedChains.set(header, parsed);
+  return parsed;
+}
+
+function leafIdOf(leaf: X509Certificate): string | Error {
+  try {
+    return spiffeIdOf(leaf);
+  } catch (e) {
+    return e as Error;
+  }
+}
+
 function chainOf(token: string): X509Certificate[] | undefined {
   let x5c: unknown;
   try {
@@ -40,13 +82,7 @@ function chainOf(token: string): X509Certificate[] | undefined {
 }
 
 /** The chain leads, each certificate issued and signed by the next (a CA), to a CA of `anchors`. */
-function anchored(
-  chain: readonly X509Certificate[],
-  anchors: readonly X509Certificate[],
-  nowMs: number,
-): boolean {
-  const live = (c: X509Certificate) => c.validFromDate.getTime() <= nowMs && nowMs < c.validToDate.getTime();
-  if (!chain.every(live)) return false;
+function signedUpTo(chain: readonly X509Certificate[], anchors: readonly X509Certificate[]): boolean {
   for (let i = 0; i + 1 < chain.length; i++) {
     const [c, up] = [chain[i]!, chain[i + 1]!];
     if (!up.ca || !c.checkIssued(up) || !c.verify(up.publicKey)) return false;
@@ -58,6 +94,22 @@ function anchored(
   );
 }
 
+/** Within its validity now, and signed up to `anchors` (that part remembered per anchor list). */
+function anchored(parsed: ParsedChain, anchors: readonly X509Certificate[], nowMs: number): boolean {
+  if (nowMs < parsed.fromMs || nowMs >= parsed.toMs) return false;
+  let verdicts = anchoredTo.get(anchors);
+  if (!verdicts) {
+    verdicts = new WeakMap();
+    anchoredTo.set(anchors, verdicts);
+  }
+  let ok = verdicts.get(parsed);
+  if (ok === undefined) {
+    ok = signedUpTo(parsed.chain, anchors);
+    verdicts.set(parsed, ok);
+  }
+  return ok;
+}
+
 export async function proveByX5c(
   token: string,
   sub: string | undefined,
@@ -65,8 +117,9 @@ export async function proveByX5c(
   verifier: Pick<TokenVerifier, "verify">,
   nowMs: number,
 ): Promise<X5cVerdict> {
-  const chain = chainOf(token);
-  if (!chain || !sub || !bundles) return "unknown";
+  if (!sub || !bundles) return "unknown";
+  const parsed = parse(token);
+  if (!parsed) return "unknown";
   let td: string;
   try {
     td = parseSpiffeId(sub).trustDomain;
@@ -74,15 +127,10 @@ export async function proveByX5c(
     return "unknown";
   }
   const anchors = bundles.get(td);
-  const leaf = chain[0]!;
-  if (!anchors || leaf.ca || !anchored(chain, anchors, nowMs)) return "unknown";
-  let inCert: string;
-  try {
-    inCert = spiffeIdOf(leaf);
-  } catch (e) {
-    return `x5c leaf: ${(e as Error).message}`;
-  }
-  if (inCert !== sub) return `x5c certificate is for ${inCert}, not the token's sub ${sub}`;
+  const leaf = parsed.chain[0]!;
+  if (!anchors || leaf.ca || !anchored(parsed, anchors, nowMs)) return "unknown";
+  if (parsed.leafId instanceof Error) return `x5c leaf: ${parsed.leafId.message}`;
+  if (parsed.leafId !== sub) return `x5c certificate is for ${parsed.leafId}, not the token's sub ${sub}`;
   if (!(await verifier.verify(token, signerKeyOf(leaf))))
     return `token is not signed by the key of its x5c certificate (${sub})`;
   return "proven";
