@@ -11,7 +11,6 @@ import type { Transport } from "../grpc/transport.js";
 import type { GrpcUrl } from "../grpc/url.js";
 import { EMPTY_REGISTRY_PATH, type RegistryPath } from "../security/registry-path.js";
 import type { BackoffOptions } from "../util/backoff.js";
-import { unary } from "../util/grpc.js";
 import { endpointRegistryClient, serviceRegistryClient } from "./clients.js";
 import { PEER_LABEL } from "./labels.js";
 import { callWithPath, type RegistryAuthorize } from "./path-call.js";
@@ -57,21 +56,29 @@ export class RegistrationCalls {
   private readonly nsClient: NetworkServiceRegistryClient;
   /** The registry's path of our entry, as the last answer gave it back. */
   private path: RegistryPath = EMPTY_REGISTRY_PATH;
+  /** Each NetworkService's registry path, as its last Register answer gave it back. */
+  private readonly servicePaths = new Map<string, RegistryPath>();
 
   constructor(private readonly o: RegistrationCallsOptions) {
     this.nseClient = endpointRegistryClient(o.target, o.backoff, o.transport);
     this.nsClient = serviceRegistryClient(o.target, o.backoff, o.transport);
   }
 
-  /** Registers each NetworkService {name, payload "IP"} (NSM_REGISTER_SERVICE). */
+  /** Registers each NetworkService {name, payload "IP"} (NSM_REGISTER_SERVICE), with its `path` header
+   * as NSM's NS registry client sends it, the answer's path checked and kept per service. */
   async registerServices(names: string[]): Promise<void> {
     for (const name of names) {
-      await unary(
-        this.nsClient,
+      const { path } = await callWithPath(
+        this.nsClient as unknown as grpc.Client,
         this.nsClient.register,
         { name, payload: "IP", matches: [], pathIds: [] },
-        this.o.timeoutMs,
+        {
+          timeoutMs: this.o.timeoutMs,
+          path: this.servicePaths.get(name) ?? EMPTY_REGISTRY_PATH,
+          authorize: this.o.authorize,
+        },
       );
+      this.servicePaths.set(name, path);
     }
   }
 

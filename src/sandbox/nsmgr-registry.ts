@@ -16,7 +16,9 @@ import type {
   NetworkServiceRegistryClient,
   NetworkServiceRegistryServer,
 } from "../grpc/gen/registry/registry.js";
-import { statusError, unary } from "../util/grpc.js";
+import type { PathSecurity } from "../security/path-security.js";
+import { statusError } from "../util/grpc.js";
+import { forwardRegistryCall } from "./registry-hop.js";
 
 interface LocalEndpoint {
   socket: { inode: string; fd: number };
@@ -114,9 +116,11 @@ const fail = (err: unknown) =>
     ? (err as grpc.ServiceError)
     : statusError(grpc.status.INTERNAL, (err as Error).message);
 
+/** `security`: path tokens on, the nsmgr a hop of each Register's and Unregister's path (registry-hop.ts). */
 export function nsmgrEndpointRegistry(
   registry: NetworkServiceEndpointRegistryClient,
   local: LocalEndpoints,
+  security?: PathSecurity,
 ): NetworkServiceEndpointRegistryServer {
   const forwardUrl = async (call: grpc.ServerUnaryCall<NetworkServiceEndpoint, unknown>) => {
     const nse = call.request;
@@ -138,7 +142,14 @@ export function nsmgrEndpointRegistry(
     register: (call, cb) => {
       void (async () => {
         const url = await forwardUrl(call);
-        const granted = await unary(registry, registry.register, { ...call.request, url }, timeout(call));
+        const granted = await forwardRegistryCall(
+          call,
+          security,
+          registry,
+          registry.register,
+          { ...call.request, url },
+          timeout(call),
+        );
         local.expireAt(call.request.name, granted.expirationTime);
         cb(null, { ...granted, url: call.request.url });
       })().catch((err) => cb(fail(err)));
@@ -146,7 +157,14 @@ export function nsmgrEndpointRegistry(
     unregister: (call, cb) => {
       void (async () => {
         const url = await forwardUrl(call);
-        await unary(registry, registry.unregister, { ...call.request, url }, timeout(call));
+        await forwardRegistryCall(
+          call,
+          security,
+          registry,
+          registry.unregister,
+          { ...call.request, url },
+          timeout(call),
+        );
         local.forget(call.request.name);
         cb(null, {});
       })().catch((err) => cb(fail(err)));
@@ -155,18 +173,21 @@ export function nsmgrEndpointRegistry(
   };
 }
 
-export function nsmgrServiceRegistry(registry: NetworkServiceRegistryClient): NetworkServiceRegistryServer {
+export function nsmgrServiceRegistry(
+  registry: NetworkServiceRegistryClient,
+  security?: PathSecurity,
+): NetworkServiceRegistryServer {
   const timeout = (call: grpc.ServerUnaryCall<unknown, unknown>) =>
     Math.max(1, deadlineOf(call) - Date.now());
   return {
     register: (call, cb) => {
-      unary(registry, registry.register, call.request, timeout(call)).then(
+      forwardRegistryCall(call, security, registry, registry.register, call.request, timeout(call)).then(
         (r) => cb(null, r),
         (e) => cb(fail(e)),
       );
     },
     unregister: (call, cb) => {
-      unary(registry, registry.unregister, call.request, timeout(call)).then(
+      forwardRegistryCall(call, security, registry, registry.unregister, call.request, timeout(call)).then(
         () => cb(null, {}),
         (e) => cb(fail(e)),
       );

@@ -18,8 +18,10 @@ import type {
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { endpointRegistryClient, serviceRegistryClient } from "../registry/clients.js";
 import { isInterdomain } from "../registry/interdomain.js";
+import type { PathSecurity } from "../security/path-security.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { statusError } from "../util/grpc.js";
+import { forwardRegistryCall } from "./registry-hop.js";
 
 /** Where one call goes and how it changes on the way there and back. */
 export interface Route<Req, Res> {
@@ -83,19 +85,22 @@ type UnaryFn<Req, Res> = (
 function unaryHop<Req, Res>(
   route: Router<Req, Res>,
   method: (target: string) => { client: grpc.Client; fn: UnaryFn<Req, Res> },
+  security: PathSecurity | undefined,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, cb) => {
-    route(call.request).then(
-      (r) => {
+    const deadline = Number(call.getDeadline());
+    const timeoutMs = Number.isFinite(deadline) ? Math.max(1, deadline - Date.now()) : 10_000;
+    route(call.request)
+      .then(async (r) => {
         const { client, fn } = method(r.target);
-        const deadline = call.getDeadline();
-        const opts = Number.isFinite(Number(deadline)) ? { deadline } : {};
-        fn.call(client, r.request, new grpc.Metadata(), opts, (err, res) =>
-          err ? cb(err) : cb(null, r.response ? r.response(res) : res),
-        );
-      },
-      (err) => cb(asStatus(err)),
-    );
+        // A hop of the registry's path (registry-hop.ts): stamped, checked, the path sent on and back.
+        const res = await forwardRegistryCall(call, security, client, fn, r.request, timeoutMs);
+        return r.response ? r.response(res) : res;
+      })
+      .then(
+        (res) => cb(null, res),
+        (err) => cb(asStatus(err)),
+      );
   };
 }
 
@@ -128,37 +133,57 @@ function streamHop<Req, Res>(
   };
 }
 
+/** `security`: path tokens on (the hop's own token on every call, via `clients`' transport, and its
+ * segment in the path of each Register and Unregister). Find carries no path, as NSM's. */
 export function forwardingEndpointServer(
   routes: EndpointRoutes,
   clients: RegistryClients,
+  security?: PathSecurity,
 ): NetworkServiceEndpointRegistryServer {
   return {
-    register: unaryHop(routes.register, (t) => {
-      const client = clients.endpoint(t);
-      return { client, fn: client.register as UnaryFn<NetworkServiceEndpoint, NetworkServiceEndpoint> };
-    }),
+    register: unaryHop(
+      routes.register,
+      (t) => {
+        const client = clients.endpoint(t);
+        return { client, fn: client.register as UnaryFn<NetworkServiceEndpoint, NetworkServiceEndpoint> };
+      },
+      security,
+    ),
     find: streamHop(routes.find, (t, q) => clients.endpoint(t).find(q)),
-    unregister: unaryHop(routes.unregister, (t) => {
-      const client = clients.endpoint(t);
-      return { client, fn: client.unregister as UnaryFn<NetworkServiceEndpoint, Empty> };
-    }),
+    unregister: unaryHop(
+      routes.unregister,
+      (t) => {
+        const client = clients.endpoint(t);
+        return { client, fn: client.unregister as UnaryFn<NetworkServiceEndpoint, Empty> };
+      },
+      security,
+    ),
   };
 }
 
 export function forwardingServiceServer(
   routes: ServiceRoutes,
   clients: RegistryClients,
+  security?: PathSecurity,
 ): NetworkServiceRegistryServer {
   return {
-    register: unaryHop(routes.register, (t) => {
-      const client = clients.service(t);
-      return { client, fn: client.register as UnaryFn<NetworkService, NetworkService> };
-    }),
+    register: unaryHop(
+      routes.register,
+      (t) => {
+        const client = clients.service(t);
+        return { client, fn: client.register as UnaryFn<NetworkService, NetworkService> };
+      },
+      security,
+    ),
     find: streamHop(routes.find, (t, q) => clients.service(t).find(q)),
-    unregister: unaryHop(routes.unregister, (t) => {
-      const client = clients.service(t);
-      return { client, fn: client.unregister as UnaryFn<NetworkService, Empty> };
-    }),
+    unregister: unaryHop(
+      routes.unregister,
+      (t) => {
+        const client = clients.service(t);
+        return { client, fn: client.unregister as UnaryFn<NetworkService, Empty> };
+      },
+      security,
+    ),
   };
 }
 
@@ -174,10 +199,11 @@ export function interdomainSwitch(
   local: { nse: NetworkServiceEndpointRegistryServer; ns: NetworkServiceRegistryServer },
   proxy: () => string,
   clients: RegistryClients,
+  security?: PathSecurity,
 ): { nse: NetworkServiceEndpointRegistryServer; ns: NetworkServiceRegistryServer } {
   const pass = async <T>(request: T) => ({ target: proxy(), request });
-  const nse = forwardingEndpointServer({ register: pass, find: pass, unregister: pass }, clients);
-  const ns = forwardingServiceServer({ register: pass, find: pass, unregister: pass }, clients);
+  const nse = forwardingEndpointServer({ register: pass, find: pass, unregister: pass }, clients, security);
+  const ns = forwardingServiceServer({ register: pass, find: pass, unregister: pass }, clients, security);
   return {
     nse: {
       register: (call, cb) => (endpointIsInterdomain(call.request) ? nse : local.nse).register(call, cb),

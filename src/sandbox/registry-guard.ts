@@ -2,24 +2,18 @@
 // read the `path` header and the caller's token, put their own token after it (registry updatepath),
 // apply the server policies and client_allowed (a name stays with the identity that registered it),
 // store the path's SPIFFE IDs as the entry's path_ids and send the path back in the `path` header.
-import * as grpc from "@grpc/grpc-js";
+// The NetworkService side is checked the same way but binds no name: every endpoint of a vL3 registers
+// the same service.
+import type * as grpc from "@grpc/grpc-js";
 import { RequestError } from "../chain/errors.js";
-import { presentedOn, tlsPeerOf } from "../grpc/caller.js";
-import type { NetworkServiceEndpointRegistryServer } from "../grpc/gen/registry/registry.js";
+import type {
+  NetworkServiceEndpointRegistryServer,
+  NetworkServiceRegistryServer,
+} from "../grpc/gen/registry/registry.js";
 import { toServiceError } from "../grpc/status.js";
-import { checkPath } from "../security/path-check.js";
 import type { PathSecurity } from "../security/path-security.js";
-import { SERVER_POLICIES } from "../security/policies.js";
-import {
-  clientAllowed,
-  EMPTY_REGISTRY_PATH,
-  encodeRegistryPath,
-  PATH_HEADER,
-  pathIdsOf,
-  registryPathOf,
-  updateRegistryPath,
-} from "../security/registry-path.js";
-import { readTokenHeaders } from "../security/token-headers.js";
+import { clientAllowed, pathIdsOf } from "../security/registry-path.js";
+import { enterRegistryHop } from "./registry-hop.js";
 
 type Call = grpc.ServerUnaryCall<{ name: string }, unknown>;
 
@@ -27,48 +21,31 @@ type Call = grpc.ServerUnaryCall<{ name: string }, unknown>;
 async function check(
   call: Call,
   security: PathSecurity,
-  pathIdsOfEntry: (name: string) => readonly string[] | undefined,
+  pathIdsOfEntry?: (name: string) => readonly string[] | undefined,
 ): Promise<{ pathIds: string[]; header: grpc.Metadata }> {
-  const incoming = registryPathOf(call.metadata) ?? EMPTY_REGISTRY_PATH;
-  const header = readTokenHeaders(call.metadata);
-  const caller = tlsPeerOf(call);
-  const own = await security.generate(
-    caller && { spiffeId: caller.spiffeId, notAfter: new Date(caller.certificate.validTo) },
-    presentedOn(call),
-  );
-  let path: ReturnType<typeof updateRegistryPath>;
-  try {
-    path = updateRegistryPath(incoming, typeof header === "string" ? "" : header.token, own.token);
-  } catch (e) {
-    throw new RequestError("INVALID_ARGUMENT", (e as Error).message);
-  }
-  const left = path.tokens.slice(0, path.index + 1).map((token) => ({ token }));
-  const ids = await checkPath(left, path.index, caller, {
-    ...security,
-    policies: SERVER_POLICIES,
-    what: "registry",
-  });
+  const hop = await enterRegistryHop(call, security);
   const name = call.request.name;
-  const owners = new Map<string, readonly string[]>();
-  const known = pathIdsOfEntry(name);
-  if (known?.length) owners.set(name, known);
-  const denied = clientAllowed(ids[0] ?? "", name, owners);
+  const known = pathIdsOfEntry?.(name);
+  const owners = new Map<string, readonly string[]>(known?.length ? [[name, known]] : []);
+  const denied = clientAllowed(hop.ids[0] ?? "", name, owners);
   if (denied)
     throw new RequestError(
       "PERMISSION_DENIED",
       `registry: authorization policy client_allowed denied: ${denied}`,
     );
-  const answer = new grpc.Metadata();
-  answer.set(PATH_HEADER, encodeRegistryPath({ index: incoming.index, tokens: path.tokens }));
-  return { pathIds: pathIdsOf(path.tokens), header: answer };
+  return { pathIds: pathIdsOf(hop.path.tokens), header: hop.answer(hop.path) };
 }
 
-/** `server` behind NSM's registry checks; `pathIdsOfEntry` gives a live entry's path_ids (its owner first). */
-export function guardRegistry(
-  server: NetworkServiceEndpointRegistryServer,
+interface Guarded<Req, Res, Gone> {
+  register: grpc.handleUnaryCall<Req, Res>;
+  unregister: grpc.handleUnaryCall<Req, Gone>;
+}
+
+function guarded<Req extends { name: string; pathIds: string[] }, Res, Gone>(
+  server: Guarded<Req, Res, Gone>,
   security: PathSecurity,
-  pathIdsOfEntry: (name: string) => readonly string[] | undefined,
-): NetworkServiceEndpointRegistryServer {
+  pathIdsOfEntry?: (name: string) => readonly string[] | undefined,
+): Guarded<Req, Res, Gone> {
   return {
     register(call, callback) {
       check(call, security, pathIdsOfEntry).then(
@@ -80,7 +57,6 @@ export function guardRegistry(
         (e) => callback(toServiceError(e) as grpc.ServiceError),
       );
     },
-    find: (call) => server.find(call),
     unregister(call, callback) {
       check(call, security, pathIdsOfEntry).then(
         ({ header }) => {
@@ -90,5 +66,28 @@ export function guardRegistry(
         (e) => callback(toServiceError(e) as grpc.ServiceError),
       );
     },
+  };
+}
+
+/** `server` behind NSM's registry checks; `pathIdsOfEntry` gives a live entry's path_ids (its owner first). */
+export function guardRegistry(
+  server: NetworkServiceEndpointRegistryServer,
+  security: PathSecurity,
+  pathIdsOfEntry: (name: string) => readonly string[] | undefined,
+): NetworkServiceEndpointRegistryServer {
+  return {
+    ...guarded(server, security, pathIdsOfEntry),
+    find: (call) => server.find(call),
+  };
+}
+
+/** The NetworkService registry behind the token checks (no client_allowed: a service is everyone's). */
+export function guardServiceRegistry(
+  server: NetworkServiceRegistryServer,
+  security: PathSecurity,
+): NetworkServiceRegistryServer {
+  return {
+    ...guarded(server, security),
+    find: (call) => server.find(call),
   };
 }

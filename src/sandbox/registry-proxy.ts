@@ -20,6 +20,7 @@ import {
   REGISTRY_SERVICE,
   resolveDomain,
 } from "../registry/resolve.js";
+import type { PathSecurity } from "../security/path-security.js";
 import { statusError } from "../util/grpc.js";
 import { forwardingEndpointServer, forwardingServiceServer, RegistryClients } from "./registry-forward.js";
 
@@ -32,6 +33,8 @@ export interface RegistryProxyOptions {
   log?: Logger;
   /** How it is bound and dials (credentials); default plain text. */
   transport?: Transport;
+  /** Path tokens: a hop of every Register and Unregister's path, its own token on every call it sends. */
+  pathTokens?: PathSecurity;
 }
 
 export interface ProxyServer {
@@ -63,7 +66,8 @@ const qualifyIn = (d: string) => (n: string) => join(target(n), d);
 export async function startRegistryProxy(o: RegistryProxyOptions): Promise<ProxyServer> {
   const log = (o.log ?? silentLogger()).child({ registryProxy: o.name });
   const transport = o.transport ?? defaultTransport;
-  const clients = new RegistryClients(transport);
+  const tokens = o.pathTokens;
+  const clients = new RegistryClients(tokens ? transport.withPathTokens(tokens.generate) : transport);
   const resolve = (service: string, d: string) =>
     resolveDomain(o.resolver, service, d).catch((err: unknown) => {
       if (!(err instanceof DomainResolveError)) throw err;
@@ -109,6 +113,7 @@ export async function startRegistryProxy(o: RegistryProxyOptions): Promise<Proxy
       },
     },
     clients,
+    tokens,
   );
 
   const nsRoute = async <T extends NetworkService>(ns: T) => {
@@ -142,6 +147,7 @@ export async function startRegistryProxy(o: RegistryProxyOptions): Promise<Proxy
       },
     },
     clients,
+    tokens,
   );
 
   return serveRestartable(

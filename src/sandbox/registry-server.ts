@@ -19,7 +19,7 @@ import { WatchableMap } from "../registry/watchable-map.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { statusError } from "../util/grpc.js";
 import { interdomainSwitch, RegistryClients } from "./registry-forward.js";
-import { guardRegistry } from "./registry-guard.js";
+import { guardRegistry, guardServiceRegistry } from "./registry-guard.js";
 
 export interface RegistryOptions {
   /** A grpc-js target to listen on: "127.0.0.1:0" (default, any free port) or "unix:///path". */
@@ -156,15 +156,22 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
     }
   };
 
-  const proxyClients = new RegistryClients(transport);
+  // With path tokens, what it passes on to the nsmgr proxy carries its own token and the path.
+  const proxyClients = new RegistryClients(
+    options.pathTokens ? transport.withPathTokens(options.pathTokens.generate) : transport,
+  );
   const ownerOf = (name: string) => {
     const entry = endpoints.get(name);
     return entry && live(entry) ? entry.pathIds : undefined;
   };
-  const local = options.pathTokens ? guardRegistry(nseServer, options.pathTokens, ownerOf) : nseServer;
+  const tokens = options.pathTokens;
+  const local = {
+    nse: tokens ? guardRegistry(nseServer, tokens, ownerOf) : nseServer,
+    ns: tokens ? guardServiceRegistry(nsServer, tokens) : nsServer,
+  };
   const served = options.proxyRegistryUrl
-    ? interdomainSwitch({ nse: local, ns: nsServer }, options.proxyRegistryUrl, proxyClients)
-    : { nse: local, ns: nsServer };
+    ? interdomainSwitch(local, options.proxyRegistryUrl, proxyClients, tokens)
+    : local;
 
   const server = restartableServer(
     transport,
