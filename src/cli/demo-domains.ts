@@ -30,6 +30,9 @@ export async function runDomainsDemo(
       `vL3 demo across ${domains.length} domains${floating ? ` and the floating domain "${floating.name}"` : ""}: ` +
         `service ${sb.service}, prefixes from one shared server, data plane ${o.dataplane}`,
     );
+    out(
+      `security: SPIFFE mTLS and signed path tokens on every hop (proxies included), SVIDs from the trust domain ${sb.trustDomain?.trustDomain}`,
+    );
     for (const d of domains)
       out(
         `  ${d.name}: registry ${d.registry.url}, registry proxy ${d.registryProxy.url}, nsmgr proxy ${d.nsmgrProxy.url}`,

@@ -68,7 +68,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       `vL3 demo: registry ${sb.registry.url}, prefix server ${sb.prefixServer.url}, ${sb.nsmgrs.length} nsmgr(s), data plane ${o.dataplane}`,
     );
     out(
-      `security: SPIFFE mTLS on every channel, each participant's SVID from the trust domain ${sb.trustDomain?.trustDomain} (a development Workload API)`,
+      `security: SPIFFE mTLS on every channel and signed path tokens on every hop, each participant's SVID from the trust domain ${sb.trustDomain?.trustDomain} (a development Workload API)`,
     );
     // Start order shuffled on purpose: the peer rule does not care who comes first.
     const names = Array.from({ length: o.endpoints }, (_, i) => `vl3-nse-${i + 1}`).sort(

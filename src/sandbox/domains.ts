@@ -9,6 +9,7 @@ import { silentLogger } from "../log.js";
 import { type PrefixServer, startPrefixServer } from "../prefix/server.js";
 import { join } from "../registry/interdomain.js";
 import { NSMGR_PROXY_SERVICE, REGISTRY_SERVICE } from "../registry/resolve.js";
+import { type PathSecurity, pathSecurity } from "../security/path-security.js";
 import { FakeDomainResolver } from "./fake-resolver.js";
 import type { Sandbox, SandboxOptions } from "./index.js";
 import { startSandbox } from "./index.js";
@@ -62,6 +63,15 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
   const transportOf = async (name: string) =>
     o.transport?.(name) ??
     (trustDomain ? (await trustDomain.security(name, "nsm-system")).transport : undefined);
+  // The proxies are hops of every path too (NSM's are): their own tokens, the same checks as nsmgrs'.
+  const made: PathSecurity[] = [];
+  const tokensOf = async (name: string) => {
+    if (!(o.pathTokens ?? true) || !trustDomain) return undefined;
+    const { identity } = await trustDomain.security(name, "nsm-system");
+    const security = identity && pathSecurity({ identity, maxTokenLifetimeMs: o.lifetimeMs ?? 60_000 });
+    if (security) made.push(security);
+    return security;
+  };
 
   if (o.floating) {
     const registry = await startRegistry({
@@ -69,6 +79,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       maxExpiryMs: expiry,
       sweepMs: Math.min(1000, expiry / 3),
       transport: await transportOf("floating-registry"),
+      pathTokens: await tokensOf("floating-registry"),
     });
     // A floating domain has no nsmgr proxy: its nsmgr-proxy name does not resolve, on purpose.
     resolver.add(`${REGISTRY_SERVICE}.${FLOATING_DOMAIN}`, registry.url);
@@ -99,6 +110,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       registry: () => registryUrl,
       log,
       transport: await transportOf(`${name}-registry-proxy`),
+      pathTokens: await tokensOf(`${name}-registry-proxy`),
     });
     const nsmgrProxy = await startNsmgrProxy({
       name: `${name}-nsmgr-proxy`,
@@ -107,6 +119,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       registryProxy: () => registryProxy.url,
       log,
       transport: await transportOf(`${name}-nsmgr-proxy`),
+      pathTokens: await tokensOf(`${name}-nsmgr-proxy`),
     });
     const others = names.filter((d) => d !== name);
     const world = await startSandbox({
@@ -164,6 +177,7 @@ export async function startDomains(o: SandboxOptions): Promise<Sandbox> {
       await Promise.all(domains.map((d) => d.stop()));
       if (!split) await Promise.all(worlds.prefixServers.map((p) => p.stop()));
       await worlds.floating?.registry.stop();
+      for (const security of made.splice(0)) security.dispose();
       await o.kernel?.cleanup();
       if (!o.trustDomain) await trustDomain?.stop();
       rmSync(dir, { recursive: true, force: true });

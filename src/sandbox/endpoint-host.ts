@@ -62,13 +62,14 @@ async function handle(r: HostRequest): Promise<unknown> {
   switch (r.op) {
     case "start": {
       if (endpoints.has(r.name)) throw new Error(`${r.name} already runs here`);
-      // Its transport from the environment (SPIFFE_ENDPOINT_SOCKET, or NSM_INSECURE), as `vl3-nse run`
-      // builds it; the identity is not handed on, so path tokens stay off as in the sandbox's own endpoints.
+      // Its transport and identity from the environment (SPIFFE_ENDPOINT_SOCKET, or NSM_INSECURE), as
+      // `vl3-nse run` builds them: with an SVID it signs and checks path tokens on every call, as run does.
       const config = loadConfig(r.env);
       const security = transportSecurity(config, log);
       await security.identity?.ready();
       const dataplane = config.dataplane === "memory" ? new MemoryDataplane() : undefined;
-      const nse = await startNse(config, { log, dataplane, transport: security.transport });
+      const identity = r.pathTokens === false ? undefined : security.identity;
+      const nse = await startNse(config, { log, dataplane, transport: security.transport, identity });
       endpoints.set(r.name, nse);
       if (dataplane) dataplanes.set(r.name, dataplane);
       nse.endpoint.onSignal((s) => {

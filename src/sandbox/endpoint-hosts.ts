@@ -51,8 +51,13 @@ class Host {
 export interface EndpointHosts {
   /** The hosts' process ids, in host order. */
   pids: number[];
-  /** Starts an endpoint on the least loaded host with `env` (Sandbox.endpointEnv). */
-  startEndpoint(name: string, env: Record<string, string>, options?: { peers?: number }): Promise<void>;
+  /** Starts an endpoint on the least loaded host with `env` (Sandbox.endpointEnv). It signs and checks
+   * path tokens with its SVID as `vl3-nse run` does, unless `pathTokens` is false (Sandbox.pathTokens). */
+  startEndpoint(
+    name: string,
+    env: Record<string, string>,
+    options?: { peers?: number; pathTokens?: boolean },
+  ): Promise<void>;
   stopEndpoint(name: string, options?: { graceful?: boolean }): Promise<void>;
   /** kill -9 of the process hosting `name` (a crash: no goodbyes); an empty host takes its place.
    * Resolves, once it has exited, with the names of every endpoint it ran. */
@@ -110,7 +115,8 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
     get pids() {
       return hosts.map((h) => h.child.pid!);
     },
-    startEndpoint: (name, env, o = {}) => place(name).call({ op: "start", name, env, peers: o.peers }),
+    startEndpoint: (name, env, o = {}) =>
+      place(name).call({ op: "start", name, env, peers: o.peers, pathTokens: o.pathTokens }),
     stopEndpoint: async (name, o = {}) => {
       const host = hostOf(name);
       placed.delete(name);

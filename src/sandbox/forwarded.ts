@@ -64,3 +64,18 @@ export class ForwardedTable {
     return candidates.filter((f) => matchesSelector(f.response, selector));
   }
 }
+
+/**
+ * The path a Close goes on with: the caller's segments as this hop stamped them (its token, ours), then
+ * the hops after ours as they last answered. Never the stored path alone: the endpoint must see who
+ * closes, not who requested (a Close from another identity is then refused there).
+ */
+export function closePath(stamped: Connection, known: Forwarded): Connection["path"] {
+  const ours = stamped.path!.pathSegments.at(-1)!;
+  const answered = known.response.path?.pathSegments ?? [];
+  const after = answered.slice(answered.findIndex((s) => s.id === ours.id) + 1);
+  return {
+    index: stamped.path!.pathSegments.length - 1,
+    pathSegments: [...stamped.path!.pathSegments, ...after],
+  };
+}

@@ -3,8 +3,9 @@
 // to expect. Plain data, so that it crosses process.send() as JSON.
 
 export type HostCommand =
-  /** Start a vl3-nse from the sandbox's NSM_* environment; `peers`: report "meshed" at that many up. */
-  | { op: "start"; name: string; env: Record<string, string>; peers?: number }
+  /** Start a vl3-nse from the sandbox's NSM_* environment; `peers`: report "meshed" at that many up;
+   * `pathTokens` false: mTLS without path tokens (a sandbox started with pathTokens: false). */
+  | { op: "start"; name: string; env: Record<string, string>; peers?: number; pathTokens?: boolean }
   | { op: "stop"; name: string; graceful: boolean }
   | { op: "summary" }
   /** A bare NetworkService server (answers every Request at once) on `socket`, registered as a peer. */

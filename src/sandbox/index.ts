@@ -13,7 +13,7 @@ import { Transport } from "../grpc/transport.js";
 import { silentLogger } from "../log.js";
 import { startNse, type Vl3Nse } from "../nse.js";
 import { startPrefixServer } from "../prefix/server.js";
-import { pathSecurity } from "../security/path-security.js";
+import { type PathSecurity, pathSecurity } from "../security/path-security.js";
 import { Nsc } from "./nsc.js";
 import { type Nsmgr, startNsmgr } from "./nsmgr.js";
 import type { Sandbox, SandboxOptions } from "./options.js";
@@ -45,11 +45,15 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const world = o.within?.nsmgrPrefix ?? "";
   const transportOf = async (name: string, namespace: SandboxNamespace): Promise<Transport> =>
     o.transport?.(name) ?? (trustDomain ? (await trustDomain.security(name, namespace)).transport : plain);
+  const tokens = (o.pathTokens ?? true) && trustDomain !== undefined;
   const identityOf = async (name: string, namespace: SandboxNamespace) =>
-    o.pathTokens && trustDomain ? (await trustDomain.security(name, namespace)).identity : undefined;
+    tokens && trustDomain ? (await trustDomain.security(name, namespace)).identity : undefined;
+  const made: PathSecurity[] = [];
   const tokensOf = async (name: string, namespace: SandboxNamespace) => {
     const identity = await identityOf(name, namespace);
-    return identity && pathSecurity({ identity, maxTokenLifetimeMs: o.lifetimeMs ?? 60_000 });
+    const security = identity && pathSecurity({ identity, maxTokenLifetimeMs: o.lifetimeMs ?? 60_000 });
+    if (security) made.push(security);
+    return security;
   };
   const registry = await startRegistry({
     listenOn: "127.0.0.1:0",
@@ -57,6 +61,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     sweepMs: Math.min(1000, expiry / 3),
     transport: await transportOf(`${world}registry`, "nsm-system"),
     proxyRegistryUrl: o.within?.proxyRegistryUrl,
+    pathTokens: await tokensOf(`${world}registry`, "nsm-system"),
   });
   const prefixServer =
     o.within?.prefixServer ??
@@ -181,6 +186,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     clients,
     service,
     trustDomain,
+    pathTokens: tokens,
     endpointEnv,
     startEndpoint,
     stopEndpoint,
@@ -192,6 +198,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
       for (const detach of detachPassed) detach?.();
       if (!o.within?.prefixServer) await prefixServer.stop();
       await registry.stop();
+      for (const security of made.splice(0)) security.dispose();
       if (!o.within) await o.kernel?.cleanup(); // domains.ts cleans a shared kernel once, last
       if (!o.trustDomain) await trustDomain?.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -29,7 +29,7 @@ import { listEndpoints } from "../registry/list.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { describeError, statusError } from "../util/grpc.js";
 import { EndpointClients } from "./endpoint-clients.js";
-import { ForwardedTable } from "./forwarded.js";
+import { closePath, ForwardedTable } from "./forwarded.js";
 import { MonitorHub } from "./monitor-hub.js";
 import { pathGuard } from "./path-guard.js";
 import { forwardingEndpointServer, forwardingServiceServer, RegistryClients } from "./registry-forward.js";
@@ -101,11 +101,13 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
       },
     },
     registryClients,
+    o.pathTokens,
   );
   const pass = async <T>(request: T) => ({ target: o.registryProxy(), request });
   const nsRegistry = forwardingServiceServer(
     { register: pass, find: pass, unregister: pass },
     registryClients,
+    o.pathTokens,
   );
 
   /** The local endpoint a stripped request is for: by name, else one of the service. */
@@ -160,6 +162,8 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
     try {
       response = await clients.request(to, { ...req, connection: forward }, Date.now() + 15_000);
     } catch (err) {
+      // A refused refresh (not its owner's) leaves the owner's forwarding as it was.
+      if (known && (err as grpc.ServiceError).code === grpc.status.PERMISSION_DENIED) throw err;
       forwarded.delete(ours.id);
       stripping.delete(ours.id);
       throw err;
@@ -175,19 +179,24 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
     };
   };
 
-  /** A Close whose tokens passed: forwarded along the path we answered with. */
-  const closeChecked = async (request: Connection): Promise<void> => {
+  /** A Close whose tokens passed: forwarded with the closer's path and the hops after us as they answered. */
+  const closeChecked = async (request: Connection, stamped: Connection): Promise<void> => {
     const id = connectionIdOf(request, o.name);
     const known = forwarded.get(id);
+    if (!known) return;
+    const c = stripping.has(id) ? strip(request) : request;
+    const refused = await clients.close(known.target, { ...c, path: closePath(stamped, known) }).then(
+      () => undefined,
+      (err: grpc.ServiceError) => {
+        if (err.code === grpc.status.PERMISSION_DENIED) return err;
+        // Forgotten here all the same; a far side that missed the Close lets the connection expire.
+        log.debug({ err, connection: id }, "forwarded Close failed; the far side expires it");
+        return undefined;
+      },
+    );
+    if (refused) throw refused; // another identity's Close: the owner's connection stays
     forwarded.delete(id);
-    const c = stripping.delete(id) ? strip(request) : request;
-    // Forgotten here either way; a far side that missed the Close lets the connection expire.
-    if (known)
-      await clients
-        .close(known.target, { ...c, path: known.response.path })
-        .catch((err) =>
-          log.debug({ err, connection: id }, "forwarded Close failed; the far side expires it"),
-        );
+    stripping.delete(id);
   };
 
   const impl = {
@@ -204,10 +213,11 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
     close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
       guard
         .close(call.request, call)
-        .then(() => closeChecked(call.request))
+        .then((stamped) => closeChecked(call.request, stamped))
         .then(
           () => cb(null, {}),
-          (err) => cb(toServiceError(err) as grpc.ServiceError),
+          (err: grpc.ServiceError) =>
+            cb(typeof err.code === "number" ? err : (toServiceError(err) as grpc.ServiceError)),
         );
     },
   };

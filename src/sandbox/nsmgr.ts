@@ -37,7 +37,7 @@ import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { clientGone } from "./client-gone.js";
 import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
-import { type Forwarded, ForwardedTable } from "./forwarded.js";
+import { closePath, type Forwarded, ForwardedTable } from "./forwarded.js";
 import { type KernelLink, KernelLinks, type SandboxForwarder } from "./kernel-link.js";
 import { MonitorHub } from "./monitor-hub.js";
 import { LocalEndpoints, nsmgrEndpointRegistry, nsmgrServiceRegistry } from "./nsmgr-registry.js";
@@ -158,6 +158,8 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
       await link?.apply(response);
       return response;
     } catch (err) {
+      // A refresh the endpoint refused as not its owner's (a take-over): the owner's link stays.
+      if (known && (err as grpc.ServiceError).code === grpc.status.PERMISSION_DENIED) throw err;
       // The endpoint is gone or refused: the next request chooses again. The veth goes with the
       // entry (a refreshed one too): nothing else would remove it, and it holds the NSC's interface name.
       forwarded.delete(ours.id);
@@ -167,15 +169,26 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     }
   };
 
-  /** Closes one forwarded connection downstream (for its owner, or on behalf of one that died). */
-  const closeForwarded = async (id: string, connection?: Connection) => {
+  /**
+   * Closes one forwarded connection downstream: for a caller, with its stamped path (the endpoint sees
+   * who closes, and refuses another identity: then nothing here changes either), or on behalf of a
+   * client that died, with the path as it was.
+   */
+  const closeForwarded = async (id: string, caller?: { request: Connection; stamped: Connection }) => {
     const known = forwarded.get(id);
-    forwarded.delete(id);
     if (!known) return;
-    // Forgotten here either way; an endpoint that missed the Close lets the connection expire.
-    await clients
-      .close(known.target, { ...(connection ?? known.response), path: known.response.path })
-      .catch((err) => log.debug({ err, connection: id }, "forwarded Close failed; the endpoint expires it"));
+    const path = caller ? closePath(caller.stamped, known) : known.response.path;
+    const refused = await clients.close(known.target, { ...(caller?.request ?? known.response), path }).then(
+      () => undefined,
+      (err: grpc.ServiceError) => {
+        if (err.code === grpc.status.PERMISSION_DENIED) return err;
+        // Forgotten here all the same; an endpoint that missed the Close lets the connection expire.
+        log.debug({ err, connection: id }, "forwarded Close failed; the endpoint expires it");
+        return undefined;
+      },
+    );
+    if (refused && caller) throw refused;
+    forwarded.delete(id);
     await links?.remove(known.response.id);
   };
 
@@ -217,10 +230,12 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
       void (async () => {
         const id = connectionIdOf(call.request, o.name);
-        await guard.close(call.request, call);
-        await closeForwarded(id, call.request);
+        const stamped = await guard.close(call.request, call);
+        await closeForwarded(id, { request: call.request, stamped });
         cb(null, {});
-      })().catch((err) => cb(toServiceError(err) as grpc.ServiceError));
+      })().catch((err: grpc.ServiceError) =>
+        cb(typeof err.code === "number" ? err : (toServiceError(err) as grpc.ServiceError)),
+      );
     },
   };
 
@@ -233,8 +248,11 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   server.addService(NetworkServiceService, impl as never);
   server.addService(MonitorConnectionService, monitor as never);
   if (local) {
-    server.addService(NetworkServiceEndpointRegistryService, nsmgrEndpointRegistry(registry, local));
-    server.addService(NetworkServiceRegistryService, nsmgrServiceRegistry(services));
+    server.addService(
+      NetworkServiceEndpointRegistryService,
+      nsmgrEndpointRegistry(registry, local, o.pathTokens),
+    );
+    server.addService(NetworkServiceRegistryService, nsmgrServiceRegistry(services, o.pathTokens));
   }
   const url = grpcTarget(await serving.bind(server, o.listenOn));
   log.info({ url }, "sandbox nsmgr listening");

@@ -38,8 +38,9 @@ export interface SandboxOptions {
   /** SPIFFE mTLS for every participant from the sandbox's trust domain (default), with these options;
    * false: plain text everywhere (NSM_INSECURE=true), only for tests about the plain wire. */
   security?: false | TrustDomainOptions;
-  /** Path tokens on every hop (endpoints, nsmgrs, NSCs: updatetoken, authorize), each signed with its
-   * own SVID; needs `security`. Default off: the mesh's links carry no tokens. */
+  /** Path tokens on every hop (endpoints, nsmgrs, the registry, proxies, NSCs: updatetoken, authorize),
+   * each signed with its own SVID, as in a cluster (default, with `security`); false: mTLS only, for tests
+   * about the plain wire. */
   pathTokens?: boolean;
   /** Replaces the transport of a participant, by name ("registry", "prefix-server", "nsmgr-0", an
    * NSE's or NSC's name); undefined keeps what `security` gives it. */
@@ -82,6 +83,8 @@ export interface Sandbox {
   interdomain?: DomainWorlds;
   /** The trust domain every participant's SVID comes from (undefined with `security: false`). */
   trustDomain?: SandboxTrustDomain;
+  /** Whether every hop signs and checks path tokens (an endpoint host is told so: hosts.startEndpoint). */
+  pathTokens: boolean;
   /** The NSM_* environment an endpoint of this sandbox runs with (also what an endpoint host is given). */
   endpointEnv(name: string, options?: { node?: number; dataplane?: Dataplane }): Record<string, string>;
   startEndpoint(name: string, options?: { node?: number; dataplane?: Dataplane }): Promise<Vl3Nse>;

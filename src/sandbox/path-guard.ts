@@ -14,8 +14,8 @@ import type { PathSecurity } from "../security/path-security.js";
 export interface PathGuard {
   /** `conn` after updatepath, its tokens stamped and checked (unchanged with tokens off). */
   request(conn: Connection, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<Connection>;
-  /** Checks a Close's tokens on the path a Request would have (our segment last). */
-  close(conn: Connection, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<void>;
+  /** A Close's path as a Request's would be (our segment last), its tokens stamped and checked. */
+  close(conn: Connection, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<Connection>;
   /** How this hop dials onward: with its tokens on every call when they are on. */
   outgoing(transport: Transport): Transport;
 }
@@ -33,9 +33,7 @@ export function pathGuard(name: string, security: PathSecurity | undefined, life
   };
   return {
     request: stamp,
-    close: async (conn, call) => {
-      if (security) await stamp(updatePath(conn, { name, maxTokenLifetimeMs: lifetimeMs }).connection, call);
-    },
+    close: (conn, call) => stamp(updatePath(conn, { name, maxTokenLifetimeMs: lifetimeMs }).connection, call),
     outgoing: (transport) => (security ? transport.withPathTokens(security.generate) : transport),
   };
 }

@@ -53,9 +53,12 @@ describe("bad domains", () => {
     const env = { ...d1.endpointEnv("nse-c"), NSM_REMOTE_DOMAINS: "cluster2,nowhere" };
     const dataplane = new MemoryDataplane();
     w.dataplanes.set("cluster1/nse-c", dataplane);
-    // Its SVID from the sandbox's trust domain, as every sandbox endpoint's (and no path tokens, as theirs).
-    const { transport } = await d1.trustDomain!.security("nse-c", "vl3");
-    d1.endpoints.set("nse-c", await startNse(loadConfig(env), { log: silentLogger(), dataplane, transport }));
+    // Its SVID from the sandbox's trust domain, for mTLS and path tokens, as every sandbox endpoint's.
+    const { transport, identity } = await d1.trustDomain!.security("nse-c", "vl3");
+    d1.endpoints.set(
+      "nse-c",
+      await startNse(loadConfig(env), { log: silentLogger(), dataplane, transport, identity }),
+    );
     await eventually(() => expectFullMesh(w, 3), 20_000);
   });
 });

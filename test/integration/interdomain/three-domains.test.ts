@@ -28,11 +28,11 @@ describe("three domains", () => {
     };
     const dataplane = new MemoryDataplane();
     w.dataplanes.set("cluster2/seed-nse", dataplane);
-    // Its SVID from the sandbox's trust domain, as every sandbox endpoint's (and no path tokens, as theirs).
-    const { transport } = await d2.trustDomain!.security("seed-nse", "vl3");
+    // Its SVID from the sandbox's trust domain, for mTLS and path tokens, as every sandbox endpoint's.
+    const { transport, identity } = await d2.trustDomain!.security("seed-nse", "vl3");
     d2.endpoints.set(
       "seed-nse",
-      await startNse(loadConfig(env), { log: silentLogger(), dataplane, transport }),
+      await startNse(loadConfig(env), { log: silentLogger(), dataplane, transport, identity }),
     );
   });
 

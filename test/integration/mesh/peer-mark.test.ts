@@ -1,12 +1,13 @@
 // The peer request mark is checked against the registry: a client (with an SVID of the sandbox's trust
-// domain, so past mTLS) that claims to be a peer it is not gets PERMISSION_DENIED from the endpoint,
-// through a real gRPC call on the endpoint's socket.
+// domain and valid path tokens, so past mTLS and the token policies) that claims to be a peer it is not
+// gets PERMISSION_DENIED from the endpoint, through a real gRPC call on the endpoint's socket.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
 import { NetworkServiceClient } from "../../../src/grpc/gen/networkservice/networkservice.js";
 import { parseCidr } from "../../../src/ipam/cidr.js";
 import { PEER_REQUEST_LABEL } from "../../../src/registry/labels.js";
+import { pathSecurity } from "../../../src/security/path-security.js";
 import { type RequestShape, requestOn, targetOf } from "../../support/endpoint.js";
 import { eventually, expectFullMesh, Mesh } from "./helpers.js";
 
@@ -18,8 +19,11 @@ describe("the peer request mark", () => {
     mesh = await Mesh.start();
     await Promise.all(["nse-a", "nse-b", "nse-c"].map((n, i) => mesh.startEndpoint(n, i % 2)));
     await eventually(() => expectFullMesh(mesh), 15_000);
-    const { transport } = await mesh.sb.trustDomain!.security("intruder", "default");
-    client = transport.client(NetworkServiceClient, targetOf(mesh.nse("nse-b").url));
+    const { transport, identity } = await mesh.sb.trustDomain!.security("intruder", "default");
+    const tokens = pathSecurity({ identity, maxTokenLifetimeMs: 60_000 })!;
+    client = transport
+      .withPathTokens(tokens.generate)
+      .client(NetworkServiceClient, targetOf(mesh.nse("nse-b").url));
   });
 
   afterAll(async () => {
