@@ -1,7 +1,8 @@
 // The dial side of a peer link, through the local nsmgr (NSM_CONNECT_TO): a Request that names the
 // peer NSE and carries our mark and our prefix, a monitor of the links, and their Close. With path
 // tokens on, the path that comes back must pass NSM's client policies (checked against the nsmgr's
-// certificate); a first Request whose answer fails them is closed again, as NSM's client does.
+// certificate); a first Request whose answer fails them is closed again, and a Close is sent only for a
+// stored path that still passes them against the nsmgr that answered, as NSM's authorize client does.
 // Only so many Requests are in flight at once (util/request-window.ts): the others wait their turn,
 // their deadline not yet running, so that a busy node answers each before its caller gives up.
 import { randomUUID } from "node:crypto";
@@ -12,7 +13,7 @@ import type { MechanismType } from "../chain/mechanism.js";
 import type { Logger } from "../log.js";
 import { localForm, serviceOf } from "../registry/interdomain.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
-import { checkPath, type PathCheckOptions } from "../security/path-check.js";
+import { checkPath, type PathCheckOptions, type PathPeer } from "../security/path-check.js";
 import { CLIENT_POLICIES } from "../security/policies.js";
 import { RequestWindow, type RequestWindowOptions } from "../util/request-window.js";
 import { tlsPeerOf } from "./caller.js";
@@ -77,6 +78,17 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
   const deadline = () => new Date(Date.now() + o.timeoutMs);
   const window = new RequestWindow({ ...o.window, calmMs: o.timeoutMs / 2 });
   const ourSegment = (link?: Connection) => link?.path?.pathSegments[0];
+  /** The nsmgr that last answered each link (by our segment id): NSM's client checks a Close against it. */
+  const answeredBy = new Map<string, PathPeer | undefined>();
+  const clientCheck = async (conn: Connection, peer: PathPeer | undefined) => {
+    if (!o.authorize) return;
+    const path = conn.path;
+    await checkPath(path?.pathSegments ?? [], path?.index ?? 0, peer, {
+      what: "peer link",
+      ...o.authorize,
+      policies: o.authorize.policies ?? CLIENT_POLICIES,
+    });
+  };
 
   // One monitor stream to the nsmgr for all our links (selected by our name), opened with the first:
   // a stream per link would double the gRPC streams of the mesh. Events go to links by our segment id.
@@ -167,13 +179,12 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
       );
       o.mtuSeen?.(conn.context?.MTU ?? 0);
       if (!o.authorize) return conn;
-      const path = conn.path;
+      const peer = handle && tlsPeerOf(handle);
       try {
-        await checkPath(path?.pathSegments ?? [], path?.index ?? 0, handle && tlsPeerOf(handle), {
-          what: "peer link",
-          ...o.authorize,
-          policies: o.authorize.policies ?? CLIENT_POLICIES,
-        });
+        await clientCheck(conn, peer);
+        answeredBy.set(ourSegment(conn)?.id ?? "", peer);
+        // Bounded: a link that is never closed (its peer vanished) must not hold an entry for ever.
+        if (answeredBy.size > 4096) answeredBy.delete(answeredBy.keys().next().value!);
       } catch (e) {
         // A refresh keeps its link (the next one may pass); a new link is not left half made.
         if (!link)
@@ -194,6 +205,19 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
     },
     close: async ({ link }) => {
       if (!link) return;
+      const id = ourSegment(link)?.id ?? "";
+      const peer = answeredBy.get(id);
+      answeredBy.delete(id);
+      try {
+        // NSM's authorize client on Close: the stored path, against the last server that answered.
+        await clientCheck(link, peer);
+      } catch (err) {
+        o.log.warn(
+          { err: (err as Error).message },
+          "not closing a peer link whose path fails; it will expire",
+        );
+        return;
+      }
       await call((cb) => ns.close(link, new grpc.Metadata(), { deadline: deadline() }, cb)).catch((err) =>
         o.log.info({ err: (err as Error).message }, "closing a peer link failed; it will expire"),
       );
