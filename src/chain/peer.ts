@@ -54,7 +54,7 @@ function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: 
   if (qualify(origin?.name ?? "", domain(peerOf)) !== peerOf) {
     throw new RequestError(
       "PERMISSION_DENIED",
-      `connection.path.path_segments[0].name: ${quote(origin?.name ?? "")} sent this request, not the peer ${quote(peerOf)} it names`,
+      `connection.path.path_segments[0].name: rule peer_origin: ${quote(origin?.name ?? "")} sent this request, not the peer ${quote(peerOf)} it names`,
     );
   }
   if (!ctx.origin) {
@@ -67,7 +67,7 @@ function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: 
   if (!allowed.test(ctx.origin)) {
     throw new RequestError(
       "PERMISSION_DENIED",
-      `connection.path.path_segments[0].token: identity ${JSON.stringify(ctx.origin)} may not peer (allowed: ${allowed.describe})`,
+      `connection.path.path_segments[0].token: rule peer_allowed: identity ${JSON.stringify(ctx.origin)} may not peer (allowed: ${allowed.describe})`,
     );
   }
 }
@@ -84,7 +84,7 @@ async function checkPeer(
   if (!(await check.isPeer(peerOf, conn.networkService))) {
     throw new RequestError(
       "PERMISSION_DENIED",
-      `${field}: ${quote(peerOf)} is not a registered vL3 peer of ${quote(conn.networkService)}`,
+      `${field}: rule peer_registered: ${quote(peerOf)} is not a registered vL3 peer of ${quote(conn.networkService)}`,
     );
   }
   if (!dials(peerOf, check.self)) {

@@ -110,7 +110,7 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
       passed: false,
       code: "PERMISSION_DENIED",
       message: expect.stringContaining(
-        `path_segments[0].name: "nsc-1" sent this request, not the peer "nse-a"`,
+        `path_segments[0].name: rule peer_origin: "nsc-1" sent this request, not the peer "nse-a"`,
       ),
     });
   });
@@ -119,7 +119,9 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
     expect(await attempt("nse-a", "spiffe://k8s.nsm/ns/other/pod/nse-a")).toMatchObject({
       passed: false,
       code: "PERMISSION_DENIED",
-      message: expect.stringContaining("may not peer (allowed: spiffe://k8s.nsm/ns/vl3/pod/*)"),
+      message: expect.stringContaining(
+        'rule peer_allowed: identity "spiffe://k8s.nsm/ns/other/pod/nse-a" may not peer (allowed: spiffe://k8s.nsm/ns/vl3/pod/*)',
+      ),
     });
   });
 
