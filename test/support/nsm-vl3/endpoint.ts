@@ -3,6 +3,8 @@
 // does ONE Find right after registering, and dials (through its nsmgr) every endpoint of the service
 // registered no later than itself, with NSM's peer request; it serves NSCs and peers by NSM's
 // heuristic (vl3.ts) and runs NSM's DNS (dns.ts). It refreshes what it dialled; it never re-discovers.
+// Given an identity it signs path tokens as NSM's Go code does (ES256, no x5c) on every call, and runs
+// NSM's server updatetoken and authorize on what it serves.
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { DnsServer } from "../../../src/dns/server.js";
@@ -18,12 +20,17 @@ import {
   NetworkServiceService,
 } from "../../../src/grpc/gen/networkservice/networkservice.js";
 import { NetworkServiceEndpoint } from "../../../src/grpc/gen/registry/registry.js";
+import { toServiceError } from "../../../src/grpc/status.js";
 import { defaultTransport, type Transport } from "../../../src/grpc/transport.js";
 import { silentLogger } from "../../../src/log.js";
 import { IpamPrefixSource } from "../../../src/prefix/ipam-source.js";
 import { endpointRegistryClient } from "../../../src/registry/clients.js";
 import { listEndpoints } from "../../../src/registry/list.js";
 import { type RegistrationHandle, registerEndpoint } from "../../../src/registry/register.js";
+import { pathGuard } from "../../../src/sandbox/path-guard.js";
+import type { IdentitySource } from "../../../src/security/identity.js";
+import { type PathSecurity, pathSecurity } from "../../../src/security/path-security.js";
+import { spiffeTokenGenerator } from "../../../src/security/token.js";
 import { nsmDnsHandler, startNsmDns } from "./dns.js";
 import { NsmVl3State } from "./vl3.js";
 
@@ -39,6 +46,20 @@ export interface NsmVl3Options {
   expiryMs: number;
   /** Its credentials (the sandbox's trust domain, as every participant's); default plain text. */
   transport?: Transport;
+  /** Its SVID: path tokens on, as NSM's (no x5c header: NSM's Go generator writes none). */
+  identity?: IdentitySource;
+}
+
+/** NSM's token generator: the SVID's key, header {alg, typ} only. */
+function nsmTokens(identity: IdentitySource, lifetimeMs: number): PathSecurity {
+  const generate = spiffeTokenGenerator({
+    signer: () => {
+      const now = identity.current()!;
+      return { spiffeId: now.spiffeId, privateKey: now.privateKey, notAfter: now.notAfter };
+    },
+    maxLifetimeMs: lifetimeMs,
+  });
+  return pathSecurity({ identity, generate, maxTokenLifetimeMs: lifetimeMs })!;
 }
 
 export class NsmVl3Endpoint {
@@ -57,8 +78,12 @@ export class NsmVl3Endpoint {
 
   constructor(readonly o: NsmVl3Options) {}
 
+  private tokens?: PathSecurity;
+
+  /** Its transport, with its tokens on every call when it has an identity. */
   private get transport(): Transport {
-    return this.o.transport ?? defaultTransport;
+    const base = this.o.transport ?? defaultTransport;
+    return this.tokens ? base.withPathTokens(this.tokens.generate) : base;
   }
 
   get dnsAddress(): string {
@@ -67,6 +92,11 @@ export class NsmVl3Endpoint {
 
   async start(): Promise<void> {
     const log = silentLogger();
+    if (this.o.identity) {
+      await this.o.identity.ready();
+      this.tokens = nsmTokens(this.o.identity, 600_000);
+    }
+    const guard = pathGuard(this.o.name, this.tokens);
     this.prefixSource = new IpamPrefixSource({
       target: this.o.prefixServer,
       identity: { id: this.o.name, pool: this.o.pool, prefixLen: 24 },
@@ -79,7 +109,7 @@ export class NsmVl3Endpoint {
     this.dns = await startNsmDns(
       nsmDnsHandler(this.state.records, () => [...new Set([...this.state.fanout.values()].flat())]),
     );
-    this.server = this.transport.server();
+    this.server = (this.o.transport ?? defaultTransport).server();
     this.server.addService(NetworkServiceService, {
       request: (
         call: grpc.ServerUnaryCall<NetworkServiceRequest, Connection>,
@@ -99,16 +129,27 @@ export class NsmVl3Endpoint {
         const ours = { ...mine, name: this.o.name, expires: new Date(Date.now() + this.o.lifetimeMs) };
         const conn = { ...req, id: ours.id, networkServiceEndpointName: this.o.name, state: State.UP };
         conn.path = { index, pathSegments: [...segments.slice(0, index), ours] };
-        const answer = this.state.serve(conn);
-        this.served.set(answer.id, answer);
-        cb(null, answer);
+        // NSM's updatetoken and authorize server (a pass-through without tokens).
+        guard.request(conn, call).then(
+          (checked) => {
+            const answer = this.state.serve(checked);
+            this.served.set(answer.id, answer);
+            cb(null, answer);
+          },
+          (err: Error) => cb(toServiceError(err) as grpc.ServiceError),
+        );
       },
       close: (call: grpc.ServerUnaryCall<Connection, object>, cb: grpc.sendUnaryData<object>) => {
         const id =
           call.request.path?.pathSegments[(call.request.path?.index ?? 0) + 1]?.id ?? call.request.id;
-        this.state.close(id);
-        this.served.delete(id);
-        cb(null, {});
+        guard.close(call.request, call).then(
+          () => {
+            this.state.close(id);
+            this.served.delete(id);
+            cb(null, {});
+          },
+          (err: Error) => cb(toServiceError(err) as grpc.ServiceError),
+        );
       },
     } as never);
     this.server.addService(MonitorConnectionService, {
@@ -130,6 +171,7 @@ export class NsmVl3Endpoint {
       peer: false,
       log,
       transport: this.transport,
+      authorize: this.tokens,
     });
     await new Promise<void>((resolve) => this.registration!.once("change", () => resolve()));
     await this.discoverAndDial();
@@ -217,5 +259,6 @@ export class NsmVl3Endpoint {
     await this.prefixSource?.stop({ release: true });
     await this.dns?.close();
     this.server?.forceShutdown();
+    this.tokens?.dispose();
   }
 }
