@@ -1,7 +1,16 @@
 // The lower bound of the mesh benchmark: a NetworkService server that answers every Request at once
-// (no chain, no actors, no data plane), and the Request a peer link would send to it.
+// (no chain, no actors, no data plane), and the Request a peer link would send to it. It serves
+// MonitorConnections as every NSM endpoint does (nothing to report), so that the nsmgr keeps one monitor
+// stream to it, as to a vl3-nse, instead of opening one per link that fails UNIMPLEMENTED.
 import * as grpc from "@grpc/grpc-js";
-import { type Connection, State } from "../grpc/gen/networkservice/connection.js";
+import {
+  type Connection,
+  type ConnectionEvent,
+  ConnectionEventType,
+  MonitorConnectionService,
+  type MonitorScopeSelector,
+  State,
+} from "../grpc/gen/networkservice/connection.js";
 import {
   NetworkServiceClient,
   type NetworkServiceRequest,
@@ -21,6 +30,10 @@ export async function startBareEndpoint(
       cb: grpc.sendUnaryData<Connection>,
     ) => cb(null, { ...call.request.connection!, networkServiceEndpointName: name, state: State.UP }),
     close: (_: unknown, cb: grpc.sendUnaryData<object>) => cb(null, {}),
+  } as never);
+  server.addService(MonitorConnectionService, {
+    monitorConnections: (call: grpc.ServerWritableStream<MonitorScopeSelector, ConnectionEvent>) =>
+      call.write({ type: ConnectionEventType.INITIAL_STATE_TRANSFER, connections: {} }),
   } as never);
   await transport.bind(server, listenOn);
   return server;
