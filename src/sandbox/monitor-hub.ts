@@ -28,8 +28,11 @@ interface Upstream {
 
 export class MonitorHub {
   private readonly upstreams = new Map<string, Upstream>();
-  /** Callers that name a path segment id, by that id; the others are checked on every event. */
+  /** Callers that name a path segment id, by that id; by name those that name only a segment's name
+   * (a dialling endpoint watching all its links: one per endpoint, so never all checked per event);
+   * the others are checked on every event. */
   private readonly bySegment = new Map<string, Set<Subscriber>>();
+  private readonly byName = new Map<string, Set<Subscriber>>();
   private readonly others = new Set<Subscriber>();
 
   constructor(
@@ -89,9 +92,13 @@ export class MonitorHub {
     );
     call.write({ type: ConnectionEventType.INITIAL_STATE_TRANSFER, connections });
     const subscriber: Subscriber = { selector, write: (e) => call.write(e) };
+    // A selector matches only connections with a segment of the id (or name) it wants.
     const id = selector.pathSegments.find((s) => s.id)?.id;
-    const set = id ? (this.bySegment.get(id) ?? new Set<Subscriber>()) : this.others;
-    if (id) this.bySegment.set(id, set);
+    const name = id ? undefined : selector.pathSegments.find((s) => s.name)?.name;
+    const index = id ? this.bySegment : name ? this.byName : undefined;
+    const key = (id ?? name)!;
+    const set = index ? (index.get(key) ?? new Set<Subscriber>()) : this.others;
+    index?.set(key, set);
     set.add(subscriber);
     const ended = this.o.caller?.(call);
     let stopped = false;
@@ -99,7 +106,7 @@ export class MonitorHub {
       if (stopped) return;
       stopped = true;
       set.delete(subscriber);
-      if (id && set.size === 0) this.bySegment.delete(id);
+      if (index && set.size === 0) index.delete(key);
       ended?.();
     };
     call.on("cancelled", stop);
@@ -109,7 +116,7 @@ export class MonitorHub {
 
   /** Whether a caller still watches the connections of `owner` (its selector starts with that segment). */
   watching(owner: { name: string; id: string }): boolean {
-    const subscribers = owner.id ? (this.bySegment.get(owner.id) ?? []) : this.others;
+    const subscribers = (owner.id ? this.bySegment.get(owner.id) : this.byName.get(owner.name)) ?? [];
     for (const sub of subscribers) {
       const first = sub.selector.pathSegments[0];
       if (first?.name === owner.name && (first.id || "") === owner.id) return true;
@@ -131,6 +138,7 @@ export class MonitorHub {
     const candidates = new Set(this.others);
     for (const s of connection.path?.pathSegments ?? []) {
       for (const sub of this.bySegment.get(s.id) ?? []) candidates.add(sub);
+      for (const sub of this.byName.get(s.name) ?? []) candidates.add(sub);
     }
     for (const sub of candidates) {
       if (matchesSelector(connection, sub.selector))
