@@ -1,5 +1,6 @@
-// How many requests of one kind a client keeps in flight, adapted as TCP adapts its window: one more
-// for each window's worth answered in time, half as many when one runs out of time. A fixed number is
+// How many requests of one kind a client keeps in flight, adapted as TCP adapts its window: twice as
+// many for each window's worth answered in time until the first runs out of time (slow start), then one
+// more per window's worth; half as many whenever one runs out of time. A fixed number is
 // either too few for an idle node or too many for a busy one, where requests queued past their deadline
 // are retried and the retries queue behind them (no full mesh of 100 endpoints in 120 s, measured).
 import PQueue from "p-queue";
@@ -20,6 +21,8 @@ export class AbandonedError extends Error {}
 export class RequestWindow {
   private readonly queue: PQueue;
   private size: number;
+  /** Below this the window doubles per window's worth of answers; above, it grows by one. */
+  private threshold: number;
   private shrunkAt = Number.NEGATIVE_INFINITY;
   private readonly min: number;
   private readonly max: number;
@@ -29,6 +32,7 @@ export class RequestWindow {
     this.min = Math.max(1, o.min ?? 1);
     this.max = Math.max(this.min, o.max ?? 32);
     this.size = Math.min(this.max, Math.max(this.min, o.initial ?? 4));
+    this.threshold = this.max;
     this.now = o.now ?? Date.now;
     this.queue = new PQueue({ concurrency: Math.floor(this.size) });
   }
@@ -52,12 +56,13 @@ export class RequestWindow {
       if (signal?.aborted) throw new AbandonedError("abandoned before it was sent");
       try {
         const value = await send();
-        this.resize(this.size + 1 / this.size);
+        this.resize(this.size < this.threshold ? this.size + 1 : this.size + 1 / this.size);
         return value;
       } catch (error) {
         if (late(error) && this.now() - this.shrunkAt >= this.o.calmMs) {
           this.shrunkAt = this.now();
-          this.resize(this.size / 2);
+          this.threshold = Math.max(this.min, this.size / 2);
+          this.resize(this.threshold);
         }
         throw error;
       }

@@ -39,14 +39,21 @@ describe("RequestWindow", () => {
     await Promise.all(results);
   });
 
-  it("grows by one per window's worth of answers, up to max", async () => {
-    const w = new RequestWindow({ initial: 2, max: 3, calmMs: 1000 });
+  it("doubles per window's worth of answers up to max until one is late, then grows by one per window", async () => {
+    const now = 0;
+    const w = new RequestWindow({ initial: 2, max: 16, calmMs: 1000, now: () => now });
     for (let i = 0; i < 2; i++) await w.run(async () => "ok", late);
-    expect(w.limit).toBe(2); // 2 + 1/2 + 1/2.5 = 2.9
+    expect(w.limit).toBe(4);
+    for (let i = 0; i < 4; i++) await w.run(async () => "ok", late);
+    expect(w.limit).toBe(8);
+    for (let i = 0; i < 20; i++) await w.run(async () => "ok", late);
+    expect(w.limit).toBe(16);
+    await w.run(() => Promise.reject(new Error("late")), late).catch(() => undefined);
+    expect(w.limit).toBe(8);
+    for (let i = 0; i < 8; i++) await w.run(async () => "ok", late);
+    expect(w.limit).toBe(8); // 8 + 1/8 + 1/8.125 + ... = 8.95 after a window's worth
     await w.run(async () => "ok", late);
-    expect(w.limit).toBe(3);
-    for (let i = 0; i < 10; i++) await w.run(async () => "ok", late);
-    expect(w.limit).toBe(3);
+    expect(w.limit).toBe(9);
   });
 
   it("halves on a late request, once per calm period, never below min; other failures change nothing", async () => {
