@@ -29,6 +29,8 @@ export interface Mesh {
   isPeer(name: string, service: string): Promise<boolean>;
   /** Mixed fleets: whether `name` is a registered NSM vL3 endpoint of `service` (no peer label). */
   isNsmPeer(name: string, service: string): Promise<boolean>;
+  /** The SPIFFE ID that registered peer `name` (its entry's path_ids[0], NSM's registrant), if known. */
+  registrantOf(name: string): string | undefined;
   stop(options: { unregister: boolean }): Promise<void>;
 }
 
@@ -67,7 +69,10 @@ export function startMesh(o: {
   const watches = new Map<string, PeerWatch>();
   // NSM's endpoints are ordered by registration time, so ours must be known first: they wait for it.
   const waiting = new Map<string, { nse: NetworkServiceEndpoint; watched: string }>();
+  /** Each peer's registrant, as its last entry seen (watch or look-up) says: only it may dial as that peer. */
+  const registrants = new Map<string, string>();
   const found = (nse: NetworkServiceEndpoint, watched: string) => {
+    if (nse.pathIds[0]) registrants.set(nse.name, nse.pathIds[0]);
     if (isPeerEndpoint(nse, watched)) {
       endpoint.peerFound(nse.name, nse.url, dialsPeer(self, nse.name) ? "dial" : "accept");
       return;
@@ -151,6 +156,7 @@ export function startMesh(o: {
       const watched = serviceOf(name, service, home);
       return watchedAs(name, watched, false) || (watches.has(watched) && (await lookUp(name, watched)));
     },
+    registrantOf: (name) => registrants.get(name),
     isNsmPeer: async (name, service) =>
       config.mixedFleet &&
       watches.has(service) &&

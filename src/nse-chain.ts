@@ -61,6 +61,7 @@ export function endpointChain(p: ChainParts): NetworkServiceHandler {
       peerRequests({
         self: identityOf(config),
         isPeer: (name, service) => p.mesh()?.isPeer(name, service) ?? false,
+        registrantOf: (name) => p.mesh()?.registrantOf(name),
         nsmPeer: nsmPeerCheck(config, endpoint, p.mesh),
         allowedPeer: security && peerAllowance(config.peerSpiffeIds, () => p.identity?.current()?.spiffeId),
       }),

@@ -23,6 +23,12 @@ export interface PeerCheck {
    */
   allowedPeer?: { test(spiffeId: string): boolean; describe: string };
   /**
+   * With path tokens on: the SPIFFE ID that registered peer `name` (its registry entry's path_ids[0]),
+   * when the registry recorded one. Only that identity may send that peer's requests: beyond NSM, so a
+   * sibling allowed to peer cannot pose as another registered endpoint.
+   */
+  registrantOf?(name: string): string | undefined;
+  /**
    * Mixed fleets (NSM_MIXED_FLEET): NSM's own vL3 endpoints carry no mark. `recognise` names the
    * dialler of a request shaped as theirs (nsm-peer.ts); `confirm` checks that name is a registered
    * NSM vL3 endpoint of the service. A request that passes is served as that peer's link.
@@ -43,7 +49,10 @@ async function unmarked(check: PeerCheck, conn: Connection, ctx: CallContext): P
   const name = check.nsmPeer?.recognise(conn);
   if (!name) return undefined;
   if (check.allowedPeer && !(ctx.origin && check.allowedPeer.test(ctx.origin))) return undefined;
-  return (await check.nsmPeer!.confirm(name, conn.networkService)) ? name : undefined;
+  if (!(await check.nsmPeer!.confirm(name, conn.networkService))) return undefined;
+  // Confirmed after the look-up, which records the registrant of an endpoint seen the first time.
+  const registrant = check.allowedPeer && check.registrantOf?.(name);
+  return registrant && registrant !== ctx.origin ? undefined : name;
 }
 
 function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: CallContext): void {
@@ -68,6 +77,13 @@ function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: 
     throw new RequestError(
       "PERMISSION_DENIED",
       `connection.path.path_segments[0].token: rule peer_allowed: identity ${JSON.stringify(ctx.origin)} may not peer (allowed: ${allowed.describe})`,
+    );
+  }
+  const registrant = check.registrantOf?.(peerOf);
+  if (registrant && registrant !== ctx.origin) {
+    throw new RequestError(
+      "PERMISSION_DENIED",
+      `connection.path.path_segments[0].token: rule peer_registrant: identity ${JSON.stringify(ctx.origin)} did not register ${quote(peerOf)} (${JSON.stringify(registrant)} did)`,
     );
   }
 }

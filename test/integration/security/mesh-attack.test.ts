@@ -82,6 +82,13 @@ describe("peer spoofing through the sandbox nsmgr with valid tokens", () => {
       rule: /rule peer_allowed: identity "spiffe:\/\/sandbox.nsm\/ns\/default\/pod\/intruder" may not peer/,
     },
     {
+      who: "an identity allowed to peer posing as the registered NSE (its name on its own segment)",
+      as: ["rogue", "vl3"] as const,
+      segment: "nse-a",
+      peerOf: "nse-a",
+      rule: /rule peer_registrant: identity "spiffe:\/\/sandbox.nsm\/ns\/vl3\/pod\/rogue" did not register "nse-a"/,
+    },
+    {
       who: "an identity allowed to peer that is no registered vL3 NSE of the service",
       as: ["rogue", "vl3"] as const,
       segment: "rogue",

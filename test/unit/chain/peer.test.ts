@@ -62,12 +62,14 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
     test: (id: string) => id.startsWith("spiffe://k8s.nsm/ns/vl3/pod/"),
     describe: "spiffe://k8s.nsm/ns/vl3/pod/*",
   };
+  const PEER = "spiffe://k8s.nsm/ns/vl3/pod/nse-a";
+  // nse-a's registry entry names its registrant (path_ids[0]); nse-a@cluster2's entry names none.
   const guarded = peerRequests({
     self: "nse-m",
     isPeer: (name, service) => registered.has(`${service}/${name}`),
     allowedPeer,
+    registrantOf: (name) => (name === "nse-a" ? PEER : undefined),
   });
-  const PEER = "spiffe://k8s.nsm/ns/vl3/pod/nse-a";
 
   async function attempt(origin: string, identity: string | undefined, mark = "nse-a") {
     const r = recorder();
@@ -121,6 +123,16 @@ describe("peer element with path tokens on (the label spoof of issue 11)", () =>
       code: "PERMISSION_DENIED",
       message: expect.stringContaining(
         'rule peer_allowed: identity "spiffe://k8s.nsm/ns/other/pod/nse-a" may not peer (allowed: spiffe://k8s.nsm/ns/vl3/pod/*)',
+      ),
+    });
+  });
+
+  it("refuses a sibling allowed to peer that poses as another registered NSE (rule peer_registrant)", async () => {
+    expect(await attempt("nse-a", "spiffe://k8s.nsm/ns/vl3/pod/rogue")).toMatchObject({
+      passed: false,
+      code: "PERMISSION_DENIED",
+      message: expect.stringContaining(
+        `rule peer_registrant: identity "spiffe://k8s.nsm/ns/vl3/pod/rogue" did not register "nse-a" ("${PEER}" did)`,
       ),
     });
   });
