@@ -4,6 +4,7 @@
 // sockets; or keepalive gave up on it) means nobody will Close or refresh them. NSM's own nsmgr
 // leaves them to expire; here the endpoints learn at once (docs/sandbox.md, "A client that dies").
 import type * as grpc from "@grpc/grpc-js";
+import { tlsPeerOf } from "../grpc/caller.js";
 import type { ConnectionEvent, MonitorScopeSelector } from "../grpc/gen/networkservice/connection.js";
 
 /** The connection (socket) a call came on, as far as the nsmgr can see it. */
@@ -17,6 +18,8 @@ export interface ClientTransport {
 export interface Owner {
   name: string;
   id: string;
+  /** The monitor caller's TLS identity (undefined on plain text): its selector alone proves nothing. */
+  by?: string;
 }
 
 export interface ClientGoneOptions {
@@ -44,7 +47,7 @@ export function clientGone(o: ClientGoneOptions) {
     const first = call.request.pathSegments[0];
     const transport = first?.name ? o.transportOf(call) : undefined;
     if (!first || !transport) return () => {};
-    const owner = { name: first.name, id: first.id };
+    const owner: Owner = { name: first.name, id: first.id, by: tlsPeerOf(call)?.spiffeId };
     const decide = () => {
       if (!o.watching(owner)) o.gone(owner);
     };

@@ -7,6 +7,8 @@ export interface Forwarded {
   target: string;
   nse: string;
   response: Connection;
+  /** The TLS identity that sent its last Request here (undefined on plain text): only it may be gone. */
+  by?: string;
   /** Its endpoint's monitor broke: the endpoint lost it (kept for the owner's Close or re-request). */
   lost?: boolean;
 }
@@ -41,12 +43,16 @@ export class ForwardedTable {
     }
   }
 
-  /** Our ids of the connections `owner` made: its segment is the first of their path. */
-  ownedBy(owner: { name: string; id: string }): string[] {
+  /**
+   * Our ids of the connections `owner` made: its segment is the first of their path, and the identity
+   * that watched as it (`by`) is the one that requested them (a selector's segment proves nothing).
+   */
+  ownedBy(owner: { name: string; id: string; by?: string }): string[] {
     const candidates = owner.id ? [...(this.bySegment.get(owner.id) ?? [])] : [...this.byId.keys()];
     return candidates.filter((id) => {
-      const first = this.byId.get(id)?.response.path?.pathSegments[0];
-      return first?.name === owner.name && (!owner.id || first.id === owner.id);
+      const f = this.byId.get(id);
+      const first = f?.response.path?.pathSegments[0];
+      return first?.name === owner.name && (!owner.id || first.id === owner.id) && f?.by === owner.by;
     });
   }
 

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { connectionIdOf, updatePath } from "../chain/updatepath.js";
 import type { Inode } from "../fd/inode-url.js";
+import { tlsPeerOf } from "../grpc/caller.js";
 import { currentFdConnection, withFdPassing } from "../grpc/fd-transport.js";
 import {
   type Connection,
@@ -212,7 +213,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           try {
             const response = await forward(call, incoming, connection, nse, known);
             const target = grpcTarget(parseGrpcUrl(nse.url));
-            forwarded.set(ours.id, { target, nse: nse.name, response });
+            forwarded.set(ours.id, { target, nse: nse.name, response, by: tlsPeerOf(call)?.spiffeId });
             hub.watch(target, response.id);
             return cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
           } catch (err) {
