@@ -58,6 +58,8 @@ export interface NsmgrPeerLinksOptions {
   authorize?: Omit<PathCheckOptions, "policies"> & { policies?: PathCheckOptions["policies"] };
   /** How many Requests are in flight at once (request-window.ts; it shrinks once per timeout/2 at most). */
   window?: Omit<RequestWindowOptions, "calmMs">;
+  /** Links whose answering nsmgr is remembered for their Close at most (default 4096). */
+  answeredMax?: number;
 }
 
 /** Ran out of time: the caller's deadline passed, or the nsmgr's or the peer's on the way. */
@@ -182,9 +184,12 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
       const peer = handle && tlsPeerOf(handle);
       try {
         await clientCheck(conn, peer);
-        answeredBy.set(ourSegment(conn)?.id ?? "", peer);
+        // Moved to the end on every answer: the bound below pushes out links no longer refreshed, not live ones.
+        const id = ourSegment(conn)?.id ?? "";
+        answeredBy.delete(id);
+        answeredBy.set(id, peer);
         // Bounded: a link that is never closed (its peer vanished) must not hold an entry for ever.
-        if (answeredBy.size > 4096) answeredBy.delete(answeredBy.keys().next().value!);
+        if (answeredBy.size > (o.answeredMax ?? 4096)) answeredBy.delete(answeredBy.keys().next().value!);
       } catch (e) {
         // A refresh keeps its link (the next one may pass); a new link is not left half made.
         if (!link)

@@ -10,7 +10,7 @@ import {
   type NetworkServiceRequest,
   NetworkServiceService,
 } from "../../../src/grpc/gen/networkservice/networkservice.js";
-import { nsmgrPeerLinks } from "../../../src/grpc/peer-links.js";
+import { type NsmgrPeerLinksOptions, nsmgrPeerLinks } from "../../../src/grpc/peer-links.js";
 import { toServiceError } from "../../../src/grpc/status.js";
 import { Transport } from "../../../src/grpc/transport.js";
 import { AddressPool } from "../../../src/ipam/address-pool.js";
@@ -34,6 +34,8 @@ const tokensOf = (identity: Identity) =>
 
 let stop: () => Promise<void>;
 let links: ReturnType<typeof nsmgrPeerLinks>;
+let linksWith: (extra?: Partial<NsmgrPeerLinksOptions>) => ReturnType<typeof nsmgrPeerLinks>;
+const everyLinks: Array<ReturnType<typeof nsmgrPeerLinks>> = [];
 const closed: string[] = [];
 
 beforeAll(async () => {
@@ -65,29 +67,35 @@ beforeAll(async () => {
     },
   } as never);
   const url = await nsmgr.bind(server, "tcp://127.0.0.1:0");
-  const security: PathSecurity = tokensOf(NSE);
-  links = nsmgrPeerLinks({
-    target: url,
-    transport: transportOf(NSE).withPathTokens(security.generate),
-    self: "nse-1",
-    service: "vl3",
-    requestLabels: {},
-    mechanism: "KERNEL",
-    addressing: () => ({
-      pool: parseCidr("172.16.0.0/16"),
-      addresses: new AddressPool("172.16.1.0/24"),
-      extraRoutes: [],
-    }),
-    lifetimeMs: 60_000,
-    timeoutMs: 5000,
-    log: silentLogger(),
-    authorize: { verifier: security.verifier, keys: security.keys },
-  });
+  linksWith = (extra = {}) => {
+    const security: PathSecurity = tokensOf(NSE);
+    const made = nsmgrPeerLinks({
+      target: url,
+      transport: transportOf(NSE).withPathTokens(security.generate),
+      self: "nse-1",
+      service: "vl3",
+      requestLabels: {},
+      mechanism: "KERNEL",
+      addressing: () => ({
+        pool: parseCidr("172.16.0.0/16"),
+        addresses: new AddressPool("172.16.1.0/24"),
+        extraRoutes: [],
+      }),
+      lifetimeMs: 60_000,
+      timeoutMs: 5000,
+      log: silentLogger(),
+      authorize: { verifier: security.verifier, keys: security.keys },
+      ...extra,
+    });
+    everyLinks.push(made);
+    return made;
+  };
+  links = linksWith();
   stop = () => nsmgr.shutdown(server, { force: true });
 });
 
 afterAll(async () => {
-  links?.dispose();
+  for (const l of everyLinks) l.dispose();
   await stop?.();
 });
 
@@ -112,5 +120,17 @@ describe("closing a peer link with path tokens on", () => {
     };
     await links.close({ name: "nse-3", link: tampered });
     expect(closed).not.toContain(idOf(link));
+  });
+
+  it("still sends it for a link refreshed since, when more links than remembered came and went", async () => {
+    // Two answering nsmgrs remembered at most: a refresh must count as the link's latest use, so the
+    // links that came after it push out the one never refreshed, not the live one.
+    const few = linksWith({ answeredMax: 2 });
+    const live = await few.request({ name: "nse-4", url: "" });
+    await few.request({ name: "nse-5", url: "" });
+    const refreshed = await few.request({ name: "nse-4", url: "", link: live });
+    await few.request({ name: "nse-6", url: "" });
+    await few.close({ name: "nse-4", link: refreshed });
+    expect(closed).toContain(idOf(live));
   });
 });
