@@ -194,7 +194,8 @@ export function nsmgrPeerLinks(o: NsmgrPeerLinksOptions): PeerLinks & { dispose(
         // A refresh keeps its link (the next one may pass); a new link is not left half made.
         if (!link)
           await call((cb) => ns.close(conn, new grpc.Metadata(), { deadline: deadline() }, cb)).catch(
-            () => {},
+            // The refusal below is what the caller needs; a link whose Close failed expires at the peer.
+            (err: Error) => o.log.debug({ err: err.message }, "closing a refused new peer link failed"),
           );
         throw e;
       }
