@@ -143,6 +143,8 @@ export function startMesh(o: {
       watch.on("peer", (event) => {
         if (event.type === "up") found(event.nse, watched);
         else if (![...watches.values()].some((w) => w.isPeer(event.name))) {
+          // Forgotten with the peer, or every name ever seen would stay; a comeback is seen (and recorded) again.
+          registrants.delete(event.name);
           endpoint.peerLost(event.name);
         }
       });

@@ -24,6 +24,8 @@ describe("an endpoint that stops gracefully", () => {
     const { prefix, selfAddress } = mesh.nse(leaver).endpoint;
     const clients = mesh.sb.clients.filter((c) => c.endpoint === leaver);
     expect(clients.length).toBeGreaterThan(0);
+    // Its peers know who registered it (only that identity may dial as it), and forget it with it.
+    for (const n of NAMES) if (n !== leaver) expect(mesh.nse(n).mesh?.registrantOf(leaver)).toBeTruthy();
     await mesh.sb.stopEndpoint(leaver, { graceful: true });
 
     expect(mesh.sb.registry.entries().map((e) => e.name)).not.toContain(leaver);
@@ -38,6 +40,7 @@ describe("an endpoint that stops gracefully", () => {
           `links ${n} serves`,
         ).not.toContain(selfAddress);
         expect(await mesh.routes(n), `${n}'s routes`).not.toContain(prefix);
+        expect(mesh.nse(n).mesh?.registrantOf(leaver), `${n}'s registrant of it`).toBeUndefined();
       }
     }, 5000);
     // Its data plane is empty: it withdrew everything it had programmed.
