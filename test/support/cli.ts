@@ -2,7 +2,7 @@
 // test's own), collecting its output; children and temp dirs are removed by `cleanupCli`.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -49,3 +49,14 @@ export function cleanupCli(): void {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
+
+/** Whether something accepts connections at `path` (a unix socket) or on a loopback port. */
+export const accepts = (where: string | number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = typeof where === "string" ? createConnection(where) : createConnection(where, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });

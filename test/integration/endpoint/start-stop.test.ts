@@ -2,7 +2,7 @@
 // releasing what it took; a dependency that is not there yet is waited for while /readyz says what
 // for; liveness means the gRPC servers are listening.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer, type Server } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import { startPrefixServer } from "../../../src/prefix/server.js";
 import { StaticPrefixSource } from "../../../src/prefix/static.js";
 import { startRegistry } from "../../../src/sandbox/registry-server.js";
 import { WorkloadApiServer } from "../../../src/security/workload-api-server.js";
-import { cleanupCli, cli, freePort, tempDir } from "../../support/cli.js";
+import { accepts, cleanupCli, cli, freePort, tempDir } from "../../support/cli.js";
 import { waitFor } from "../../support/endpoint.js";
 import { testSecurity } from "../../support/security.js";
 
@@ -31,17 +31,6 @@ async function busyPort(): Promise<number> {
   cleanups.push(() => new Promise((resolve) => server.close(resolve)));
   return (server.address() as { port: number }).port;
 }
-
-/** Whether something accepts connections at `path` (a unix socket) or on a loopback port. */
-const accepts = (where: string | number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = typeof where === "string" ? createConnection(where) : createConnection(where, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 
 // Secure as in a cluster: the endpoint's SVID from a development Workload API.
 let workloadApi: WorkloadApiServer;

@@ -2,27 +2,15 @@
 // ones from releasing what they hold. Here the data plane's close throws inside the endpoint's stop;
 // the gRPC server, the debug and health listeners and the observers must be let go all the same, and
 // the error still reaches the caller.
-import { createConnection } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
 import { MemoryDataplane } from "../../../src/dataplane/memory.js";
 import { silentLogger } from "../../../src/log.js";
 import { startNse } from "../../../src/nse.js";
-import { cleanupCli, freePort, tempDir } from "../../support/cli.js";
+import { accepts, cleanupCli, freePort, tempDir } from "../../support/cli.js";
 
 afterEach(() => cleanupCli());
-
-/** Whether something accepts connections at `path` (a unix socket) or on a loopback port. */
-const accepts = (where: string | number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = typeof where === "string" ? createConnection(where) : createConnection(where, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 
 async function startWithBrokenDataplane() {
   const socket = join(tempDir(), "nse.sock");
