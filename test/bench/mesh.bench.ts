@@ -53,7 +53,7 @@ async function main(): Promise<number> {
       : `one process: registry, prefix server, ${SANDBOX.nodes} nsmgrs and the endpoints`;
   console.log(`mesh convergence, ${layout} (bound: same layout)`);
   console.log(
-    `in-memory data plane, registrations ${SANDBOX.registryExpiryMs / 1000} s, tokens ${SANDBOX.lifetimeMs / 1000} s`,
+    `in-memory data plane, registrations ${SANDBOX.registryExpiryMs / 1000} s, tokens ${SANDBOX.lifetimeMs / 1000} s, peer Request deadline ${SANDBOX.requestTimeoutMs / 1000} s`,
   );
   console.log(`median (min-max) of ${roundCount()} rounds at each N, after a warm-up round`);
   console.log(
