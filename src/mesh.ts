@@ -34,6 +34,12 @@ export interface Mesh {
   stop(options: { unregister: boolean }): Promise<void>;
 }
 
+/**
+ * How long a peer Request from an endpoint our watch has not shown yet waits for the watch before the
+ * registry is asked: well within any Request's deadline, longer than an event takes on a busy node.
+ */
+const WATCH_GRACE_MS = 1000;
+
 /** Who this endpoint is to its peers, in every domain: its qualified name. */
 export const identityOf = (config: Config) => qualify(config.name, config.domain);
 
@@ -156,7 +162,12 @@ export function startMesh(o: {
     isPeer: async (name, service) => {
       // The mark's domain says which watch knows it: `svc` arrives bare from a remote domain's proxy.
       const watched = serviceOf(name, service, home);
-      return watchedAs(name, watched, false) || (watches.has(watched) && (await lookUp(name, watched)));
+      const watch = watches.get(watched);
+      if (watchedAs(name, watched, false)) return true;
+      if (!watch) return false;
+      // Its registration's event is usually on its way to our watch too: wait for it a moment first.
+      if ((await watch.shown(name, WATCH_GRACE_MS)) && watchedAs(name, watched, false)) return true;
+      return lookUp(name, watched);
     },
     registrantOf: (name) => registrants.get(name),
     isNsmPeer: async (name, service) =>

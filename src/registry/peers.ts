@@ -67,6 +67,8 @@ export class PeerWatch extends EventEmitter<Events> {
   private stopped = false;
   private hasSynced = false;
   private listing: Promise<void> = Promise.resolve();
+  /** Callers of `shown` waiting for a name, told true when the watch shows it, false on stop. */
+  private readonly awaited = new Map<string, Set<(shown: boolean) => void>>();
 
   constructor(private readonly options: WatchPeersOptions) {
     super();
@@ -92,6 +94,28 @@ export class PeerWatch extends EventEmitter<Events> {
     return this.known.has(name);
   }
 
+  /**
+   * Whether the watch shows `name` now or within `ms` (false at once while the stream is down). A peer
+   * whose Request arrives a moment before its registration's event does is then taken from the watch,
+   * not from a registry Find of its own: 100 endpoints in two processes made ~580 such Finds.
+   */
+  shown(name: string, ms: number): Promise<boolean> {
+    if (this.known.has(name)) return Promise.resolve(true);
+    if (this.stopped || !this.stream || ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiting = this.awaited.get(name) ?? new Set<(shown: boolean) => void>();
+      this.awaited.set(name, waiting);
+      const done = (shown: boolean) => {
+        clearTimeout(timer);
+        waiting.delete(done);
+        if (waiting.size === 0 && this.awaited.get(name) === waiting) this.awaited.delete(name);
+        resolve(shown);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      waiting.add(done);
+    });
+  }
+
   /** Whether the first listing has been reconciled: `peers()` is then the registry's view. */
   get synced(): boolean {
     return this.hasSynced;
@@ -108,6 +132,7 @@ export class PeerWatch extends EventEmitter<Events> {
     clearInterval(this.resyncTimer);
     clearTimeout(this.unreachableTimer);
     this.known.stop();
+    for (const waiting of [...this.awaited.values()]) for (const done of [...waiting]) done(false);
     this.closeStream();
     this.client.close();
   }
@@ -209,6 +234,7 @@ export class PeerWatch extends EventEmitter<Events> {
   }
 
   private publish(event: PeerEvent): void {
+    if (event.type === "up") for (const done of [...(this.awaited.get(event.nse.name) ?? [])]) done(true);
     this.emit("peer", event);
     this.emit(event.type, event);
   }

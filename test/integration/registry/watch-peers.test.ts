@@ -81,6 +81,21 @@ describe("watchPeers", () => {
     expect(w.isPeer("no-label")).toBe(false);
   });
 
+  it("shown(): true at once for a known peer, true when a peer registers while asked, false after the wait", async () => {
+    await register(entry("nse-b"));
+    const { w } = watch();
+    await w.whenSynced();
+    expect(await w.shown("nse-b", 0)).toBe(true);
+    const later = w.shown("nse-c", 10_000);
+    await register(entry("nse-c"));
+    expect(await later).toBe(true);
+    // Nobody of that name registers: the answer is no once the wait is over (a short one, on purpose).
+    expect(await w.shown("nse-x", 50)).toBe(false);
+    const pending = w.shown("nse-y", 10_000);
+    w.stop();
+    expect(await pending).toBe(false);
+  });
+
   it("re-announces a peer only when its url or labels change; a peer that drops the label goes down", async () => {
     const { w, events } = watch();
     await w.whenSynced();
