@@ -3,7 +3,10 @@
 // connection through this nsmgr), fanned out to the callers whose selector matches. A stream per
 // caller and per endpoint would cost two gRPC streams per connection: a third of the CPU of a
 // 100-endpoint mesh. An endpoint whose stream breaks has lost its connections: callers get DELETE.
+// With path tokens on, a caller is shown only connections whose path it signed a segment of, as the
+// endpoint's monitor does (NSM's rule): a selector alone would show anyone every path and its ids.
 import type * as grpc from "@grpc/grpc-js";
+import { tlsPeerOf } from "../grpc/caller.js";
 import {
   type Connection,
   type ConnectionEvent,
@@ -12,11 +15,14 @@ import {
   State,
 } from "../grpc/gen/networkservice/connection.js";
 import { matchesSelector } from "../grpc/monitor.js";
+import { tookPart } from "../security/policies.js";
 import type { EndpointClients } from "./endpoint-clients.js";
 import type { ForwardedTable } from "./forwarded.js";
 
 interface Subscriber {
   selector: MonitorScopeSelector;
+  /** Whether the caller may see this connection (always, with path tokens off). */
+  sees(connection: Connection): boolean;
   write(event: ConnectionEvent): void;
 }
 
@@ -40,6 +46,8 @@ export class MonitorHub {
       name: string;
       clients: EndpointClients;
       forwarded: ForwardedTable;
+      /** Path tokens on: each caller sees only the connections whose path it signed a segment of. */
+      pathTokens?: boolean;
       /** A caller's monitor call began; the function returned is called when it ends, whatever the
        * reason (client-gone.ts tells a client that died from one that cancelled). */
       caller?(call: grpc.ServerWritableStream<MonitorScopeSelector, ConnectionEvent>): () => void;
@@ -84,14 +92,16 @@ export class MonitorHub {
   /** Serves one MonitorConnections call until the caller goes. */
   serve(call: grpc.ServerWritableStream<MonitorScopeSelector, ConnectionEvent>): void {
     const selector = call.request;
+    const caller = this.o.pathTokens ? tlsPeerOf(call)?.spiffeId : undefined;
+    const sees = (c: Connection) => !this.o.pathTokens || tookPart(c.path?.pathSegments ?? [], caller);
     const connections = Object.fromEntries(
       this.o.forwarded
         .matching(selector)
-        .filter((f) => !f.lost)
+        .filter((f) => !f.lost && sees(f.response))
         .map((f) => [f.response.id, f.response]),
     );
     call.write({ type: ConnectionEventType.INITIAL_STATE_TRANSFER, connections });
-    const subscriber: Subscriber = { selector, write: (e) => call.write(e) };
+    const subscriber: Subscriber = { selector, sees, write: (e) => call.write(e) };
     // A selector matches only connections with a segment of the id (or name) it wants.
     const id = selector.pathSegments.find((s) => s.id)?.id;
     const name = id ? undefined : selector.pathSegments.find((s) => s.name)?.name;
@@ -141,7 +151,7 @@ export class MonitorHub {
       for (const sub of this.byName.get(s.name) ?? []) candidates.add(sub);
     }
     for (const sub of candidates) {
-      if (matchesSelector(connection, sub.selector))
+      if (matchesSelector(connection, sub.selector) && sub.sees(connection))
         sub.write({ type, connections: { [connection.id]: connection } });
     }
   }

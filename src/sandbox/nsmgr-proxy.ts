@@ -72,7 +72,7 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
   let forwarded = new ForwardedTable();
   /** Our segment ids of the connections whose names we stripped (a miss), for refresh and Close. */
   let stripping = new Set<string>();
-  let hub = new MonitorHub({ name: o.name, clients, forwarded });
+  let hub = new MonitorHub({ name: o.name, clients, forwarded, pathTokens: o.pathTokens !== undefined });
 
   const nseRegistry = forwardingEndpointServer(
     {
@@ -248,7 +248,7 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
         bypass = new Map();
         stripping = new Set();
         forwarded = new ForwardedTable();
-        hub = new MonitorHub({ name: o.name, clients, forwarded });
+        hub = new MonitorHub({ name: o.name, clients, forwarded, pathTokens: o.pathTokens !== undefined });
       },
       extra: {
         forwarding: () => forwarded.matching({ pathSegments: [], networkServices: [] }).length,

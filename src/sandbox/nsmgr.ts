@@ -100,6 +100,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     name: o.name,
     clients,
     forwarded,
+    pathTokens: o.pathTokens !== undefined,
     caller: clientGone({
       transportOf: (call) => currentFdConnection() ?? sessions.connectionOf(call.getPeer()),
       watching: (owner) => hub.watching(owner),
