@@ -22,6 +22,8 @@ export class PrefixBook {
   private readonly writer?: StateWriter;
   /** The write that carries the latest change (resolved when there is nothing to write). */
   private saving: Promise<void> = Promise.resolve();
+  /** The latest write failed: the file is behind the book until a write succeeds. */
+  private unsaved = false;
 
   constructor(
     private readonly pool: string,
@@ -58,7 +60,8 @@ export class PrefixBook {
       if (this.usable(requested, exclude)) this.allocator.release(k);
     }
     const prefix = this.allocator.allocate(k, { requested: requested || undefined, exclude });
-    if (prefix !== held && "identity" in owner) this.save();
+    // After a failed write every claim writes again: else it would be answered with that old failure.
+    if ((prefix !== held && "identity" in owner) || this.unsaved) this.save();
     return prefix;
   }
 
@@ -123,9 +126,13 @@ export class PrefixBook {
   private save(): void {
     if (!this.writer) return;
     const saving = this.writer.save();
-    // A failed write is the waiting claim's error (persisted()); a release has nobody to tell.
-    saving.catch(() => {});
     this.saving = saving;
+    this.unsaved = false;
+    // A failed write is the waiting claim's error (persisted()); a release has nobody to tell. The
+    // next claim writes again.
+    saving.catch(() => {
+      if (this.saving === saving) this.unsaved = true;
+    });
   }
 
   private state(): PrefixState {
