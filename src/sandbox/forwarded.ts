@@ -1,7 +1,10 @@
 // The connections an nsmgr forwarded, by its own path segment id, with an index by every path
 // segment id: a monitor call that names a segment finds its connections without a scan of them all.
+// Also how a forwarded Close goes on (closePath, sendClose), shared by the nsmgr and the nsmgr proxy.
+import * as grpc from "@grpc/grpc-js";
 import type { Connection, MonitorScopeSelector } from "../grpc/gen/networkservice/connection.js";
 import { matchesSelector } from "../grpc/monitor.js";
+import type { Logger } from "../log.js";
 
 export interface Forwarded {
   target: string;
@@ -84,4 +87,24 @@ export function closePath(stamped: Connection, known: Forwarded): Connection["pa
     index: stamped.path!.pathSegments.length - 1,
     pathSegments: [...stamped.path!.pathSegments, ...after],
   };
+}
+
+/**
+ * Sends a forwarded Close: resolves to the far side's refusal (PERMISSION_DENIED, another identity's
+ * Close: nothing here may change then), else undefined. Any other failure is only logged: the
+ * connection is forgotten here all the same and the far side lets it expire.
+ */
+export function sendClose(
+  send: () => Promise<unknown>,
+  log: Logger,
+  id: string,
+): Promise<grpc.ServiceError | undefined> {
+  return send().then(
+    () => undefined,
+    (err: grpc.ServiceError) => {
+      if (err.code === grpc.status.PERMISSION_DENIED) return err;
+      log.debug({ err, connection: id }, "forwarded Close failed; the far side expires it");
+      return undefined;
+    },
+  );
 }

@@ -29,7 +29,7 @@ import { listEndpoints } from "../registry/list.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { describeError, statusError } from "../util/grpc.js";
 import { EndpointClients } from "./endpoint-clients.js";
-import { closePath, ForwardedTable } from "./forwarded.js";
+import { closePath, ForwardedTable, sendClose } from "./forwarded.js";
 import { MonitorHub } from "./monitor-hub.js";
 import { pathGuard } from "./path-guard.js";
 import { forwardingEndpointServer, forwardingServiceServer, RegistryClients } from "./registry-forward.js";
@@ -185,15 +185,8 @@ export async function startNsmgrProxy(o: NsmgrProxyOptions): Promise<NsmgrProxy>
     const known = forwarded.get(id);
     if (!known) return;
     const c = stripping.has(id) ? strip(request) : request;
-    const refused = await clients.close(known.target, { ...c, path: closePath(stamped, known) }).then(
-      () => undefined,
-      (err: grpc.ServiceError) => {
-        if (err.code === grpc.status.PERMISSION_DENIED) return err;
-        // Forgotten here all the same; a far side that missed the Close lets the connection expire.
-        log.debug({ err, connection: id }, "forwarded Close failed; the far side expires it");
-        return undefined;
-      },
-    );
+    const conn = { ...c, path: closePath(stamped, known) };
+    const refused = await sendClose(() => clients.close(known.target, conn), log, id);
     if (refused) throw refused; // another identity's Close: the owner's connection stays
     forwarded.delete(id);
     stripping.delete(id);

@@ -38,7 +38,7 @@ import { DEFAULT_BACKOFF } from "../util/backoff.js";
 import { clientGone } from "./client-gone.js";
 import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
-import { closePath, type Forwarded, ForwardedTable } from "./forwarded.js";
+import { closePath, type Forwarded, ForwardedTable, sendClose } from "./forwarded.js";
 import { type KernelLink, KernelLinks, type SandboxForwarder } from "./kernel-link.js";
 import { MonitorHub } from "./monitor-hub.js";
 import { LocalEndpoints, nsmgrEndpointRegistry, nsmgrServiceRegistry } from "./nsmgr-registry.js";
@@ -180,15 +180,8 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     const known = forwarded.get(id);
     if (!known) return;
     const path = caller ? closePath(caller.stamped, known) : known.response.path;
-    const refused = await clients.close(known.target, { ...(caller?.request ?? known.response), path }).then(
-      () => undefined,
-      (err: grpc.ServiceError) => {
-        if (err.code === grpc.status.PERMISSION_DENIED) return err;
-        // Forgotten here all the same; an endpoint that missed the Close lets the connection expire.
-        log.debug({ err, connection: id }, "forwarded Close failed; the endpoint expires it");
-        return undefined;
-      },
-    );
+    const conn = { ...(caller?.request ?? known.response), path };
+    const refused = await sendClose(() => clients.close(known.target, conn), log, id);
     if (refused && caller) throw refused;
     forwarded.delete(id);
     await links?.remove(known.response.id);
