@@ -42,24 +42,35 @@ export class LocalEndpoints {
     return this.byName.get(name)?.netns;
   }
 
-  /** Takes the endpoint's socket (and its netns, the one nsfs object on the connection) off `conn`. */
+  /**
+   * Takes the endpoint's socket (and its netns, the one nsfs object on the connection) off `conn`, to be
+   * held for `name` only once the registry accepted the call (`keep`): a Register the registry refuses
+   * (another identity's, for this name) must leave the endpoint's own descriptors as they were (`drop`).
+   */
   async receive(
     name: string,
     url: string,
     conn: NonNullable<ReturnType<typeof currentFdConnection>>,
     deadline: number,
-  ): Promise<string> {
+  ): Promise<{ url: string; keep(): void; drop(): void }> {
     const known = this.byName.get(name);
-    if (known?.socket.inode === url) return `unix://${procFdPath(known.socket.fd)}`;
+    if (known?.socket.inode === url)
+      return { url: `unix://${procFdPath(known.socket.fd)}`, keep: () => {}, drop: () => {} };
     const fd = await conn.store.wait(parseInodeUrl(url), deadline);
     const netnses = conn.store.objects().filter((o) => o.dev === this.nsfsDev);
     const netns =
       netnses.length === 1
         ? { inode: netnses[0]!, fd: await conn.store.wait(netnses[0]!, deadline) }
         : undefined;
-    this.release(name); // a restart under the same name: a new socket, the same endpoint
-    this.byName.set(name, { socket: { inode: url, fd }, netns });
-    return `unix://${procFdPath(fd)}`;
+    const taken: LocalEndpoint = { socket: { inode: url, fd }, netns };
+    return {
+      url: `unix://${procFdPath(fd)}`,
+      keep: () => {
+        this.release(name); // a restart under the same name: a new socket, the same endpoint
+        this.byName.set(name, taken);
+      },
+      drop: () => this.closeEntry(taken),
+    };
   }
 
   /** As NSM's nsmgr expires a registration that was not refreshed: its descriptors go (a dead pod's
@@ -94,10 +105,14 @@ export class LocalEndpoints {
   private release(name: string): boolean {
     const e = this.byName.get(name);
     this.byName.delete(name);
-    clearTimeout(e?.expiry);
-    if (e) this.native.close(e.socket.fd);
-    if (e?.netns) this.native.close(e.netns.fd);
+    if (e) this.closeEntry(e);
     return e !== undefined;
+  }
+
+  private closeEntry(e: LocalEndpoint): void {
+    clearTimeout(e.expiry);
+    this.native.close(e.socket.fd);
+    if (e.netns) this.native.close(e.netns.fd);
   }
 
   closeAll(): void {
@@ -122,9 +137,11 @@ export function nsmgrEndpointRegistry(
   local: LocalEndpoints,
   security?: PathSecurity,
 ): NetworkServiceEndpointRegistryServer {
+  const unchanged = (url: string) => ({ url, keep: () => {}, drop: () => {} });
+  /** The url the registry is given, and what to do with descriptors taken for it once it answered. */
   const forwardUrl = async (call: grpc.ServerUnaryCall<NetworkServiceEndpoint, unknown>) => {
     const nse = call.request;
-    if (!isInodeUrl(nse.url)) return nse.url;
+    if (!isInodeUrl(nse.url)) return unchanged(nse.url);
     const conn = currentFdConnection();
     if (!conn) {
       throw statusError(
@@ -141,7 +158,7 @@ export function nsmgrEndpointRegistry(
   return {
     register: (call, cb) => {
       void (async () => {
-        const url = await forwardUrl(call);
+        const { url, keep, drop } = await forwardUrl(call);
         const granted = await forwardRegistryCall(
           call,
           security,
@@ -149,14 +166,18 @@ export function nsmgrEndpointRegistry(
           registry.register,
           { ...call.request, url },
           timeout(call),
-        );
+        ).catch((err: unknown) => {
+          drop();
+          throw err;
+        });
+        keep();
         local.expireAt(call.request.name, granted.expirationTime);
         cb(null, { ...granted, url: call.request.url });
       })().catch((err) => cb(fail(err)));
     },
     unregister: (call, cb) => {
       void (async () => {
-        const url = await forwardUrl(call);
+        const { url, drop } = await forwardUrl(call);
         await forwardRegistryCall(
           call,
           security,
@@ -164,7 +185,7 @@ export function nsmgrEndpointRegistry(
           registry.unregister,
           { ...call.request, url },
           timeout(call),
-        );
+        ).finally(drop);
         local.forget(call.request.name);
         cb(null, {});
       })().catch((err) => cb(fail(err)));
