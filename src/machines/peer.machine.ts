@@ -64,11 +64,13 @@ export function backoffMs(attempt: number, backoff: { initialMs: number; maxMs: 
   return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1));
 }
 
-/** A refresh of an up link that fails: the link is down, and the dial side heals it. */
+/** A refresh of an up link that fails: the link is down (its peer did not answer in time, or is
+ * gone and the monitor's DOWN fell between two watches), and the dial side heals it. */
 const refreshFailed = {
   target: "#peer.healing",
   actions: [
     { type: "failed", params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+    { type: "withdraw", params: ({ context }: { context: PeerContext }) => ({ name: context.name }) },
     {
       type: "signalDown",
       params: ({ context, event }: { context: PeerContext; event: { error: unknown } }) => ({
@@ -230,8 +232,8 @@ export const peerMachine = setup({
         },
       },
     },
-    /** Dial side: wait (exponential backoff) and dial the same endpoint name again. A link its monitor
-     * reported down has had its routes withdrawn; a failed refresh keeps them (the peer may be fine). */
+    /** Dial side: wait (exponential backoff) and dial the same endpoint name again. A link that went
+     * down (its monitor said so, or its refresh failed) has had its routes withdrawn. */
     healing: {
       after: { backoff: "requesting" },
       on: { PEER_GONE: "closing" },

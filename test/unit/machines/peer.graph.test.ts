@@ -73,6 +73,17 @@ describe("peer machine graph", () => {
     expect(withdrawsIn(accept)).toEqual([]);
   });
 
+  it("withdraws a dialled link's routes when its refresh fails", () => {
+    const refreshing = dial.find(
+      (p) => JSON.stringify(p.state.value) === JSON.stringify({ up: "refreshing" }),
+    );
+    expect(refreshing).toBeDefined();
+    const failed = { type: "xstate.error.actor.0.peer.up.refreshing", error: new Error("x") };
+    const [next, actions] = transition(machine, refreshing!.state as never, failed as never);
+    expect(next.value).toBe("healing");
+    expect(actions.map((a) => a.type)).toContain("withdraw");
+  });
+
   it("grows the backoff exponentially up to the maximum", () => {
     const b = { initialMs: 100, maxMs: 1000 };
     expect([0, 1, 2, 3, 4, 5, 10].map((a) => backoffMs(a, b))).toEqual([100, 100, 200, 400, 800, 1000, 1000]);

@@ -79,6 +79,20 @@ describe("peer machine", () => {
     r.actor.stop();
   });
 
+  it("withdraws the routes of a link whose refresh fails, then heals it", async () => {
+    const r = run("dial", [conn("link-1"), new Error("deadline exceeded"), conn("link-1")]);
+    await until(r.actor, (x) => x.matches("up"));
+    r.actor.send({ type: "REFRESH_REQUESTED" });
+    await until(r.actor, (x) => x.matches("up") && r.request.calls.length === 3);
+    expect(r.signals).toEqual([
+      "up nse-b",
+      "withdraw nse-b",
+      "down nse-b: refresh failed: deadline exceeded",
+      "up nse-b",
+    ]);
+    r.actor.stop();
+  });
+
   it("re-requests on PREFIX_CHANGED so the peer routes to the new prefix", async () => {
     const r = run("dial");
     await until(r.actor, (x) => x.matches("up"));
