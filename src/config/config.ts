@@ -57,6 +57,10 @@ export interface Config {
   registryExpiryMs: number;
   requestTimeoutMs: number;
   dialTimeoutMs: number;
+  /** gRPC keepalive of every client and server (src/grpc/keepalive.ts; docs/transport.md). */
+  keepaliveTimeMs: number;
+  keepaliveServerTimeMs: number;
+  keepaliveTimeoutMs: number;
   registerService: boolean;
   unregisterItself: boolean;
   peerBackoffInitialMs: number;
@@ -100,6 +104,12 @@ interface Setting {
 
 const url = (env: string, raw: string) => parseUrlSetting(env, raw);
 const optionalUrl = (env: string, raw: string) => (raw.trim() === "" ? undefined : url(env, raw));
+/** A keepalive timing: pings more often than every second help nobody and load every connection. */
+const keepaliveDuration = (env: string, raw: string) => {
+  const ms = parseDuration(env, raw);
+  if (ms < 1000) throw new ConfigError(env, "must be at least 1s");
+  return ms;
+};
 
 /** Every setting vl3-nse reads. The docs' table, --help and the deploy checks come from this list. */
 // biome-ignore format: one setting per entry reads as the table it is
@@ -158,6 +168,12 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { c.requestTimeoutMs = parseDuration(env, raw); } },
   { env: "NSM_DIAL_TIMEOUT", default: "5s", doc: "Deadline of a dial to the nsmgr, registry or prefix server.", field: "dialTimeoutMs", live: false,
     apply: (c, raw, env) => { c.dialTimeoutMs = parseDuration(env, raw); } },
+  { env: "NSM_KEEPALIVE_TIME", default: "310s", doc: "Our clients ping a connection with open calls that was quiet this long (NSM's Go servers refuse pings more often than every 5m).", field: "keepaliveTimeMs", live: false,
+    apply: (c, raw, env) => { c.keepaliveTimeMs = keepaliveDuration(env, raw); } },
+  { env: "NSM_KEEPALIVE_SERVER_TIME", default: "30s", doc: "Our servers ping each client connection that was quiet this long.", field: "keepaliveServerTimeMs", live: false,
+    apply: (c, raw, env) => { c.keepaliveServerTimeMs = keepaliveDuration(env, raw); } },
+  { env: "NSM_KEEPALIVE_TIMEOUT", default: "10s", doc: "A keepalive ping unanswered this long ends the connection and its calls (clients and servers).", field: "keepaliveTimeoutMs", live: false,
+    apply: (c, raw, env) => { c.keepaliveTimeoutMs = keepaliveDuration(env, raw); } },
   { env: "NSM_REGISTER_SERVICE", default: "true", doc: "Register the NetworkService itself too.", field: "registerService", live: false,
     apply: (c, raw, env) => { c.registerService = parseBool(env, raw); } },
   { env: "NSM_UNREGISTER_ITSELF", default: "true", doc: "Unregister on shutdown.", field: "unregisterItself", live: false,

@@ -16,12 +16,27 @@ export interface Keepalive {
   serverTimeoutMs: number;
 }
 
+/** The settings' defaults (NSM_KEEPALIVE_TIME, NSM_KEEPALIVE_SERVER_TIME, NSM_KEEPALIVE_TIMEOUT). */
 export const DEFAULT_KEEPALIVE: Keepalive = {
   clientTimeMs: 310_000,
-  clientTimeoutMs: 20_000,
+  clientTimeoutMs: 10_000,
   serverTimeMs: 30_000,
   serverTimeoutMs: 10_000,
 };
+
+/** Keepalive from the settings. */
+export function keepaliveOf(c: {
+  keepaliveTimeMs: number;
+  keepaliveServerTimeMs: number;
+  keepaliveTimeoutMs: number;
+}): Keepalive {
+  return {
+    clientTimeMs: c.keepaliveTimeMs,
+    clientTimeoutMs: c.keepaliveTimeoutMs,
+    serverTimeMs: c.keepaliveServerTimeMs,
+    serverTimeoutMs: c.keepaliveTimeoutMs,
+  };
+}
 
 /** grpc-js channel options. No pings without an open call: a Go server would count them as abuse. */
 export function clientKeepalive(k: Keepalive = DEFAULT_KEEPALIVE): Record<string, number> {

@@ -3,6 +3,7 @@
 // NSM_INSECURE=true: plain text, loudly; neither: a configuration error naming both (exit code 2).
 import type { Config } from "../config/config.js";
 import { ConfigError } from "../config/errors.js";
+import { keepaliveOf } from "../grpc/keepalive.js";
 import { Transport, type TransportOptions } from "../grpc/transport.js";
 import type { Logger } from "../log.js";
 import { authorizerFrom } from "./authorizer.js";
@@ -63,7 +64,12 @@ export function spiffeSecurity(
 }
 
 /** From the settings; throws ConfigError (exit 2) when neither an identity source nor NSM_INSECURE is set. */
-export function transportSecurity(config: Config, log: Logger, o: TransportOptions = {}): TransportSecurity {
+export function transportSecurity(
+  config: Config,
+  log: Logger,
+  given: TransportOptions = {},
+): TransportSecurity {
+  const o: TransportOptions = { keepalive: keepaliveOf(config), ...given };
   if (config.insecure) {
     log.warn(
       { ignored: config.spiffeEndpointSocket ? "SPIFFE_ENDPOINT_SOCKET" : undefined },
