@@ -206,11 +206,11 @@ export class Nsc {
           await new Promise((r) => setTimeout(r, delay));
         }
       }
-      // As NSM's reselect does: Close first (whatever is left of it), then choose again. Not awaited:
-      // toward a dead NSE the Close can only fail, and the new connection must not wait for that.
+      // As NSM's reselect does: Close first (whatever is left of it), then choose again, in that order:
+      // the same endpoint may be chosen, and a late Close must not meet the new connection there.
       const old = this.connection;
       if (old && !this.closed)
-        void unary(this.ns as unknown as grpc.Client, this.ns.close, old, 2000).catch((e) =>
+        await unary(this.ns as unknown as grpc.Client, this.ns.close, old, 1000).catch((e) =>
           this.log.debug({ err: describeError(e) }, "Close of the old connection failed (its NSE is gone)"),
         );
       if (this.closed) return;
