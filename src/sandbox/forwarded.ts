@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Connection, MonitorScopeSelector } from "../grpc/gen/networkservice/connection.js";
 import { matchesSelector } from "../grpc/monitor.js";
 import type { Logger } from "../log.js";
+import type { ClientTransport } from "./client-gone.js";
 
 export interface Forwarded {
   target: string;
@@ -14,6 +15,8 @@ export interface Forwarded {
   by?: string;
   /** Its endpoint's monitor broke: the endpoint lost it (kept for the owner's Close or re-request). */
   lost?: boolean;
+  /** The client's transport its last Request came over (client-gone.ts), where the nsmgr can tell. */
+  via?: ClientTransport;
 }
 
 export class ForwardedTable {

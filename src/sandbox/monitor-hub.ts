@@ -124,16 +124,6 @@ export class MonitorHub {
     call.on("error", stop);
   }
 
-  /** Whether a caller still watches the connections of `owner` (its selector starts with that segment). */
-  watching(owner: { name: string; id: string }): boolean {
-    const subscribers = (owner.id ? this.bySegment.get(owner.id) : this.byName.get(owner.name)) ?? [];
-    for (const sub of subscribers) {
-      const first = sub.selector.pathSegments[0];
-      if (first?.name === owner.name && (first.id || "") === owner.id) return true;
-    }
-    return false;
-  }
-
   closeAll(): void {
     for (const target of [...this.upstreams.keys()]) this.unwatch(target);
   }

@@ -27,7 +27,7 @@ import {
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
 import { toServiceError } from "../grpc/status.js";
-import { TcpSessions } from "../grpc/tcp-sessions.js";
+import { currentTcpConnection, TcpSessions } from "../grpc/tcp-sessions.js";
 import { forwardTrace } from "../grpc/trace-headers.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
@@ -35,7 +35,7 @@ import { type Logger, silentLogger } from "../log.js";
 import { endpointRegistryClient, serviceRegistryClient } from "../registry/clients.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
-import { clientGone } from "./client-gone.js";
+import { closingForGone, TransportEnds } from "./client-gone.js";
 import { EndpointCache } from "./endpoint-cache.js";
 import { EndpointClients } from "./endpoint-clients.js";
 import { closePath, type Forwarded, ForwardedTable, sendClose } from "./forwarded.js";
@@ -96,21 +96,14 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
   // only cancelled a call (client-gone.ts); where descriptors pass, the fd carrier knows each socket.
   const sessions = new TcpSessions();
   const serving = transport.withCarriers(sessions);
+  const ends = new TransportEnds();
+  const transportOf = () => currentFdConnection() ?? currentTcpConnection();
   const hub: MonitorHub = new MonitorHub({
     name: o.name,
     clients,
     forwarded,
     pathTokens: o.pathTokens !== undefined,
-    caller: clientGone({
-      transportOf: (call) => currentFdConnection() ?? sessions.connectionOf(call.getPeer()),
-      watching: (owner) => hub.watching(owner),
-      gone: (owner) => {
-        const left = forwarded.ownedBy(owner);
-        if (left.length > 0)
-          log.info({ client: owner.name, connections: left.length }, "client gone; closing for it");
-        for (const id of left) void closeForwarded(id);
-      },
-    }),
+    caller: closingForGone({ forwarded, ends, transportOf, log, close: (id) => void closeForwarded(id) }),
   });
   const cache = new EndpointCache(registry);
   const candidates = endpointChooser(cache, registry);
@@ -194,6 +187,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
     ) => {
       void (async () => {
         const incoming = call.request.connection!;
+        const via = transportOf();
         const connection = await guard.request(
           updatePath(incoming, { name: o.name, maxTokenLifetimeMs: 600_000 }).connection,
           call,
@@ -207,7 +201,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
           try {
             const response = await forward(call, incoming, connection, nse, known);
             const target = grpcTarget(parseGrpcUrl(nse.url));
-            forwarded.set(ours.id, { target, nse: nse.name, response, by: tlsPeerOf(call)?.spiffeId });
+            forwarded.set(ours.id, { target, nse: nse.name, response, by: tlsPeerOf(call)?.spiffeId, via });
             hub.watch(target, response.id);
             return cb(null, { ...response, path: { ...response.path!, index: incoming.path?.index ?? 0 } });
           } catch (err) {
