@@ -18,6 +18,16 @@ export function toServiceError(error: unknown): Partial<grpc.ServiceError> {
   return { code: grpc.status.INTERNAL, details, message: details };
 }
 
+/**
+ * What a hop that forwards calls answers with: a status that came back from the next hop as it is (its
+ * numeric code), anything else mapped as `toServiceError` does (a RequestError keeps its status name).
+ */
+export function asServiceError(error: unknown): grpc.ServiceError {
+  return typeof (error as grpc.ServiceError)?.code === "number"
+    ? (error as grpc.ServiceError)
+    : (toServiceError(error) as grpc.ServiceError);
+}
+
 /** The caller's deadline as epoch ms, or `fallbackMs` from now if it set none. */
 export function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>, fallbackMs: number): number {
   const d = call.getDeadline();

@@ -16,6 +16,7 @@ import type {
   NetworkServiceRegistryClient,
   NetworkServiceRegistryServer,
 } from "../grpc/gen/registry/registry.js";
+import { asServiceError } from "../grpc/status.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { statusError } from "../util/grpc.js";
 import { forwardRegistryCall } from "./registry-hop.js";
@@ -126,10 +127,8 @@ const deadlineOf = (call: grpc.ServerUnaryCall<unknown, unknown>) => {
   return Number.isFinite(ms) ? ms : Date.now() + 10_000;
 };
 
-const fail = (err: unknown) =>
-  (err as grpc.ServiceError).code !== undefined
-    ? (err as grpc.ServiceError)
-    : statusError(grpc.status.INTERNAL, (err as Error).message);
+// A refusal of our own (RequestError: its status name) keeps its status; it was answered UNKNOWN.
+const fail = asServiceError;
 
 /** `security`: path tokens on, the nsmgr a hop of each Register's and Unregister's path (registry-hop.ts). */
 export function nsmgrEndpointRegistry(

@@ -1,7 +1,7 @@
 // Registry servers that pass calls on (the sandbox's registry proxy and nsmgr proxy, and a registry's
 // `@` switch): each call is routed to a target with its request rewritten and every answer, streamed
 // Find results included, rewritten back. Caller cancels → upstream cancelled; upstream errors → caller.
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import type { Empty } from "../grpc/gen/google/protobuf/empty.js";
 import type {
   NetworkService,
@@ -15,12 +15,12 @@ import type {
   NetworkServiceRegistryServer,
   NetworkServiceResponse,
 } from "../grpc/gen/registry/registry.js";
+import { asServiceError } from "../grpc/status.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { endpointRegistryClient, serviceRegistryClient } from "../registry/clients.js";
 import { isInterdomain } from "../registry/interdomain.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { DEFAULT_BACKOFF } from "../util/backoff.js";
-import { statusError } from "../util/grpc.js";
 import { forwardRegistryCall } from "./registry-hop.js";
 
 /** Where one call goes and how it changes on the way there and back. */
@@ -70,10 +70,8 @@ export class RegistryClients {
   }
 }
 
-const asStatus = (err: unknown) =>
-  typeof (err as grpc.ServiceError)?.code === "number"
-    ? (err as grpc.ServiceError)
-    : statusError(grpc.status.INTERNAL, (err as Error)?.message ?? String(err));
+// A refusal of our own (RequestError: its status name) keeps its status; it was answered INTERNAL.
+const asStatus = asServiceError;
 
 type UnaryFn<Req, Res> = (
   req: Req,

@@ -79,5 +79,20 @@ describe.skipIf(!fdAvailable)(
       expect(held()).toBe(socket);
       expect(local.netnsOf("nse-a")?.inode).toEqual(netns);
     });
+
+    it("without a token of its own, is refused by the nsmgr itself with PERMISSION_DENIED (not UNKNOWN)", async () => {
+      const { transport } = await sb.trustDomain!.security("intruder", "default");
+      const client = endpointRegistryClient(sb.nsmgrs[0]!.url, { initialMs: 50, maxMs: 500 }, transport);
+      const entry = NetworkServiceEndpoint.fromPartial({ name: "nse-x", networkServiceNames: [sb.service] });
+      const outcome = await callWithPath(client as unknown as grpc.Client, client.register as never, entry, {
+        timeoutMs: 5000,
+        path: EMPTY_REGISTRY_PATH,
+      }).then(
+        () => ({ code: "OK", details: "" }),
+        (e: grpc.ServiceError) => ({ code: codeOf(e), details: e.details }),
+      );
+      client.close();
+      expect(outcome).toEqual({ code: "PERMISSION_DENIED", details: expect.stringContaining("registry") });
+    });
   },
 );
