@@ -8,9 +8,11 @@ import type { Observable } from "./actors/observe.js";
 import type { PeerLinks } from "./actors/peer-effects.js";
 import { OWN_NETNS_FILE } from "./chain/mechanism.js";
 import type { Config } from "./config/config.js";
+import { ConfigError } from "./config/errors.js";
 import type { Dataplane } from "./dataplane/types.js";
 import { startListeners } from "./debug/listeners.js";
 import type { DnsRelayHandle, Vl3Dns } from "./dns/vl3.js";
+import { fdNative } from "./fd/native.js";
 import { endpointOffers } from "./grpc/fd-offers.js";
 import { withFdPassing } from "./grpc/fd-transport.js";
 import { type EndpointServer, startEndpointServer } from "./grpc/server.js";
@@ -101,9 +103,11 @@ async function start(config: Config, o: NseOptions, undo: Array<() => unknown>):
   const identity = o.identity ?? secured?.identity;
   const base = o.transport ?? secured!.transport;
   const withTracing = tracing ? base.with({ interceptors: [tracing.interceptor] }) : base;
-  // Descriptors over unix sockets (NSM's grpcfd), by default where the nsmgr is a unix socket away.
-  const fdOn = config.fdPassing === "auto" ? config.connectTo?.kind === "unix" : config.fdPassing;
-  const { transport, carrier } = withFdPassing(withTracing, fdOn, log);
+  // Descriptors over every unix socket (NSM's grpcfd) where the addon is here; NSM_FD_PASSING=true insists.
+  const { transport, carrier } = withFdPassing(withTracing, config.fdPassing !== false, log);
+  const fd = fdNative();
+  if (config.fdPassing === true && !fd.available)
+    throw new ConfigError("NSM_FD_PASSING", `true, but descriptors cannot pass here: ${fd.reason}`);
   const security = pathSecurity({
     identity,
     generate: o.tokenGenerator,

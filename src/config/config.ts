@@ -128,7 +128,7 @@ export const SETTINGS: readonly Setting[] = [
     apply: (c, raw, env) => { const v = parseList(raw).map((s) => url(env, s)); if (v.length === 0) throw new ConfigError(env, "at least one URL is needed"); c.listenOn = v; } },
   { env: "NSM_CONNECT_TO", default: "", doc: "The local nsmgr (unix:///var/lib/networkservicemesh/nsm.io.sock in a cluster); empty runs standalone.", field: "connectTo", live: false,
     apply: (c, raw, env) => { c.connectTo = optionalUrl(env, raw); } },
-  { env: "NSM_FD_PASSING", default: "auto", doc: "File descriptors over unix sockets as NSM's grpcfd (true, false, or auto: when NSM_CONNECT_TO is unix://); docs/fd-passing.md.", field: "fdPassing", live: false,
+  { env: "NSM_FD_PASSING", default: "auto", doc: "File descriptors over unix sockets as NSM's grpcfd: auto (on every unix socket where the addon is built), true (the same, and a start without the addon fails), false; docs/fd-passing.md.", field: "fdPassing", live: false,
     apply: (c, raw, env) => { c.fdPassing = raw.trim().toLowerCase() === "auto" ? "auto" : parseBool(env, raw); } },
   { env: "NSM_REGISTRY_URL", default: "", doc: "The registry, if not reached through NSM_CONNECT_TO.", field: "registryUrl", live: false,
     apply: (c, raw, env) => { c.registryUrl = optionalUrl(env, raw); } },
