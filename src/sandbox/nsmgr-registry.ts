@@ -216,13 +216,24 @@ export function nsmgrServiceRegistry(
   };
 }
 
-/** A Find (with or without watch) answered by the registry's stream, ended or cancelled together. */
+/**
+ * A Find (with or without watch) answered by the registry's stream, ended or cancelled together. Only
+ * our own cancel is benign: a registry stream that ends with CANCELLED otherwise (its server, or a
+ * remote domain's proxy behind it, went away) is a break the caller must see, or its watch would hang
+ * on stale entries. The status goes out as an "error" event: grpc-js drops a destroy()'s silently.
+ */
 function pipe<T>(upstream: grpc.ClientReadableStream<T>, call: grpc.ServerWritableStream<unknown, T>): void {
+  let cancelled = false;
   upstream.on("data", (r: T) => call.write(r));
-  upstream.on("end", () => call.end());
-  upstream.on("error", (err: grpc.ServiceError) => {
-    if (err.code === grpc.status.CANCELLED) return;
-    call.destroy(statusError(err.code ?? grpc.status.UNAVAILABLE, err.details || err.message) as Error);
+  upstream.on("end", () => {
+    if (!cancelled) call.end();
   });
-  call.on("cancelled", () => upstream.cancel());
+  upstream.on("error", (err: grpc.ServiceError) => {
+    if (cancelled) return;
+    call.emit("error", statusError(err.code ?? grpc.status.UNAVAILABLE, err.details || err.message));
+  });
+  call.on("cancelled", () => {
+    cancelled = true;
+    upstream.cancel();
+  });
 }
