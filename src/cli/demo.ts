@@ -56,13 +56,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const log = createLogger({ level: "warn", stream: process.stderr });
   const kernel = o.dataplane === "kernel" ? new SandboxKernel(undefined, log) : undefined;
   const started = performance.now();
-  // With the kernel data plane the demo does it NSM's way: descriptors over unix sockets (fd-passing.md).
-  const sb = await startSandbox({
-    nodes: Math.min(3, o.endpoints),
-    kernel,
-    log,
-    descriptors: kernel !== undefined,
-  });
+  // The sandbox does it NSM's way (descriptors over unix sockets where the addon is built, fd-passing.md).
+  const sb = await startSandbox({ nodes: Math.min(3, o.endpoints), kernel, log });
   try {
     out(
       `vL3 demo: registry ${sb.registry.url}, prefix server ${sb.prefixServer.url}, ${sb.nsmgrs.length} nsmgr(s), data plane ${o.dataplane}`,

@@ -77,7 +77,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
   const detachPassed: Array<(() => void) | undefined> = [];
   // Where descriptors pass, nsmgrs listen on unix sockets as NSM's do: endpoints register through them
   // with their socket's descriptor and are reached only through it (docs/fd-passing.md).
-  const fds = (o.descriptors ?? false) && fdNative().available;
+  const fds = (o.descriptors ?? true) && fdNative().available;
   for (let i = 0; i < (o.nodes ?? 1); i++) {
     nsmgrs.push(
       await startNsmgr({

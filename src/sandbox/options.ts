@@ -16,8 +16,9 @@ import type { SandboxTrustDomain, TrustDomainOptions } from "./trust-domain.js";
 export interface SandboxOptions {
   nodes?: number;
   /** NSM's descriptor path (docs/fd-passing.md): nsmgrs on unix sockets, endpoints registered through
-   * them with their socket's descriptor, namespaces opened from descriptors. Needs the addon; the demo's
-   * kernel mode turns it on. */
+   * them with their socket's descriptor and reached only through it, namespaces opened from descriptors.
+   * Default on where the addon is built (elsewhere the sandbox falls back to names and TCP); false only
+   * for a test about the by-name path. */
   descriptors?: boolean;
   service?: string;
   pool?: string;

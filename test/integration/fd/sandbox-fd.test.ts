@@ -1,4 +1,4 @@
-// The sandbox does it NSM's way where descriptors pass: endpoints register through their nsmgr with their
+// The sandbox does it NSM's way by default where descriptors pass: endpoints register through their nsmgr with their
 // socket's descriptor (the registry holds unix:///proc/<nsmgr pid>/fd/<n>, the endpoint sees its inode
 // URL back), and the kernel forwarder puts every endpoint end into a namespace it opened from a descriptor
 // (/proc/<pid>/fd/<n>) that is the endpoint's own, while real packets cross the vL3.
@@ -27,7 +27,6 @@ describe.skipIf(skip)(`the sandbox passes descriptors as NSM does${why}`, () => 
       prefixLen: 24,
       kernel,
       registryExpiryMs: 3000,
-      descriptors: true,
     });
     await Promise.all(ENDPOINTS.map((name, i) => sb!.startEndpoint(name, { node: i })));
     for (let i = 1; i <= 3; i++) await sb.startClient(`nsc-f${i}`, { node: i });
