@@ -42,10 +42,12 @@ export function watchDelivery(
   const stream = http2StreamOf(call);
   if (!stream) return undefined;
   let ok = false;
+  let settled = false;
   let timer: NodeJS.Timeout | undefined;
   let settle!: (delivered: boolean) => void;
   const delivered = new Promise<boolean>((resolve) => {
     settle = (v) => {
+      settled = true;
       clearTimeout(timer);
       resolve(v);
     };
@@ -58,6 +60,7 @@ export function watchDelivery(
     delivered,
     answered: (v) => {
       ok = v;
+      if (settled) return;
       if (!v) return settle(false);
       timer = setTimeout(() => settle(true), boundMs);
       timer.unref();
