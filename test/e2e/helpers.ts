@@ -37,6 +37,14 @@ export async function pollUntil<T>(
 
 export const hostOf = (cidr: string) => cidr.split("/")[0]!;
 
+/**
+ * The registrations of the end-to-end sandboxes. Endpoints register through their nsmgr (descriptors,
+ * the sandbox's default), two mTLS hops with path tokens per refresh: at 2 s a refresh under a loaded
+ * machine missed its expiry now and then, the lapse dropped the endpoint at its peers and their links
+ * went down under the packet checks. 6 s still lets a killed endpoint go within the tests' bounds.
+ */
+export const REGISTRY_EXPIRY_MS = 6000;
+
 /** Every client pings every other client over the vL3; returns the pairs that failed ("a→b"). */
 export async function pingMatrix(sb: Sandbox, kernel: SandboxKernel): Promise<string[]> {
   const failed: string[] = [];
@@ -95,7 +103,7 @@ export async function startHttpServer(netns: string, addr: string, port: number)
 /** GET `url` from inside `netns` with the project's node (curl may be missing); the body, or an error text. */
 export async function fetchFrom(netns: string, url: string): Promise<{ ok: boolean; body: string }> {
   const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(4000) })
-    .then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e)); process.exit(1); });`;
+    .then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e) + (e.cause ? ": " + String(e.cause) : "")); process.exit(1); });`;
   const r = await execIn(netns, process.execPath, ["-e", script], 15_000);
   return { ok: r.code === 0, body: (r.code === 0 ? r.stdout : r.stderr).trim() };
 }

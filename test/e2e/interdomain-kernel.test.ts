@@ -6,7 +6,7 @@ import type { Sandbox } from "../../src/sandbox/index.js";
 import { startSandbox } from "../../src/sandbox/index.js";
 import { SandboxKernel } from "../../src/sandbox/kernel.js";
 import { canUseNetns, hasPing, ping } from "../support/netns.js";
-import { fetchFrom, hostOf, leftovers, startHttpServer, waitFor } from "./helpers.js";
+import { fetchFrom, hostOf, leftovers, REGISTRY_EXPIRY_MS, startHttpServer, waitFor } from "./helpers.js";
 
 const TAG = `e2ei${process.pid % 100000}`;
 const POOL = "198.19.0.0/16";
@@ -32,7 +32,7 @@ describe.skipIf(!canUseNetns() || !hasPing())(
         pool: POOL,
         prefixLen: 24,
         kernel,
-        registryExpiryMs: 2000,
+        registryExpiryMs: REGISTRY_EXPIRY_MS,
       });
       await Promise.all([sb.domains![0]!.startEndpoint("vl3-a"), sb.domains![1]!.startEndpoint("vl3-b")]);
       await sb.domains![0]!.startClient("nsc-1");

@@ -9,7 +9,14 @@ import { execWithResolver, pingName, resolveIn } from "../../src/kernel/exec.js"
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { SandboxKernel } from "../../src/sandbox/kernel.js";
 import { canUseNetns, hasPing } from "../support/netns.js";
-import { hostOf, type NetnsHttpServer, pollUntil, startHttpServer, waitFor } from "./helpers.js";
+import {
+  hostOf,
+  type NetnsHttpServer,
+  pollUntil,
+  REGISTRY_EXPIRY_MS,
+  startHttpServer,
+  waitFor,
+} from "./helpers.js";
 
 const TAG = `e2ed${process.pid % 100000}`;
 const POOL = "198.18.0.0/16";
@@ -52,7 +59,13 @@ describe.skipIf(!canUseNetns())("kernel workload DNS end to end (needs root and 
   let http: NetnsHttpServer | undefined;
 
   beforeAll(async () => {
-    sb = await startSandbox({ nodes: 2, pool: POOL, prefixLen: 24, kernel, registryExpiryMs: 2000 });
+    sb = await startSandbox({
+      nodes: 2,
+      pool: POOL,
+      prefixLen: 24,
+      kernel,
+      registryExpiryMs: REGISTRY_EXPIRY_MS,
+    });
     await Promise.all(ENDPOINTS.map((name, i) => sb!.startEndpoint(name, { node: i })));
     for (let i = 1; i <= 6; i++) await sb.startClient(`nsc-${i}`, { node: i });
     expect(await waitFor(() => converged(sb!), 30_000)).toBe(true);

@@ -10,7 +10,7 @@ import { addressItems, readState, routeItems } from "../../src/kernel/read.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { SandboxKernel } from "../../src/sandbox/kernel.js";
 import { canUseNetns, hasPing } from "../support/netns.js";
-import { leftovers, pingMatrix, pollUntil, waitFor } from "./helpers.js";
+import { leftovers, pingMatrix, pollUntil, REGISTRY_EXPIRY_MS, waitFor } from "./helpers.js";
 
 const TAG = `e2er${process.pid % 100000}`;
 const POOL = "198.19.0.0/16";
@@ -38,7 +38,13 @@ describe.skipIf(!canUseNetns())("kernel data plane resync at restart (needs root
   let stopped = false;
 
   beforeAll(async () => {
-    sb = await startSandbox({ nodes: 1, pool: POOL, prefixLen: 24, kernel, registryExpiryMs: 2000 });
+    sb = await startSandbox({
+      nodes: 1,
+      pool: POOL,
+      prefixLen: 24,
+      kernel,
+      registryExpiryMs: REGISTRY_EXPIRY_MS,
+    });
     await sb.startEndpoint(A);
     // Both clients on a: it is the only endpoint when they connect.
     await sb.startClient("nsc-1");

@@ -15,6 +15,7 @@ import {
   type NetnsHttpServer,
   pingMatrix,
   pollUntil,
+  REGISTRY_EXPIRY_MS,
   startHttpServer,
   waitFor,
 } from "./helpers.js";
@@ -31,7 +32,13 @@ describe.skipIf(!canUseNetns())("kernel vL3 end to end (needs root and ip netns)
   let stopped = false;
 
   beforeAll(async () => {
-    sb = await startSandbox({ nodes: 2, pool: POOL, prefixLen: 24, kernel, registryExpiryMs: 2000 });
+    sb = await startSandbox({
+      nodes: 2,
+      pool: POOL,
+      prefixLen: 24,
+      kernel,
+      registryExpiryMs: REGISTRY_EXPIRY_MS,
+    });
     await Promise.all(ENDPOINTS.map((name, i) => sb!.startEndpoint(name, { node: i })));
     for (let i = 1; i <= 6; i++) await sb.startClient(`nsc-${i}`, { node: i });
     expect(await waitFor(() => converged(sb!), 30_000)).toBe(true);
