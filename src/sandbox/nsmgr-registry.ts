@@ -27,9 +27,13 @@ interface LocalEndpoint {
   expiry?: NodeJS.Timeout;
 }
 
+/** How long a replaced endpoint socket's descriptor stays open (its /proc/<pid>/fd/<n> refusing dials). */
+const RETIRE_MS = 30_000;
+
 /** What the nsmgr holds for the endpoints that registered through it. */
 export class LocalEndpoints {
   private readonly byName = new Map<string, LocalEndpoint>();
+  private readonly retired = new Map<number, NodeJS.Timeout>();
   private readonly nsfsDev = statSync("/proc/self/ns/net", { bigint: true }).dev;
 
   constructor(
@@ -67,7 +71,7 @@ export class LocalEndpoints {
     return {
       url: `unix://${procFdPath(fd)}`,
       keep: () => {
-        this.release(name); // a restart under the same name: a new socket, the same endpoint
+        this.release(name, { retire: true }); // a restart under the same name: a new socket, the same endpoint
         this.byName.set(name, taken);
       },
       drop: () => this.closeEntry(taken),
@@ -103,21 +107,37 @@ export class LocalEndpoints {
     if (this.release(name)) this.onGone(name);
   }
 
-  private release(name: string): boolean {
+  /** `retire`: the replaced socket's descriptor stays open a while (RETIRE_MS), so that a dial by its old
+   * URL, still in a caller's cache, is refused by the dead socket instead of reaching whatever would
+   * take its number next. */
+  private release(name: string, o: { retire?: boolean } = {}): boolean {
     const e = this.byName.get(name);
     this.byName.delete(name);
-    if (e) this.closeEntry(e);
+    if (e) this.closeEntry(e, o.retire);
     return e !== undefined;
   }
 
-  private closeEntry(e: LocalEndpoint): void {
+  private closeEntry(e: LocalEndpoint, retire = false): void {
     clearTimeout(e.expiry);
-    this.native.close(e.socket.fd);
+    if (retire) {
+      const fd = e.socket.fd;
+      const timer = setTimeout(() => {
+        this.retired.delete(fd);
+        this.native.close(fd);
+      }, RETIRE_MS);
+      timer.unref();
+      this.retired.set(fd, timer);
+    } else this.native.close(e.socket.fd);
     if (e.netns) this.native.close(e.netns.fd);
   }
 
   closeAll(): void {
     for (const name of [...this.byName.keys()]) this.release(name);
+    for (const [fd, timer] of this.retired) {
+      clearTimeout(timer);
+      this.native.close(fd);
+    }
+    this.retired.clear();
   }
 }
 

@@ -194,8 +194,13 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
         );
         const ours = connection.path!.pathSegments.at(-1)!;
         const known = forwarded.get(ours.id);
-        // A known connection goes where it went; a new one to the first endpoint that answers.
-        const choices = known ? [{ name: known.nse, url: known.target }] : await candidates(connection);
+        // A known connection goes to its endpoint, at the address the registry has for it now: one
+        // restarted under its name registered a new socket (with descriptors, a new /proc/<pid>/fd/<n>;
+        // the old one is dead). A new connection goes to the first endpoint that answers.
+        const now = known && cache.find({ name: known.nse })[0]?.url;
+        const choices = known
+          ? [{ name: known.nse, url: now ?? known.target }]
+          : await candidates(connection);
         let failure: unknown;
         for (const nse of choices) {
           try {
