@@ -1,5 +1,6 @@
-// Keepalive settings: the defaults are the transport's (safe with NSM's Go servers), a shorter value
-// reaches every client and server of a `vl3-nse run` transport, and a sub-second one is refused by name.
+// Keepalive settings: the defaults are the transport's (safe with NSM's Go servers), each setting is
+// taken into keepaliveOf (which security/setup.ts gives the `vl3-nse run` transport: not exercised
+// here), and a sub-second one is refused by name.
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
 import { ConfigError } from "../../../src/config/errors.js";
