@@ -57,7 +57,7 @@ describe("close listeners on a connection's socket (TcpSessions, TransportEnds)"
       );
     await check();
     expect(sockets.size).toBe(1);
-    const [socket] = [...sockets];
+    const [socket] = [...sockets] as [Socket];
     const before = socket.listenerCount("close");
 
     const streams = Array.from({ length: CALLS }, () => client.watch({ service: "" }));
