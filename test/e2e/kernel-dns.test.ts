@@ -90,7 +90,14 @@ describe.skipIf(!canUseNetns())("kernel workload DNS end to end (needs root and 
   it.skipIf(!hasPing())(
     "every client pings every other client by name (skipped without ping)",
     async () => {
-      expect(await byName(sb!, kernel, pingByName)).toEqual([]);
+      // Polled, as names are: under load a resolver's or ping's 1 s wait runs out now and then.
+      const failed = await pollUntil(
+        () => byName(sb!, kernel, pingByName),
+        (f) => f.length === 0,
+        45_000,
+        500,
+      );
+      expect(failed).toEqual([]);
     },
     90_000,
   );
@@ -100,11 +107,25 @@ describe.skipIf(!canUseNetns())("kernel workload DNS end to end (needs root and 
     http = await startHttpServer(await kernel.netnsFor(server.name), hostOf(server.address!), 8080);
     const script = `fetch("http://${server.name}:8080/", { signal: AbortSignal.timeout(4000) })
       .then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e)); process.exit(1); });`;
-    for (const c of sb!.clients.slice(1)) {
-      const r = await inNetns(await kernel.netnsFor(c.name), [process.execPath, "-e", script]);
-      expect(r, c.name).toEqual({ code: 0, out: `hello from ${await kernel.netnsFor(server.name)}` });
-    }
-  }, 60_000);
+    const want = { code: 0, out: `hello from ${await kernel.netnsFor(server.name)}` };
+    const waiting = new Set(sb!.clients.slice(1));
+    // Each client until its fetch succeeds (bounded): a node started on a loaded core may miss 4 s.
+    const last = new Map<string, unknown>();
+    await pollUntil(
+      async () => {
+        for (const c of [...waiting]) {
+          const r = await inNetns(await kernel.netnsFor(c.name), [process.execPath, "-e", script]);
+          last.set(c.name, r);
+          if (r.code === want.code && r.out === want.out) waiting.delete(c);
+        }
+        return waiting.size;
+      },
+      (left) => left === 0,
+      45_000,
+      500,
+    );
+    for (const c of waiting) expect(last.get(c.name), c.name).toEqual(want);
+  }, 90_000);
 
   it("after an endpoint is killed and its clients heal, names resolve to the addresses that work", async () => {
     const keep = sb!.clients[0]!.endpoint;
