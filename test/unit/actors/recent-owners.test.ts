@@ -1,5 +1,6 @@
 // RecentOwners: an ended connection's id stays its owner's for the TTL, however many others end in
-// between (nothing live is dropped); the bound is kept by refusing new ids (`admits`) until entries expire.
+// between; when full, room comes only from the client holding the most ended ids, and with none
+// ended a new id is refused (`admits`).
 import { describe, expect, it } from "vitest";
 import { RecentOwners } from "../../../src/actors/recent-owners.js";
 
@@ -19,13 +20,29 @@ describe("RecentOwners", () => {
     expect(r.size).toBe(0);
   });
 
-  it("keeps every live owner through churn past `max`: it refuses new ids instead of forgetting", () => {
+  it("keeps every owner named without proof through churn past `max`: new ids are refused instead", () => {
     const r = new RecentOwners({ ttlMs: 1000, max: 3, now: () => 0 });
     r.remember("c1", a);
-    for (let i = 0; i < 50; i++) r.remember(`churn-${i}`, b);
-    expect(r.ownerOf("c1")).toEqual(a);
-    expect(r.size).toBe(51);
+    r.remember("c2", b);
+    r.remember("c3", b);
     expect(r.admits(0)).toBe(false);
+    expect(r.ownerOf("c1")).toEqual(a);
+  });
+
+  it("one identity churning ids past `max` costs its own oldest ids, never another's, whatever names it uses", () => {
+    const honest = { ...a, identity: "spiffe://td/ns/x/sa/honest" };
+    const mallory = (i: number) => ({ name: `m-${i}`, id: `${i}`, identity: "spiffe://td/ns/x/sa/mallory" });
+    const r = new RecentOwners({ ttlMs: 1000, max: 4, now: () => 0 });
+    r.remember("c1", honest);
+    for (let i = 0; i < 3; i++) r.remember(`churn-${i}`, mallory(i));
+    for (let i = 3; i < 50; i++) {
+      expect(r.admits(0)).toBe(true);
+      r.remember(`churn-${i}`, mallory(i));
+    }
+    expect(r.ownerOf("c1")).toEqual(honest);
+    expect(r.ownerOf("churn-0")).toBeUndefined();
+    expect(r.ownerOf("churn-49")?.name).toBe("m-49");
+    expect(r.size).toBe(4);
   });
 
   it("admits a new id only while the running ones and the remembered ones leave room", () => {
@@ -37,7 +54,9 @@ describe("RecentOwners", () => {
     now = 500;
     r.remember("c2", b);
     expect(r.admits(0)).toBe(true);
-    expect(r.admits(1)).toBe(false);
+    // All held by running connections: refused, and no ended id given up for nothing.
+    expect(r.admits(3)).toBe(false);
+    expect(r.size).toBe(2);
     // c1's time is up: its room is free again (swept oldest first), c2 is still kept.
     now = 1000;
     expect(r.admits(1)).toBe(true);
