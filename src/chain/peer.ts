@@ -55,6 +55,7 @@ async function unmarked(check: PeerCheck, conn: Connection, ctx: CallContext): P
   return registrant && registrant !== ctx.origin ? undefined : name;
 }
 
+/** Who sent the mark, from the path and its tokens alone: checked before the registry is asked. */
 function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: CallContext): void {
   const allowed = check.allowedPeer;
   if (!allowed) return;
@@ -79,6 +80,11 @@ function checkIdentity(check: PeerCheck, conn: Connection, peerOf: string, ctx: 
       `connection.path.path_segments[0].token: rule peer_allowed: identity ${JSON.stringify(ctx.origin)} may not peer (allowed: ${allowed.describe})`,
     );
   }
+}
+
+/** After the registry look-up, which records who registered an endpoint seen the first time. */
+function checkRegistrant(check: PeerCheck, peerOf: string, ctx: CallContext): void {
+  if (!check.allowedPeer) return;
   const registrant = check.registrantOf?.(peerOf);
   if (registrant && registrant !== ctx.origin) {
     throw new RequestError(
@@ -97,6 +103,9 @@ async function checkPeer(
   const field = `connection.labels["${PEER_REQUEST_LABEL}"]`;
   if (!peerOf || peerOf === check.self)
     throw new RequestError("INVALID_ARGUMENT", `${field}: ${quote(peerOf)} is not a peer name`);
+  // The sender's proof first: a mark from anyone not allowed to peer costs no registry look-up (nor
+  // the wait for the watch), so made-up peer names cannot make the endpoint work for them.
+  checkIdentity(check, conn, peerOf, ctx);
   if (!(await check.isPeer(peerOf, conn.networkService))) {
     throw new RequestError(
       "PERMISSION_DENIED",
@@ -109,8 +118,7 @@ async function checkPeer(
       `${field}: by the peer rule ${check.self} dials ${quote(peerOf)}, not the other way`,
     );
   }
-  // Last: only a mark that would otherwise be accepted needs its sender to prove it is that peer.
-  checkIdentity(check, conn, peerOf, ctx);
+  checkRegistrant(check, peerOf, ctx);
 }
 
 export function peerRequests(check: PeerCheck): Element {

@@ -1,6 +1,7 @@
 // The peer request mark is checked against the registry: a client (with an SVID of the sandbox's trust
 // domain and valid path tokens, so past mTLS and the token policies) that claims to be a peer it is not
 // gets PERMISSION_DENIED from the endpoint, through a real gRPC call on the endpoint's socket.
+// Its SVID is of the endpoints' own namespace (allowed to peer), so the registry and dial rules are reached.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
@@ -19,7 +20,7 @@ describe("the peer request mark", () => {
     mesh = await Mesh.start();
     await Promise.all(["nse-a", "nse-b", "nse-c"].map((n, i) => mesh.startEndpoint(n, i % 2)));
     await eventually(() => expectFullMesh(mesh), 15_000);
-    const { transport, identity } = await mesh.sb.trustDomain!.security("intruder", "default");
+    const { transport, identity } = await mesh.sb.trustDomain!.security("intruder", "vl3");
     const tokens = pathSecurity({ identity, maxTokenLifetimeMs: 60_000 })!;
     client = transport
       .withPathTokens(tokens.generate)
@@ -53,7 +54,8 @@ describe("the peer request mark", () => {
   it("denies a name that is not a registered peer, and leaves no trace of it", async () => {
     const items = (await mesh.dataplanes.get("nse-b")!.dump()).length;
     const connections = mesh.nse("nse-b").endpoint.tree().children.length;
-    const err = await requestOn(client, request("impostor", { [PEER_REQUEST_LABEL]: "nse-zz" })).catch(
+    // Its own name as the mark (else peer_origin refuses it before the registry is asked).
+    const err = await requestOn(client, request("nse-zz", { [PEER_REQUEST_LABEL]: "nse-zz" })).catch(
       (e) => e,
     );
     expect(grpc.status[(err as grpc.ServiceError).code]).toBe("PERMISSION_DENIED");
@@ -64,7 +66,14 @@ describe("the peer request mark", () => {
   });
 
   it("refuses a registered peer that the peer rule does not let dial (nse-b dials nse-c)", async () => {
-    expect(await status(request("wrong-way", { [PEER_REQUEST_LABEL]: "nse-c" }))).toBe("FAILED_PRECONDITION");
+    expect(await status(request("nse-c", { [PEER_REQUEST_LABEL]: "nse-c" }))).toBe("FAILED_PRECONDITION");
+  });
+
+  it("refuses a mark its sender's path does not match before the registry is asked (peer_origin)", async () => {
+    const req = request("impostor", { [PEER_REQUEST_LABEL]: "nse-made-up" });
+    const err = (await requestOn(client, req).catch((e) => e)) as grpc.ServiceError;
+    expect(grpc.status[err.code]).toBe("PERMISSION_DENIED");
+    expect(err.details).toContain("rule peer_origin");
   });
 
   it("serves the same client without the mark, as an NSC with an address of its own prefix", async () => {
