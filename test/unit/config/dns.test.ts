@@ -2,19 +2,11 @@
 // setting named (exit code 2 at the CLI).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
-import { ConfigError } from "../../../src/config/errors.js";
 import { silentLogger } from "../../../src/log.js";
 import { createDns } from "../../../src/parts.js";
+import { configErrorOf } from "../../support/config.js";
 
-const errorOf = (env: Record<string, string>): ConfigError => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-};
+const errorOf = configErrorOf;
 
 describe("workload DNS configuration", () => {
   it("defaults to NSM's template, a 5 s TTL, a 1 s fanout timeout and no mixed fleet", () => {

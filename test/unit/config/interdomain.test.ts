@@ -2,18 +2,10 @@
 // name and the Go seed's (NSM_REMOTE_NS_IP_LIST), and the mistakes refused with the setting named.
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/config.js";
-import { ConfigError } from "../../../src/config/errors.js";
 import { parseConfigFile } from "../../../src/config/file.js";
+import { configErrorOf } from "../../support/config.js";
 
-const errorOf = (env: Record<string, string>): ConfigError => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-};
+const errorOf = configErrorOf;
 
 describe("interdomain configuration", () => {
   it("takes NSM v1's floating names as they are", () => {
