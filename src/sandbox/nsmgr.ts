@@ -153,8 +153,11 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
       await link?.apply(response);
       return response;
     } catch (err) {
-      // A refresh the endpoint refused as not its owner's (a take-over): the owner's link stays.
-      if (known && (err as grpc.ServiceError).code === grpc.status.PERMISSION_DENIED) throw err;
+      // A refresh the endpoint refused as not its owner's (a take-over), or another identity's that
+      // failed for any reason (malformed, out of time): the owner's entry and link stay.
+      const code = (err as grpc.ServiceError).code;
+      if (known && (code === grpc.status.PERMISSION_DENIED || known.by !== tlsPeerOf(call)?.spiffeId))
+        throw err;
       // The endpoint is gone or refused: the next request chooses again. The veth goes with the
       // entry (a refreshed one too): nothing else would remove it, and it holds the NSC's interface name.
       forwarded.delete(ours.id);
@@ -169,13 +172,22 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
    * who closes, and refuses another identity: then nothing here changes either), or on behalf of a
    * client that died, with the path as it was.
    */
-  const closeForwarded = async (id: string, caller?: { request: Connection; stamped: Connection }) => {
+  const closeForwarded = async (
+    id: string,
+    caller?: { request: Connection; stamped: Connection; by?: string },
+  ) => {
     const known = forwarded.get(id);
     if (!known) return;
     const path = caller ? closePath(caller.stamped, known) : known.response.path;
     const conn = { ...(caller?.request ?? known.response), path };
-    const refused = await sendClose(() => clients.close(known.target, conn), log, id);
-    if (refused && caller) throw refused;
+    if (caller && caller.by !== known.by) {
+      // Another identity's Close changes something here only if the endpoint accepted it: any refusal
+      // (not only PERMISSION_DENIED: a malformed one, one out of time) goes back to it as it came.
+      await clients.close(known.target, conn);
+    } else {
+      const refused = await sendClose(() => clients.close(known.target, conn), log, id);
+      if (refused && caller) throw refused;
+    }
     forwarded.delete(id);
     await links?.remove(known.response.id);
   };
@@ -225,7 +237,7 @@ export async function startNsmgr(o: NsmgrOptions): Promise<Nsmgr> {
       void (async () => {
         const id = connectionIdOf(call.request, o.name);
         const stamped = await guard.close(call.request, call);
-        await closeForwarded(id, { request: call.request, stamped });
+        await closeForwarded(id, { request: call.request, stamped, by: tlsPeerOf(call)?.spiffeId });
         cb(null, {});
       })().catch((err: grpc.ServiceError) =>
         cb(typeof err.code === "number" ? err : (toServiceError(err) as grpc.ServiceError)),

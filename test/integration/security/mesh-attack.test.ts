@@ -5,7 +5,12 @@
 // by another identity, with valid tokens, refused at mesh level while the NSC stays served.
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
+import {
+  type Connection,
+  type ConnectionEvent,
+  ConnectionEventType,
+  MonitorConnectionClient,
+} from "../../../src/grpc/gen/networkservice/connection.js";
 import { NetworkServiceClient } from "../../../src/grpc/gen/networkservice/networkservice.js";
 import { PEER_REQUEST_LABEL } from "../../../src/registry/labels.js";
 import type { SandboxNamespace } from "../../../src/sandbox/trust-domain.js";
@@ -161,4 +166,52 @@ describe("another identity with valid tokens, at mesh level", () => {
     // The owner's own refresh still passes.
     await mesh.sb.clients[0]!.connect();
   });
+
+  it("a take-over the endpoint refuses for another reason leaves the owner's entry at the nsmgr", async () => {
+    const ns = await clientAs("thief", "default", 0);
+    // Malformed: the endpoint refuses it before it asks whose the connection is.
+    const malformed = takeOver();
+    malformed.connection!.labels = { ...victim.labels, ["k".repeat(1000)]: "v" };
+    expect((await outcome(requestOn(ns, malformed))).code).toBe("INVALID_ARGUMENT");
+    // The nsmgr still holds nsc-1's connection: its own monitor call there shows it.
+    expect(await shownToOwner(victim)).toEqual([victim.id]);
+  });
+
+  it("so does a Close the endpoint refuses for another reason", async () => {
+    const ns = await clientAs("thief", "default", 0);
+    const malformed = { ...victim, labels: { ...victim.labels, ["k".repeat(1000)]: "v" } };
+    const closing = call((cb) =>
+      ns.close(malformed, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, cb),
+    );
+    // Before, the nsmgr answered OK and forgot nsc-1's connection while its endpoint kept serving it.
+    expect(await outcome(closing)).toEqual({
+      code: "INVALID_ARGUMENT",
+      details: expect.stringMatching(/^connection\.labels: key 1 has 1000 characters/),
+    });
+    expect(await shownToOwner(victim)).toEqual([victim.id]);
+  });
 });
+
+/** What nsc-1's own identity is shown of its connection by nsmgr-0's monitor (by its segment id). */
+async function shownToOwner(conn: Connection): Promise<string[]> {
+  const { transport } = await mesh.sb.trustDomain!.security("nsc-1", "default");
+  const monitor = transport.client(MonitorConnectionClient, targetOf(mesh.sb.nsmgrs[0]!.url));
+  try {
+    const stream = monitor.monitorConnections({
+      pathSegments: [
+        { name: "nsc-1", id: conn.path!.pathSegments[0]!.id, token: "", expires: undefined, metrics: {} },
+      ],
+      networkServices: [],
+    });
+    stream.on("error", () => {}); // cancelled below: the error it reports is ours
+    const ids = await new Promise<string[]>((resolve) =>
+      stream.on("data", (e: ConnectionEvent) => {
+        if (e.type === ConnectionEventType.INITIAL_STATE_TRANSFER) resolve(Object.keys(e.connections));
+      }),
+    );
+    stream.cancel();
+    return ids;
+  } finally {
+    monitor.close();
+  }
+}
