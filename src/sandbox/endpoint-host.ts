@@ -1,5 +1,5 @@
 // An endpoint host: a child process of the sandbox that runs vl3-nse endpoints (and the benchmark's
-// bare servers) the way a cluster runs each in a pod of its own, reaching the registry, the nsmgrs and
+// bare endpoints) the way a cluster runs each in a pod of its own, reaching the registry, the nsmgrs and
 // the prefix server over their real gRPC addresses. Driven over IPC (host-protocol.ts) by
 // endpoint-hosts.ts; exits when its parent disconnects, so it never outlives the sandbox.
 import type * as grpc from "@grpc/grpc-js";
@@ -10,6 +10,7 @@ import { startNse, type Vl3Nse } from "../nse.js";
 import { type RegistrationHandle, registerEndpoint } from "../registry/register.js";
 import { transportSecurity } from "../security/setup.js";
 import { dialAll, startBareEndpoint } from "./bare-endpoint.js";
+import { type BareVl3, bareAddressing, startBareVl3 } from "./bare-vl3.js";
 import type { HostedEndpoint, HostMessage, HostRequest } from "./host-protocol.js";
 
 const log = silentLogger();
@@ -18,6 +19,7 @@ const endpoints = new Map<string, Vl3Nse>();
 const dataplanes = new Map<string, MemoryDataplane>();
 const used = new Map<string, number>();
 const bare: Array<{ server: grpc.Server; registration: RegistrationHandle }> = [];
+const bareVl3: BareVl3[] = [];
 const DIAL_TIMEOUT_MS = 120_000;
 
 function send(message: HostMessage): void {
@@ -96,6 +98,13 @@ async function handle(r: HostRequest): Promise<unknown> {
       await registration.whenRegistered();
       return undefined;
     }
+    case "vl3": {
+      const { name, nsmgr, service, peers, timeoutMs } = r;
+      const onMeshed = () => send({ event: "meshed", name });
+      const o = { name, nsmgr, service, peers, timeoutMs, onMeshed, addressing: bareAddressing(r.index) };
+      bareVl3.push(await startBareVl3({ ...o, listenOn: `unix://${r.socket}` }));
+      return undefined;
+    }
     case "dial":
       return dialAll({ ...r, timeoutMs: DIAL_TIMEOUT_MS });
     case "cpu": {
@@ -110,6 +119,7 @@ async function handle(r: HostRequest): Promise<unknown> {
       await Promise.all(all.map((nse) => nse.stop()));
       await Promise.all(bare.map((b) => b.registration.stop({ unregister: false })));
       for (const b of bare.splice(0)) b.server.forceShutdown();
+      await Promise.all(bareVl3.splice(0).map((b) => b.stop()));
       return undefined;
     }
   }

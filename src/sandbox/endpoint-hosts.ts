@@ -69,6 +69,12 @@ export interface EndpointHosts {
   /** The benchmark's lower bound: a bare NetworkService server, and Requests from a named dialler. */
   startBareEndpoint(name: string, o: { socket: string; registry: string; service: string }): Promise<void>;
   dial(from: string, o: { to: string[]; nsmgr: string; service: string }): Promise<void>;
+  /** The benchmark's vL3 lower bound: a bare vL3 endpoint (bare-vl3.ts), index `index` in the pool,
+   * reported to onMeshed at `peers` links. */
+  startBareVl3(
+    name: string,
+    o: { socket: string; nsmgr: string; service: string; index: number; peers: number; timeoutMs: number },
+  ): Promise<void>;
   /** CPU time (user + system, µs) each host process has used so far, in host order. */
   cpu(): Promise<number[]>;
   /** Stops everything hosted (gracefully); the hosts stay, ready for a next sandbox. */
@@ -148,6 +154,7 @@ export async function startEndpointHosts(count: number): Promise<EndpointHosts> 
     },
     startBareEndpoint: (name, o) => place(name).call({ op: "bare", name, ...o }),
     dial: (from, o) => hostOf(from).call({ op: "dial", from, ...o }),
+    startBareVl3: (name, o) => place(name).call({ op: "vl3", name, ...o }),
     cpu: () => Promise.all(hosts.map((h) => h.call<number>({ op: "cpu" }))),
     reset,
     close: async () => {

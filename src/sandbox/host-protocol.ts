@@ -1,6 +1,6 @@
 // The IPC protocol between the sandbox and its endpoint hosts (endpoint-host.ts): each command has an
 // id and gets one reply; "meshed" is pushed when a hosted endpoint first has all the peers it was told
-// to expect. Plain data, so that it crosses process.send() as JSON.
+// to expect (a bare vL3 endpoint: all its links). Plain data, so that it crosses process.send() as JSON.
 
 export type HostCommand =
   /** Start a vl3-nse from the sandbox's NSM_* environment; `peers`: report "meshed" at that many up;
@@ -10,6 +10,17 @@ export type HostCommand =
   | { op: "summary" }
   /** A bare NetworkService server (answers every Request at once) on `socket`, registered as a peer. */
   | { op: "bare"; name: string; socket: string; registry: string; service: string }
+  /** A bare vL3 endpoint (bare-vl3.ts) on `socket`, through `nsmgr`; reports "meshed" at `peers` links. */
+  | {
+      op: "vl3";
+      name: string;
+      socket: string;
+      nsmgr: string;
+      service: string;
+      index: number;
+      peers: number;
+      timeoutMs: number;
+    }
   /** Requests from `from` to each of `to` through `nsmgr` on one channel, all at once; replies when all answered. */
   | { op: "dial"; from: string; to: string[]; nsmgr: string; service: string }
   /** Stops every endpoint (gracefully) and bare server; the host then waits to be disconnected. */
