@@ -1,13 +1,15 @@
-// The two sides of bench:mesh (mesh.bench.ts), each in a fresh sandbox of the same layout and with the
-// same start point: the mesh (N vl3-nse endpoints until every one has all N-1 peer links up) and its
-// lower bound (N bare servers registered, then N·(N-1)/2 bare Requests through the nsmgrs). Each side
-// returns its wall-clock time and the CPU time every process of the layout spent in that window.
+// The sides of bench:mesh (mesh.bench.ts), each in a fresh sandbox of the same layout and with the same
+// start point: the mesh (N vl3-nse endpoints until every one has all N-1 peer links up), its lower bound
+// (N bare vL3 endpoints doing the same protocol job, bare-vl3.ts) and the older requests-only bound (N
+// bare servers registered, then N·(N-1)/2 bare Requests). Each returns its wall-clock time and the CPU
+// time every process of the layout spent in that window.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../src/log.js";
 import { registerEndpoint } from "../../src/registry/register.js";
 import { dialAll, startBareEndpoint } from "../../src/sandbox/bare-endpoint.js";
+import { type BareVl3, bareAddressing, startBareVl3 } from "../../src/sandbox/bare-vl3.js";
 import type { EndpointHosts } from "../../src/sandbox/endpoint-hosts.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 
@@ -120,8 +122,52 @@ export async function meshTime(n: number, hosts?: EndpointHosts): Promise<Timed>
   });
 }
 
-/** The bound: N bare servers started and registered, then N·(N-1)/2 bare Requests all in flight. */
+/**
+ * The bound: N bare vL3 endpoints started at once, each through the nsmgr the mesh's endpoint of that
+ * index uses, until each has all N-1 links (its dialled Requests answered, its served ones arrived).
+ */
 export async function lowerBound(n: number, hosts?: EndpointHosts): Promise<Timed> {
+  const dir = mkdtempSync(join(tmpdir(), "vl3-bench-"));
+  try {
+    return await withLayout(hosts, async (sb) => {
+      const all = countdown(n);
+      const off = hosts?.onMeshed(all.meshed);
+      const here: BareVl3[] = [];
+      const cpu = await cpuMeter(hosts);
+      const started = performance.now();
+      try {
+        await Promise.all(
+          names(n).map(async (name, index) => {
+            const o = {
+              socket: join(dir, `${name}.sock`),
+              nsmgr: sb.nsmgrs[index % sb.nsmgrs.length]!.url,
+              service: sb.service,
+              peers: n - 1,
+              timeoutMs: SANDBOX.requestTimeoutMs,
+            };
+            if (hosts) return hosts.startBareVl3(name, { ...o, index });
+            const addressing = bareAddressing(index);
+            const listenOn = `unix://${o.socket}`;
+            here.push(
+              await startBareVl3({ ...o, name, listenOn, addressing, onMeshed: () => all.meshed(name) }),
+            );
+          }),
+        );
+        await withLimit(all.done, `${n} bare vL3 endpoints did not form a full mesh`);
+        return { wall: seconds(started), ...(await cpu()) };
+      } finally {
+        off?.();
+        await Promise.all(here.map((b) => b.stop()));
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The older, requests-only bound: N bare servers started and registered, then N·(N-1)/2 bare
+ * Requests all in flight (no discovery, no peer context, no monitor events). */
+export async function requestsBound(n: number, hosts?: EndpointHosts): Promise<Timed> {
   const dir = mkdtempSync(join(tmpdir(), "vl3-bench-"));
   try {
     return await withLayout(hosts, async (sb) => {

@@ -1,17 +1,19 @@
 // Mesh convergence: N vl3-nse endpoints started at once in the sandbox (in-memory data plane) until
 // every one has all N-1 peer links up, against a lower bound measured in the same run and the same
-// process layout: N minimal NetworkService servers started and registered, then N·(N-1)/2 bare
-// Requests (N diallers, each through its nsmgr), all in flight together as the mesh's are. Both clocks
-// start before the servers start, so both include start-up and registration. A warm-up round of both
-// comes first; then rounds of both at each N, the first of each round alternating; the headline is the
-// median of mesh/bound over the rounds, with the spread. Beside the clock, each side's CPU time in every
-// process of the layout (mesh-sides.ts): on a shared machine the clock also measures everyone else's load.
-// By default the endpoints (and the bound's servers and diallers) run in 2 endpoint host processes, one
+// process layout: N bare vL3 endpoints (src/sandbox/bare-vl3.ts) doing the same protocol job (register,
+// watch the registry, one Request per pair by the name-order rule carrying each side's prefix, monitor
+// events) with nothing else. --bound requests: the older bound, N bare servers and N·(N-1)/2 bare
+// Requests handed their targets. Both clocks start before anything starts, so both include start-up and
+// registration. A warm-up round of both comes first; then rounds of both at each N, the first of each
+// round alternating; the headline is the median of mesh/bound over the rounds, with the spread. Beside
+// the clock, each side's CPU time in every process of the layout (mesh-sides.ts): on a shared machine
+// the clock also measures everyone else's load.
+// By default the endpoints (and the bound's bare endpoints) run in 2 endpoint host processes, one
 // per core, as a cluster runs each endpoint in a process of its own; the registry, the nsmgrs and the
 // prefix server stay in this one. --hosts 0: everything in this process.
-// Run: npm run bench:mesh [-- --n 10,50,100 --hosts 2 --rounds 5]   (profile: npx tsx --cpu-prof test/bench/mesh.bench.ts --hosts 0)
+// Run: npm run bench:mesh [-- --n 10,50,100 --hosts 2 --rounds 5 --bound vl3|requests]   (profile: npx tsx --cpu-prof test/bench/mesh.bench.ts --hosts 0)
 import { type EndpointHosts, startEndpointHosts } from "../../src/sandbox/endpoint-hosts.js";
-import { lowerBound, meshTime, SANDBOX, type Timed } from "./mesh-sides.js";
+import { lowerBound, meshTime, requestsBound, SANDBOX, type Timed } from "./mesh-sides.js";
 import { median, spread } from "./request-rounds.js";
 
 /** The headline: at N=100 the mesh within this factor of its bound. */
@@ -39,6 +41,23 @@ function roundCount(): number {
   return r;
 }
 
+const BOUNDS = {
+  vl3: {
+    side: lowerBound,
+    what: "bound: N bare vL3 endpoints (register, registry watch, one Request per pair by the name-order rule with each side's prefix, monitor events; no actors, chain, IPAM, data plane)",
+  },
+  requests: {
+    side: requestsBound,
+    what: "bound (requests only): N bare servers registered, then N·(N-1)/2 bare Requests handed their targets",
+  },
+};
+
+function boundKind(): keyof typeof BOUNDS {
+  const b = option("bound", "vl3");
+  if (b !== "vl3" && b !== "requests") throw new Error(`--bound: vl3 or requests, got ${b}`);
+  return b;
+}
+
 function hostCount(): number {
   const k = Number(option("hosts", "2"));
   if (!Number.isInteger(k) || k < 0 || k > 16) throw new Error(`--hosts: 0..16, got ${k}`);
@@ -52,6 +71,7 @@ async function main(): Promise<number> {
       ? `this process: registry, prefix server, ${SANDBOX.nodes} nsmgrs; endpoints in ${k} host processes`
       : `one process: registry, prefix server, ${SANDBOX.nodes} nsmgrs and the endpoints`;
   console.log(`mesh convergence, ${layout} (bound: same layout)`);
+  console.log(BOUNDS[boundKind()].what);
   console.log(
     `in-memory data plane, registrations ${SANDBOX.registryExpiryMs / 1000} s, tokens ${SANDBOX.lifetimeMs / 1000} s, peer Request deadline ${SANDBOX.requestTimeoutMs / 1000} s`,
   );
@@ -72,7 +92,7 @@ async function roundAt(n: number, boundFirst: boolean, hosts?: EndpointHosts) {
   let bound: Timed | undefined;
   let mesh: Timed | undefined;
   for (const side of boundFirst ? ["bound", "mesh"] : ["mesh", "bound"]) {
-    if (side === "bound") bound = await lowerBound(n, hosts);
+    if (side === "bound") bound = await BOUNDS[boundKind()].side(n, hosts);
     else mesh = await meshTime(n, hosts);
   }
   return { bound: bound!, mesh: mesh! };
