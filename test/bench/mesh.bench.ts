@@ -11,7 +11,10 @@
 // By default the endpoints (and the bound's bare endpoints) run in 2 endpoint host processes, one
 // per core, as a cluster runs each endpoint in a process of its own; the registry, the nsmgrs and the
 // prefix server stay in this one. --hosts 0: everything in this process.
-// Run: npm run bench:mesh [-- --n 10,50,100 --hosts 2 --rounds 5 --bound vl3|requests]   (profile: npx tsx --cpu-prof test/bench/mesh.bench.ts --hosts 0)
+// Run: npm run bench:mesh [-- --n 10,50,100 --hosts 2 --rounds 5 --bound vl3|requests]. It runs compiled
+// (tsconfig.bench.json into dist/, the hosts forking dist/src/sandbox/endpoint-host.js), as the image
+// runs vl3-nse: tsx's keepNames wraps every function made in a __name call, on both sides (~1% of a host).
+// Profile: node --cpu-prof dist/test/bench/mesh.bench.js --hosts 0 (after npm run bench:mesh compiled it).
 import { type EndpointHosts, startEndpointHosts } from "../../src/sandbox/endpoint-hosts.js";
 import { lowerBound, meshTime, requestsBound, SANDBOX, type Timed } from "./mesh-sides.js";
 import { median, spread } from "./request-rounds.js";
