@@ -9,11 +9,14 @@ import { ConnectionActors } from "./connection-actors.js";
 import { type ConnectionEffectsDeps, connectionEffects, withdrawBroken } from "./connection-effects.js";
 import type { ConnectionEvents } from "./monitor-events.js";
 import type { RecentOwners } from "./recent-owners.js";
+import type { ServedLinks } from "./served-links.js";
 import type { ActorTracker } from "./tracker.js";
 
 export interface ConnectionSupervisionOptions {
   effects: ConnectionEffectsDeps;
   tracker: ActorTracker;
+  /** The links peers dialled to us, indexed here as their actors start and end. */
+  served: ServedLinks;
   recent: RecentOwners;
   log: Logger;
   /** An actor ended (its id is free for the endpoint machine's count). */
@@ -24,9 +27,15 @@ export interface ConnectionSupervisionOptions {
 export function superviseConnections(o: ConnectionSupervisionOptions): ConnectionActors {
   const { effects, tracker, log } = o;
   return new ConnectionActors(connectionEffects(effects), {
-    onStart: (ref) => tracker.follow(ref),
+    onStart: (ref) => {
+      tracker.follow(ref);
+      o.served.started(ref);
+    },
     onSnapshot: (ref, snapshot) => tracker.observe(ref, snapshot),
-    onGone: (ref) => tracker.gone(ref),
+    onGone: (ref) => {
+      tracker.gone(ref);
+      o.served.gone(ref);
+    },
     onEnd: (id, error, ref) => {
       if (error) {
         log.error({ err: error, connection: clip(id) }, "connection actor broke; withdrawing what it held");

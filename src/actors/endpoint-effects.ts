@@ -1,17 +1,16 @@
 // The endpoint machine given its real effects: connection actors started and told through
-// ConnectionActors, peer actors with their dial-side links (peer-effects.ts), and the start-up work
-// the endpoint runs (prefix, data-plane resync). Creates the one endpoint actor, not yet started.
+// ConnectionActors, peer actors through PeerActors (their effects: peer-effects.ts), and the start-up
+// work the endpoint runs (prefix, data-plane resync). Creates the one endpoint actor, not yet started.
 import { type Actor, createActor, fromPromise, type InspectionEvent } from "xstate";
 import type { Config } from "../config/config.js";
 import { endpointMachine } from "../machines/endpoint.machine.js";
 import type { ConnectionActors } from "./connection-actors.js";
-import { noPeerLinks, type PeerEffectsDeps, type PeerLinks, peerEffects } from "./peer-effects.js";
+import type { PeerActors } from "./peer-actors.js";
 
-export interface EndpointEffectsDeps extends Omit<PeerEffectsDeps, "links" | "pool"> {
-  config: Pick<Config, "name" | "prefixPool" | "peerBackoffInitialMs" | "peerBackoffMaxMs">;
+export interface EndpointEffectsDeps {
+  config: Pick<Config, "name" | "peerBackoffInitialMs" | "peerBackoffMaxMs">;
   connections: ConnectionActors;
-  /** How this endpoint dials its peers (none without an nsmgr). */
-  peerLinks?: PeerLinks;
+  peers: PeerActors;
   /** Claims the prefix and resyncs the data plane; resolves to the prefix held. */
   startUp: () => Promise<string>;
   /** Forwards inspection events (the Stately inspector). */
@@ -20,11 +19,8 @@ export interface EndpointEffectsDeps extends Omit<PeerEffectsDeps, "links" | "po
 
 export function createEndpointActor(d: EndpointEffectsDeps): Actor<typeof endpointMachine> {
   const machine = endpointMachine.provide({
-    actions: d.connections.actions(),
-    actors: {
-      peer: peerEffects({ ...d, links: d.peerLinks ?? noPeerLinks, pool: () => d.config.prefixPool }),
-      start: fromPromise(async () => d.startUp()),
-    },
+    actions: { ...d.connections.actions(), ...d.peers.actions() },
+    actors: { start: fromPromise(async () => d.startUp()) },
   });
   return createActor(machine, {
     id: "endpoint",

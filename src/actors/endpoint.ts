@@ -69,6 +69,14 @@ export class Endpoint implements Observable {
     const recent = new RecentOwners({ ttlMs: config.maxTokenLifetimeMs, max: config.maxEndedConnections });
     const queueLog = log.child({ component: "dataplane" });
     this.queue = new DataplaneQueue(o.dataplane, { log: queueLog, onSignal: signal });
+    this.peers = new PeerSupervision({
+      ...o,
+      actor: () => this.actor,
+      tracker: this.tracker,
+      close: (id, deadline) => this.close(id, deadline),
+      queue: this.queue,
+      signal,
+    });
     const effects: ConnectionEffectsDeps = {
       name: config.name,
       addressing: () => this.ipam.addressing(),
@@ -85,17 +93,11 @@ export class Endpoint implements Observable {
     this.connections = superviseConnections({
       effects,
       tracker: this.tracker,
+      served: this.peers.served,
       recent,
       log,
       ended: (id) => this.actor.send({ type: "CONNECTION.ENDED", id }),
       inspect: o.inspect,
-    });
-    this.peers = new PeerSupervision({
-      actor: () => this.actor,
-      connections: this.connections,
-      tracker: this.tracker,
-      close: (id, deadline) => this.close(id, deadline),
-      log,
     });
     const open: RequestDeps["open"] = (event) =>
       this.connections.startedBy(event.id, () => this.actor.send(event));
@@ -103,12 +105,11 @@ export class Endpoint implements Observable {
     const serving = () => this.assertServing();
     this.lanes = new ConnectionLanes({ connections: this.connections, open, release, recent, log }, serving);
     this.actor = createEndpointActor({
-      ...o,
+      config,
       connections: this.connections,
-      queue: this.queue,
-      signal,
-      closeServed: (name) => this.peers.closeServed(name),
+      peers: this.peers.actors,
       startUp: () => this.startUp(),
+      inspect: o.inspect,
     });
     this.tracker.track(this.actor);
     logTransitions(this.tracker, log);
@@ -209,6 +210,7 @@ export class Endpoint implements Observable {
     const steps: Step[] = [
       ["actors", () => this.actor.stop()],
       ["connection actors", () => this.connections.stopAll()],
+      ["peer actors", () => this.peers.actors.stopAll()],
       ["expiry timers", () => this.expiry.clear()],
       ["prefix source", () => this.ipam.stop(releasePrefix)],
       ["data-plane queue", () => this.queue.close()],
@@ -218,7 +220,8 @@ export class Endpoint implements Observable {
   }
 
   tree(): ActorView {
-    return buildTree(this.actor, [...this.connections.values()], this.tracker, {
+    const peers = [...this.peers.actors.values()];
+    return buildTree(this.actor, [...this.connections.values()], peers, this.tracker, {
       name: this.name,
       prefix: this.prefix,
       address: this.selfAddress,
@@ -226,7 +229,7 @@ export class Endpoint implements Observable {
   }
 
   persistedSnapshot(id: string): unknown {
-    return persistedSnapshotOf(this.actor, this.connections, id);
+    return persistedSnapshotOf(this.actor, this.connections, this.peers.actors, id);
   }
 
   onSignal(listener: (signal: LifecycleSignal) => void): () => void {

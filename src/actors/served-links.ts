@@ -1,22 +1,47 @@
-// The links that peers dialled to this NSE (served peer connections), found by the peer's mark. By
-// the peer rule a peer has one link to us: another one from the same peer is a leftover of an
-// earlier incarnation of it.
+// The links that peers dialled to this NSE (served peer connections), indexed by the peer's mark as
+// their connection actors start and end, so that finding a peer or a link going up or down looks only
+// at that peer's links, not at every connection held. By the peer rule a peer has one link to us:
+// another one from the same peer is a leftover of an earlier incarnation of it.
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import type { ConnectionRef } from "./connection-actors.js";
 
-/** Ids of `peer`'s links to us; `established` keeps only those that were answered and are not closing. */
-export function servedLinks(
-  connections: Iterable<ConnectionRef>,
-  peer: string,
-  o: { established?: boolean } = {},
-): string[] {
-  const ids: string[] = [];
-  for (const ref of connections) {
-    const s = ref.getSnapshot();
-    if (s.status !== "active" || s.context.kind !== "peer") continue;
-    if (s.context.request.labels[PEER_REQUEST_LABEL] !== peer) continue;
-    if (!o.established || (s.context.committed !== undefined && !s.matches("closing")))
-      ids.push(s.context.id);
+export class ServedLinks {
+  /** Peer mark -> its links' connection actors. */
+  private readonly byPeer = new Map<string, Set<ConnectionRef>>();
+  private readonly markOf = new Map<ConnectionRef, string>();
+
+  /** A connection actor starts: if it is a link a peer dialled to us, it is indexed under its mark. */
+  started(ref: ConnectionRef): void {
+    const c = ref.getSnapshot().context;
+    const mark = c.kind === "peer" ? c.request.labels[PEER_REQUEST_LABEL] : undefined;
+    if (!mark) return;
+    this.markOf.set(ref, mark);
+    const links = this.byPeer.get(mark);
+    if (links) links.add(ref);
+    else this.byPeer.set(mark, new Set([ref]));
   }
-  return ids;
+
+  /** A connection actor ended, broke or was stopped. */
+  gone(ref: ConnectionRef): void {
+    const mark = this.markOf.get(ref);
+    if (mark === undefined) return;
+    this.markOf.delete(ref);
+    const links = this.byPeer.get(mark);
+    links?.delete(ref);
+    if (links?.size === 0) this.byPeer.delete(mark);
+  }
+
+  /** Ids of `peer`'s links to us; `established` keeps only those that were answered and are not closing. */
+  of(peer: string, o: { established?: boolean } = {}): string[] {
+    const links = this.byPeer.get(peer);
+    if (!links) return [];
+    const ids: string[] = [];
+    for (const ref of links) {
+      const s = ref.getSnapshot();
+      if (s.status !== "active" || s.context.request.labels[PEER_REQUEST_LABEL] !== peer) continue;
+      if (!o.established || (s.context.committed !== undefined && !s.matches("closing")))
+        ids.push(s.context.id);
+    }
+    return ids;
+  }
 }

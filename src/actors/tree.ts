@@ -5,7 +5,7 @@
 import type { Actor, AnyActorRef } from "xstate";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { ConnectionContext } from "../machines/connection.machine.js";
-import { connectionActorId, type endpointMachine } from "../machines/endpoint.machine.js";
+import { connectionActorId, type endpointMachine, peerActorId } from "../machines/endpoint.machine.js";
 import type { PeerContext } from "../machines/peer.machine.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import type { ActorView } from "./observe.js";
@@ -42,6 +42,7 @@ function view(
 export function buildTree(
   actor: Actor<typeof endpointMachine>,
   connectionRefs: AnyActorRef[],
+  peerRefs: AnyActorRef[],
   tracker: ActorTracker,
   info: { name: string; prefix?: string; address?: string },
 ): ActorView {
@@ -73,7 +74,7 @@ export function buildTree(
     const peer = c.subject.peer;
     if (peer && (!served.has(peer) || c.state === "up")) served.set(peer, c);
   }
-  const peers = Object.values(s.context.peers).map((ref) =>
+  const peers = peerRefs.map((ref) =>
     view(ref, tracker, ({ context }) => {
       const p = context as PeerContext;
       const ip = ipOf(p.link);
@@ -112,12 +113,16 @@ export function buildTree(
 export function persistedSnapshotOf(
   endpoint: Actor<typeof endpointMachine>,
   connections: { get(id: string): AnyActorRef | undefined },
+  peers: { get(name: string): AnyActorRef | undefined },
   id: string,
 ): unknown {
   if (id === "endpoint") return endpoint.getPersistedSnapshot();
-  const prefix = connectionActorId("");
-  const ref = id.startsWith(prefix)
-    ? connections.get(id.slice(prefix.length))
-    : (endpoint.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
+  const connection = connectionActorId("");
+  const peer = peerActorId("");
+  const ref = id.startsWith(connection)
+    ? connections.get(id.slice(connection.length))
+    : id.startsWith(peer)
+      ? peers.get(id.slice(peer.length))
+      : undefined;
   return ref ? ref.getPersistedSnapshot?.() : undefined;
 }

@@ -1,14 +1,15 @@
 // The endpoint supervisor: starts one connection actor per connection id and one peer actor per
 // remote vL3 NSE, tells them about prefix and data-plane changes, and drains them all on shutdown.
 // Pure: the start-up work (prefix, data-plane resync) and each child's effects are provided by the
-// runtime. Connection actors are started and told through runtime actions and counted here, not
-// kept as this machine's children: XState copies a machine's children on every spawn and stop, which
-// made each Request cost time in proportion to the connections held (1,000 held: seven times slower).
-import { type ActorRefFrom, assign, enqueueActions, fromPromise, sendTo, setup, stopChild } from "xstate";
+// runtime. Connection and peer actors are started, told and stopped through runtime actions and
+// counted (peers: named) here, not kept as this machine's children: XState copies a machine's children
+// on every spawn and stop, which made each Request cost time in proportion to the connections held
+// (1,000 held: seven times slower), and each peer found or lost in proportion to the peers.
+import { assign, fromPromise, setup } from "xstate";
 import type { Owner } from "../chain/owner.js";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { ConnectionEvent, ConnectionInput, ConnectionKind } from "./connection.machine.js";
-import { type PeerRole, peerMachine } from "./peer.machine.js";
+import type { PeerEvent, PeerInput, PeerRole } from "./peer.machine.js";
 
 export interface EndpointInput {
   name: string;
@@ -18,7 +19,8 @@ export interface EndpointInput {
 export interface EndpointContext extends EndpointInput {
   /** How many connection actors are running (started and not yet closed or failed). */
   connections: number;
-  peers: Record<string, ActorRefFrom<typeof peerMachine>>;
+  /** The names of the peers whose actors are running (started and not yet finished), sorted. */
+  peers: string[];
   prefix?: string;
   lastError?: string;
 }
@@ -38,6 +40,8 @@ export type EndpointEvent =
   | { type: "PEER.FOUND"; name: string; url: string; role: PeerRole }
   | { type: "PEER.LOST"; name: string }
   | { type: "PEER.LINK"; name: string; up: boolean; reason?: string }
+  /** A peer actor finished (its link closed) or broke. */
+  | { type: "PEER.ENDED"; name: string }
   | { type: "PREFIX.CHANGED"; prefix: string }
   | { type: "DATAPLANE.LOST" }
   | { type: "STOP" };
@@ -45,22 +49,27 @@ export type EndpointEvent =
 export const connectionActorId = (id: string) => `connection/${id}`;
 export const peerActorId = (name: string) => `peer/${name}`;
 
-const DONE = "xstate.done.actor.";
-
-/** The name of a peer actor's done event. */
-function endedPeer(type: string): string | undefined {
-  const prefix = DONE + peerActorId("");
-  return type.startsWith(prefix) ? type.slice(prefix.length) : undefined;
+/** Where `name` is, or would go, in sorted `names`. */
+function indexOf(names: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (names[mid]! < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
-/**
- * A copy of a record of children by name, with `key` set to `value` (or removed). The copy has a null
- * prototype, which keeps V8 from making a hidden class per new key.
- */
-function withEntry<T>(record: Record<string, T>, key: string, value?: T): Record<string, T> {
-  const copy: Record<string, T> = Object.create(null);
-  for (const k in record) if (k !== key) copy[k] = record[k]!;
-  if (value !== undefined) copy[key] = value;
+const hasName = (names: readonly string[], name: string) => names[indexOf(names, name)] === name;
+
+/** A copy of sorted `names` with `name` added or removed: an array's copy is cheap; a record's is not. */
+function withName(names: readonly string[], name: string, present: boolean): string[] {
+  const at = indexOf(names, name);
+  const copy = names.slice();
+  if (names[at] === name) {
+    if (!present) copy.splice(at, 1);
+  } else if (present) copy.splice(at, 0, name);
   return copy;
 }
 
@@ -71,7 +80,6 @@ export const endpointMachine = setup({
     input: {} as EndpointInput,
   },
   actors: {
-    peer: peerMachine,
     /** Claims the prefix and resyncs the data plane; resolves with the prefix. */
     start: fromPromise<string, { name: string }>(async () => {
       throw new Error("start is provided by the runtime");
@@ -83,16 +91,20 @@ export const endpointMachine = setup({
     startConnection: (_, _params: { input: ConnectionInput }) => {},
     tellConnections: (_, _params: { event: ConnectionEvent }) => {},
     stopConnections: () => {},
+    // Provided by the runtime, which holds the peer actors by name and sends PEER.ENDED when one
+    // finishes: start one (the peer machine), send an event to one or to every one, stop them all.
+    startPeer: (_, _params: { input: PeerInput }) => {},
+    tellPeer: (_, _params: { name: string; event: PeerEvent }) => {},
+    tellPeers: (_, _params: { event: PeerEvent }) => {},
+    stopPeers: () => {},
   },
   guards: {
-    hasPeer: ({ context, event }) => "name" in event && context.peers[event.name] !== undefined,
-    peerEnded: ({ event }) => endedPeer(event.type) !== undefined,
-    drained: ({ context }) => context.connections === 0 && Object.keys(context.peers).length === 0,
+    hasPeer: ({ context, event }) => "name" in event && hasName(context.peers, event.name),
+    drained: ({ context }) => context.connections === 0 && context.peers.length === 0,
   },
 }).createMachine({
   id: "endpoint",
-  // A null prototype: a name such as "constructor" names no peer until it is spawned.
-  context: ({ input }) => ({ ...input, connections: 0, peers: Object.create(null) }),
+  context: ({ input }) => ({ ...input, connections: 0, peers: [] }),
   initial: "starting",
   on: {
     // Only actors it started end: the count never goes below zero.
@@ -100,13 +112,10 @@ export const endpointMachine = setup({
       guard: ({ context }) => context.connections > 0,
       actions: assign({ connections: ({ context }) => context.connections - 1 }),
     },
-    "*": {
-      // Drops a peer actor that finished, reference and child, so long-lived endpoints keep none.
-      guard: "peerEnded",
-      actions: [
-        assign({ peers: ({ context, event }) => withEntry(context.peers, endedPeer(event.type)!) }),
-        stopChild(({ event }) => peerActorId(endedPeer(event.type)!)),
-      ],
+    // Forgets a peer actor that finished, so long-lived endpoints keep no name of it.
+    "PEER.ENDED": {
+      guard: "hasPeer",
+      actions: assign({ peers: ({ context, event }) => withName(context.peers, event.name, false) }),
     },
   },
   states: {
@@ -146,55 +155,53 @@ export const endpointMachine = setup({
         "PEER.FOUND": [
           {
             guard: "hasPeer",
-            actions: sendTo(
-              ({ context, event }) => context.peers[event.name]!,
-              ({ event }) => ({ type: "PEER_FOUND" as const, url: event.url }),
-            ),
+            actions: {
+              type: "tellPeer",
+              params: ({ event }) => ({ name: event.name, event: { type: "PEER_FOUND", url: event.url } }),
+            },
           },
           {
-            actions: assign({
-              peers: ({ context, event, spawn }) =>
-                withEntry(
-                  context.peers,
-                  event.name,
-                  spawn("peer", {
-                    id: peerActorId(event.name),
-                    input: { name: event.name, url: event.url, role: event.role, backoff: context.backoff },
-                  }),
-                ),
-            }),
+            actions: [
+              {
+                type: "startPeer",
+                params: ({ context, event }) => ({
+                  input: { name: event.name, url: event.url, role: event.role, backoff: context.backoff },
+                }),
+              },
+              assign({ peers: ({ context, event }) => withName(context.peers, event.name, true) }),
+            ],
           },
         ],
         "PEER.LOST": {
           guard: "hasPeer",
-          actions: sendTo(({ context, event }) => context.peers[event.name]!, { type: "PEER_GONE" }),
+          actions: {
+            type: "tellPeer",
+            params: ({ event }) => ({ name: event.name, event: { type: "PEER_GONE" } }),
+          },
         },
         "PEER.LINK": {
           guard: "hasPeer",
-          actions: sendTo(
-            ({ context, event }) => context.peers[event.name]!,
-            ({ event }) =>
-              event.up
+          actions: {
+            type: "tellPeer",
+            params: ({ event }) => ({
+              name: event.name,
+              event: event.up
                 ? ({ type: "LINK_UP" } as const)
                 : ({ type: "LINK_DOWN", reason: event.reason ?? "link closed" } as const),
-          ),
+            }),
+          },
         },
         "PREFIX.CHANGED": {
           actions: [
             assign({ prefix: ({ event }) => event.prefix }),
             { type: "tellConnections", params: { event: { type: "PREFIX_CHANGED" } } },
-            enqueueActions(({ context, enqueue }) => {
-              for (const ref of Object.values(context.peers)) enqueue.sendTo(ref, { type: "PREFIX_CHANGED" });
-            }),
+            { type: "tellPeers", params: { event: { type: "PREFIX_CHANGED" } } },
           ],
         },
         "DATAPLANE.LOST": {
           actions: [
             { type: "tellConnections", params: { event: { type: "DATAPLANE_LOST" } } },
-            enqueueActions(({ context, enqueue }) => {
-              for (const ref of Object.values(context.peers))
-                enqueue.sendTo(ref, { type: "LINK_DOWN", reason: "data plane lost" });
-            }),
+            { type: "tellPeers", params: { event: { type: "LINK_DOWN", reason: "data plane lost" } } },
           ],
         },
         STOP: "draining",
@@ -204,21 +211,14 @@ export const endpointMachine = setup({
     draining: {
       entry: [
         { type: "tellConnections", params: { event: { type: "CLOSE" } } },
-        enqueueActions(({ context, enqueue }) => {
-          for (const ref of Object.values(context.peers)) enqueue.sendTo(ref, { type: "PEER_GONE" });
-        }),
+        { type: "tellPeers", params: { event: { type: "PEER_GONE" } } },
       ],
       always: { guard: "drained", target: "stopped" },
       // Nothing new while draining (CONNECTION.OPEN is not taken); the runtime answers UNAVAILABLE.
     },
     stopped: {
       type: "final",
-      entry: [
-        "stopConnections",
-        enqueueActions(({ context, enqueue }) => {
-          for (const ref of Object.values(context.peers)) enqueue(stopChild(ref));
-        }),
-      ],
+      entry: ["stopConnections", "stopPeers"],
     },
   },
 });

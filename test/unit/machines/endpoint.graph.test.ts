@@ -1,5 +1,5 @@
-// Every state of the endpoint supervisor is reachable, walking its graph purely: the connection
-// actors it starts are runtime actions, and their ends are fed as the events the runtime sends.
+// Every state of the endpoint supervisor is reachable, walking its graph purely: the connection and
+// peer actors it starts are runtime actions, and their ends are fed as the events the runtime sends.
 import { getShortestPaths } from "@xstate/graph";
 import { describe, expect, it } from "vitest";
 import { fromPromise, transition } from "xstate";
@@ -15,6 +15,7 @@ const events = [
   { type: "CONNECTION.ENDED", id: "c1" },
   { type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:5998", role: "dial" },
   { type: "PEER.LOST", name: "nse-b" },
+  { type: "PEER.ENDED", name: "nse-b" },
   { type: "PREFIX.CHANGED", prefix: "172.16.1.0/24" },
   { type: "DATAPLANE.LOST" },
   { type: "STOP" },
@@ -22,13 +23,13 @@ const events = [
 
 const serializeState = (s: {
   value: unknown;
-  context: { connections: number; peers: object; prefix?: string };
+  context: { connections: number; peers: string[]; prefix?: string };
 }) =>
   JSON.stringify({
     value: s.value,
     // Two open connections stand for any number: the walk stays finite.
     connections: Math.min(s.context.connections, 2),
-    peers: Object.keys(s.context.peers),
+    peers: s.context.peers,
     prefix: s.context.prefix,
   });
 
@@ -47,21 +48,44 @@ describe("endpoint machine graph", () => {
   it("drains (does not stop at once) while it has children, and stops at once without", () => {
     const stopped = paths.filter((p) => p.steps.at(-1)?.event.type === "STOP");
     const withChildren = stopped.filter((p) => p.state.context.connections > 0);
-    const without = stopped.filter(
-      (p) => p.state.context.connections + Object.keys(p.state.context.peers).length === 0,
-    );
+    const without = stopped.filter((p) => p.state.context.connections + p.state.context.peers.length === 0);
     expect(withChildren.every((p) => p.state.value === "draining")).toBe(true);
     expect(without.every((p) => p.state.value === "stopped")).toBe(true);
     expect(withChildren.length).toBeGreaterThan(0);
   });
 
-  it("counts connection actors in as it opens them and out as they end; spawns one peer per name", () => {
+  it("counts connection actors in as it opens them and out as they end; names one peer per name", () => {
     const counts = new Set(paths.map((p) => p.state.context.connections));
     expect(counts).toEqual(new Set([0, 1, 2]));
-    const busiest = paths.find(
-      (p) => p.state.context.connections > 0 && Object.keys(p.state.context.peers).length > 0,
-    );
-    expect(Object.keys(busiest!.state.children)).toEqual(["peer/nse-b"]);
+    const busiest = paths.find((p) => p.state.context.connections > 0 && p.state.context.peers.length > 0);
+    expect(busiest!.state.context.peers).toEqual(["nse-b"]);
+    expect(Object.keys(busiest!.state.children)).toEqual([]);
+  });
+
+  it("starts a peer actor for a new name only, tells a known one, and forgets it when it ended", () => {
+    const found = {
+      type: "PEER.FOUND",
+      name: "nse-b",
+      url: "tcp://127.0.0.1:5998",
+      role: "dial",
+    } as const;
+    let started = 0;
+    let told = 0;
+    for (const p of paths) {
+      if (!p.state.matches("serving")) continue;
+      const known = p.state.context.peers.includes("nse-b");
+      const [next, actions] = transition(machine, p.state, found);
+      const types = actions.map((a) => a.type);
+      expect(types.includes("startPeer")).toBe(!known);
+      expect(types.includes("tellPeer")).toBe(known);
+      expect(next.context.peers).toEqual(["nse-b"]);
+      const [ended] = transition(machine, next, { type: "PEER.ENDED", name: "nse-b" });
+      expect(ended.context.peers).toEqual([]);
+      if (known) told++;
+      else started++;
+    }
+    expect(started).toBeGreaterThan(0);
+    expect(told).toBeGreaterThan(0);
   });
 
   it("opens a connection only while serving", () => {

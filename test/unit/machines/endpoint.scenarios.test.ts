@@ -1,8 +1,10 @@
 // The endpoint supervisor run as an actor with fake children effects: one connection actor per id
-// (held by the runtime's ConnectionActors), finished children forgotten, everything drained on STOP.
+// and one peer actor per name (held by the runtime's ConnectionActors and PeerActors), finished
+// children forgotten, everything drained on STOP.
 import { describe, expect, it } from "vitest";
 import { type AnyActorRef, createActor, fromCallback, fromPromise } from "xstate";
 import { ConnectionActors } from "../../../src/actors/connection-actors.js";
+import { PeerActors } from "../../../src/actors/peer-actors.js";
 import { connectionMachine } from "../../../src/machines/connection.machine.js";
 import { endpointMachine } from "../../../src/machines/endpoint.machine.js";
 import { peerMachine } from "../../../src/machines/peer.machine.js";
@@ -47,13 +49,14 @@ function run(start: () => Promise<string> = async () => "172.16.0.0/24") {
       actor.send({ type: "CONNECTION.ENDED", id });
     },
   });
+  const peers = new PeerActors(peer, { onEnd: (name) => actor.send({ type: "PEER.ENDED", name }) });
   const machine = endpointMachine.provide({
-    actions: connections.actions(),
-    actors: { peer, start: fromPromise(start) },
+    actions: { ...connections.actions(), ...peers.actions() },
+    actors: { start: fromPromise(start) },
   });
   const actor = createActor(machine, { input: { name: "nse-a", backoff: { initialMs: 1, maxMs: 2 } } });
   actor.start();
-  return { actor, connections, programmed, allocations, ended };
+  return { actor, connections, peers, programmed, allocations, ended };
 }
 
 type Run = ReturnType<typeof run>;
@@ -148,34 +151,68 @@ describe("endpoint machine", () => {
     r.actor.stop();
   });
 
-  it("spawns one peer child per name; a repeated PEER.FOUND updates its URL", async () => {
+  it("starts one peer actor per name; a repeated PEER.FOUND updates its URL", async () => {
+    const r = run();
+    await until(r.actor, (x) => x.matches("serving"));
+    const send = (event: Parameters<typeof r.actor.send>[0]) => r.peers.after(() => r.actor.send(event));
+    send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "accept" });
+    send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:2", role: "accept" });
+    const peer = r.peers.get("nse-b")!;
+    expect([...r.peers.values()].map((ref) => ref.id)).toEqual(["peer/nse-b"]);
+    expect(r.actor.getSnapshot().context.peers).toEqual(["nse-b"]);
+    expect(Object.keys(r.actor.getSnapshot().children)).toEqual([]);
+    expect(peer.getSnapshot().context.url).toBe("tcp://127.0.0.1:2");
+    send({ type: "PEER.LINK", name: "nse-b", up: true });
+    expect(peer.getSnapshot().matches("up")).toBe(true);
+    send({ type: "PEER.LOST", name: "nse-b" });
+    await until(r.actor, (x) => !x.context.peers.includes("nse-b"));
+    expect(r.peers.size).toBe(0);
+    r.actor.stop();
+  });
+
+  it("carries out a peer start asked for outside `after` on the next microtask", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
     r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "accept" });
-    r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:2", role: "accept" });
-    const peer = r.actor.getSnapshot().context.peers["nse-b"]!;
-    expect(Object.keys(r.actor.getSnapshot().children)).toEqual(["peer/nse-b"]);
-    expect(peer.getSnapshot().context.url).toBe("tcp://127.0.0.1:2");
     r.actor.send({ type: "PEER.LINK", name: "nse-b", up: true });
-    expect(peer.getSnapshot().matches("up")).toBe(true);
-    r.actor.send({ type: "PEER.LOST", name: "nse-b" });
-    await until(r.actor, (x) => x.context.peers["nse-b"] === undefined);
+    expect(r.peers.get("nse-b")).toBeUndefined();
+    await Promise.resolve();
+    // Started, then told: in the order the machine asked.
+    expect(r.peers.get("nse-b")?.getSnapshot().matches("up")).toBe(true);
     r.actor.stop();
+    r.peers.stopAll();
   });
 
   it("keeps a peer found again while its link was still closing (a registry restart's gone-then-back)", async () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
-    r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "dial" });
-    const first = r.actor.getSnapshot().context.peers["nse-b"]!;
+    const send = (event: Parameters<typeof r.actor.send>[0]) => r.peers.after(() => r.actor.send(event));
+    send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "dial" });
+    const first = r.peers.get("nse-b")!;
     await until(first, (x) => x.matches("up"));
-    r.actor.send({ type: "PEER.LOST", name: "nse-b" });
+    send({ type: "PEER.LOST", name: "nse-b" });
     expect(first.getSnapshot().value).toBe("closing");
     // The watch says it is back before the close finished: the watch will not say so again.
-    r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:2", role: "dial" });
+    send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:2", role: "dial" });
     await until(first, (x) => x.matches("up") && x.context.url === "tcp://127.0.0.1:2");
-    expect(r.actor.getSnapshot().context.peers["nse-b"]).toBe(first);
+    expect(r.peers.get("nse-b")).toBe(first);
+    expect(r.actor.getSnapshot().context.peers).toEqual(["nse-b"]);
     r.actor.stop();
+    r.peers.stopAll();
+  });
+
+  it("tells every peer about a prefix change and a lost data plane", async () => {
+    const r = run();
+    await until(r.actor, (x) => x.matches("serving"));
+    const send = (event: Parameters<typeof r.actor.send>[0]) => r.peers.after(() => r.actor.send(event));
+    send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "accept" });
+    send({ type: "PEER.FOUND", name: "nse-c", url: "tcp://127.0.0.1:2", role: "accept" });
+    send({ type: "PEER.LINK", name: "nse-b", up: true });
+    send({ type: "PEER.LINK", name: "nse-c", up: true });
+    send({ type: "DATAPLANE.LOST" });
+    expect([...r.peers.values()].map((ref) => ref.getSnapshot().value)).toEqual(["accepting", "accepting"]);
+    r.actor.stop();
+    r.peers.stopAll();
   });
 
   it("tells every connection about a prefix change", async () => {
@@ -197,7 +234,10 @@ describe("endpoint machine", () => {
     const r = run();
     await until(r.actor, (x) => x.matches("serving"));
     for (const id of ["a", "b", "c"]) request(r, id);
-    r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "dial" });
+    r.peers.after(() =>
+      r.actor.send({ type: "PEER.FOUND", name: "nse-b", url: "tcp://127.0.0.1:1", role: "dial" }),
+    );
+    expect(r.peers.size).toBe(1);
     await until(child(r, "c"), (x) => x.matches("up"));
     r.actor.send({ type: "STOP" });
     expect(r.actor.getSnapshot().value).toBe("draining");
@@ -208,6 +248,7 @@ describe("endpoint machine", () => {
     expect(r.programmed.size).toBe(0);
     expect(s.context.connections).toBe(0);
     expect(r.connections.size).toBe(0);
-    expect(Object.keys(s.context.peers)).toEqual([]);
+    expect(s.context.peers).toEqual([]);
+    expect(r.peers.size).toBe(0);
   });
 });
