@@ -1,6 +1,7 @@
 // The real effects of a peer actor: the dial-side Request and monitor through NSM (PeerLinks), the
-// link's programming through the data-plane queue, and peer up/down signals.
-import { fromCallback, fromPromise } from "xstate";
+// link's programming through the data-plane queue, and peer up/down signals. Each effect is an action
+// answered by an event (no actor per step); an answer nobody waits for any more is dropped here.
+import type { AnyActorRef } from "xstate";
 import { linkItems } from "../dataplane/items.js";
 import { interfaceName } from "../dataplane/names.js";
 import type { DataplaneQueue } from "../dataplane/queue.js";
@@ -8,6 +9,7 @@ import type { Connection } from "../grpc/gen/networkservice/connection.js";
 import type { Logger } from "../log.js";
 import { type PeerEvent, type PeerRequestInput, peerMachine } from "../machines/peer.machine.js";
 import { backoffDelay } from "../util/backoff.js";
+import type { Abandonable } from "../util/request-window.js";
 import { linkSignal } from "./link-signal.js";
 import type { LifecycleSignal } from "./observe.js";
 
@@ -19,8 +21,9 @@ export interface PeerLinkWatcher {
 
 /** How a dialling NSE reaches a peer: a Request, a monitor and a Close through the local nsmgr. */
 export interface PeerLinks {
-  /** `signal` aborts when the peer actor stops: a Request still waiting its turn is then never sent. */
-  request(input: PeerRequestInput, signal?: AbortSignal): Promise<Connection>;
+  /** `signal` says when the peer actor no longer waits (it left the state, or stopped): a Request still
+   * waiting its turn is then never sent. */
+  request(input: PeerRequestInput, signal?: Abandonable): Promise<Connection>;
   /** Watches the link: `down` once when it breaks, `refresh` when the peer asks. Returns a stop function. */
   monitor(input: { name: string; link: Connection }, watcher: PeerLinkWatcher): () => void;
   close(input: { name: string; link?: Connection }): Promise<void>;
@@ -48,33 +51,108 @@ export interface PeerEffectsDeps {
   log?: Logger;
 }
 
+/**
+ * The one effect of a peer actor in flight (a Request, a programming or a Close): its answer reaches
+ * the actor only while the actor still waits for it, as XState does for an invoked actor's output.
+ */
+class Effect implements Abandonable {
+  abandoned = false;
+  constructor(private readonly self: AnyActorRef) {}
+
+  get aborted(): boolean {
+    return this.abandoned || this.self.getSnapshot().status !== "active";
+  }
+
+  /** Runs `work` and answers with `ok` or with `failed(error)` (also when `work` throws at once). */
+  run<T>(work: () => Promise<T>, ok: (value: T) => PeerEvent, failed: (error: unknown) => PeerEvent): void {
+    let promise: Promise<T>;
+    try {
+      promise = work();
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
+      (value) => this.answer(ok(value)),
+      (error) => this.answer(failed(error)),
+    );
+  }
+
+  private answer(event: PeerEvent): void {
+    if (!this.aborted) this.self.send(event);
+  }
+}
+
+/** What a watched link's monitor reports, to its actor while it runs. Methods on the prototype: no
+ * closures per link. */
+class LinkWatch implements PeerLinkWatcher {
+  constructor(private readonly self: AnyActorRef) {}
+
+  down(reason: string): void {
+    if (this.self.getSnapshot().status === "active") this.self.send({ type: "LINK_DOWN", reason });
+  }
+
+  refresh(): void {
+    if (this.self.getSnapshot().status === "active") this.self.send({ type: "REFRESH_REQUESTED" });
+  }
+}
+
 export function peerEffects(deps: PeerEffectsDeps) {
   const random = deps.random ?? Math.random;
+  /** By actor: the effect in flight, and the stop of the link's watch. */
+  const inFlight = new WeakMap<AnyActorRef, Effect>();
+  const watches = new WeakMap<AnyActorRef, () => void>();
+  const begin = (self: AnyActorRef) => {
+    const effect = new Effect(self);
+    inFlight.set(self, effect);
+    return effect;
+  };
+  const program = async (input: { name: string; link: Connection }) => {
+    const items = linkItems(input.link, interfaceName("peer", input.link.id), "client", [deps.pool()]);
+    await deps.queue.set(peerOwner(input.name), items);
+    deps.signal(linkSignal(peerOwner(input.name), "peer", input.link, true, { dialled: true }));
+  };
+  const close = async (input: { name: string; link?: Connection }) => {
+    // Withdraw our routes first: traffic must not follow a link that is going away.
+    await deps.queue.remove(peerOwner(input.name));
+    deps.signal(linkSignal(peerOwner(input.name), "peer", input.link, false, { dialled: true }));
+    await deps.links.close(input);
+    await deps.closeServed?.(input.name);
+  };
   return peerMachine.provide({
-    actors: {
-      requestPeer: fromPromise(async ({ input, signal }: { input: PeerRequestInput; signal: AbortSignal }) =>
-        deps.links.request(input, signal),
-      ),
-      programPeer: fromPromise(async ({ input }: { input: { name: string; link: Connection } }) => {
-        const items = linkItems(input.link, interfaceName("peer", input.link.id), "client", [deps.pool()]);
-        await deps.queue.set(peerOwner(input.name), items);
-        deps.signal(linkSignal(peerOwner(input.name), "peer", input.link, true, { dialled: true }));
-      }),
-      monitorPeer: fromCallback<PeerEvent, { name: string; link: Connection }>(({ input, sendBack }) =>
-        deps.links.monitor(input, {
-          down: (reason) => sendBack({ type: "LINK_DOWN", reason }),
-          refresh: () => sendBack({ type: "REFRESH_REQUESTED" }),
-        }),
-      ),
-      closePeer: fromPromise(async ({ input }: { input: { name: string; link?: Connection } }) => {
-        // Withdraw our routes first: traffic must not follow a link that is going away.
-        await deps.queue.remove(peerOwner(input.name));
-        deps.signal(linkSignal(peerOwner(input.name), "peer", input.link, false, { dialled: true }));
-        await deps.links.close(input);
-        await deps.closeServed?.(input.name);
-      }),
-    },
     actions: {
+      request: ({ self }, input) => {
+        const effect = begin(self);
+        effect.run(
+          () => deps.links.request(input, effect),
+          (link) => ({ type: "REQUESTED", link }),
+          (error) => ({ type: "REQUEST_FAILED", error }),
+        );
+      },
+      program: ({ self }, input) =>
+        begin(self).run(
+          () => program(input),
+          () => ({ type: "PROGRAMMED" }),
+          (error) => ({ type: "PROGRAMMING_FAILED", error }),
+        ),
+      close: ({ self }, input) =>
+        begin(self).run(
+          () => close(input),
+          () => ({ type: "CLOSED" }),
+          (error) => ({ type: "CLOSE_FAILED", error }),
+        ),
+      abandon: ({ self }) => {
+        const effect = inFlight.get(self);
+        if (effect) effect.abandoned = true;
+        inFlight.delete(self);
+      },
+      watch: ({ self }, input) => {
+        watches.get(self)?.();
+        watches.set(self, deps.links.monitor(input, new LinkWatch(self)));
+      },
+      unwatch: ({ self }) => {
+        watches.get(self)?.();
+        watches.delete(self);
+      },
       signalUp: (_, params) => deps.signal({ type: "peer", name: params.name, up: true }),
       signalDown: (_, params) => {
         deps.signal({ type: "peer", name: params.name, up: false, reason: params.reason });

@@ -7,9 +7,9 @@ import { endpointMachine } from "../machines/endpoint.machine.js";
 import { peerMachine } from "../machines/peer.machine.js";
 
 export interface TransitionView {
-  /** The event as XState names it ("LINK_UP", "xstate.done.actor.0.peer.requesting", "" for always). */
+  /** The event as XState names it ("LINK_UP", "xstate.done.actor.0.endpoint.starting", "" for always). */
   event: string;
-  /** Short form for a chart: "LINK_UP", "done: requestPeer", "after backoff", "always". */
+  /** Short form for a chart: "LINK_UP", "done: start", "after backoff", "always". */
   label: string;
   /** State ids ("peer.healing"); empty for a transition that only runs actions. */
   targets: string[];

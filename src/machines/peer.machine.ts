@@ -1,8 +1,13 @@
 // The lifecycle of this NSE's link to one remote vL3 NSE of the same service.
 // Of each pair exactly one side dials (see src/actors/peer-rule.ts); the other accepts.
-// Pure: the Request, programming, monitoring and Close are actors the runtime provides.
-import { assign, fromCallback, fromPromise, setup } from "xstate";
+// Pure: the Request, programming, monitoring and Close are actions the runtime provides, each answered
+// by an event only the waiting state takes (as in connection.machine.ts), not an actor per step; a
+// state left before its answer came abandons it (exit), as XState drops a stopped invoke's output.
+import { assign, setup } from "xstate";
 import type { Connection } from "../grpc/gen/networkservice/connection.js";
+import { backoffMs, refreshMs } from "./peer-timing.js";
+
+export { backoffMs, refreshMs } from "./peer-timing.js";
 
 export type PeerRole = "dial" | "accept";
 
@@ -31,7 +36,14 @@ export type PeerEvent =
   | { type: "PEER_GONE" }
   | { type: "PREFIX_CHANGED" }
   /** The registry lists the peer (again), at this URL. */
-  | { type: "PEER_FOUND"; url: string };
+  | { type: "PEER_FOUND"; url: string }
+  // What the runtime's effects (the request, program and close actions) answer, once each.
+  | { type: "REQUESTED"; link: Connection }
+  | { type: "REQUEST_FAILED"; error: unknown }
+  | { type: "PROGRAMMED" }
+  | { type: "PROGRAMMING_FAILED"; error: unknown }
+  | { type: "CLOSED" }
+  | { type: "CLOSE_FAILED"; error: unknown };
 
 export interface PeerRequestInput {
   name: string;
@@ -44,38 +56,30 @@ function message(error: unknown): string {
   return (error as { message?: string })?.message ?? String(error);
 }
 
-/** Without any expiry on the link's path, refresh this often anyway. */
-const DEFAULT_REFRESH_MS = 60_000;
+/** The error a failure event carries. */
+const errorOf = ({ event }: { event: PeerEvent }) => ({ error: "error" in event ? event.error : event });
 
-/**
- * When the dialling side re-requests its link: at a third of the shortest lifetime left on the
- * link's path (as NSM's refresh does), so that the serving side never expires a healthy link.
- */
-export function refreshMs(link: Connection | undefined, now: number): number {
-  const left = (link?.path?.pathSegments ?? []).flatMap((s) =>
-    s.expires ? [s.expires.getTime() - now] : [],
-  );
-  if (left.length === 0) return DEFAULT_REFRESH_MS;
-  return Math.max(10, Math.floor(Math.min(...left) / 3));
-}
+/** What a (re-)request is given: the previous link, for a refresh that keeps the same connection id. */
+const requestInput = ({ context }: { context: PeerContext }): PeerRequestInput => ({
+  name: context.name,
+  url: context.url,
+  link: context.link,
+});
 
-/** Exponential backoff without jitter; the runtime provides a jittered one. */
-export function backoffMs(attempt: number, backoff: { initialMs: number; maxMs: number }): number {
-  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1));
-}
+const linkInput = ({ context }: { context: PeerContext }) => ({ name: context.name, link: context.link! });
 
 /** A refresh of an up link that fails: the link is down (its peer did not answer in time, or is
  * gone and the monitor's DOWN fell between two watches), and the dial side heals it. */
 const refreshFailed = {
   target: "#peer.healing",
   actions: [
-    { type: "failed", params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+    { type: "failed", params: errorOf },
     { type: "withdraw", params: ({ context }: { context: PeerContext }) => ({ name: context.name }) },
     {
       type: "signalDown",
-      params: ({ context, event }: { context: PeerContext; event: { error: unknown } }) => ({
+      params: ({ context, event }: { context: PeerContext; event: PeerEvent }) => ({
         name: context.name,
-        reason: `refresh failed: ${message(event.error)}`,
+        reason: `refresh failed: ${message(errorOf({ event }).error)}`,
       }),
     },
   ],
@@ -87,18 +91,19 @@ export const peerMachine = setup({
     events: {} as PeerEvent,
     input: {} as PeerInput,
   },
-  actors: {
-    requestPeer: fromPromise<Connection, PeerRequestInput>(async () => {
-      throw new Error("requestPeer is provided by the runtime");
-    }),
-    programPeer: fromPromise<void, { name: string; link: Connection }>(async () => {
-      throw new Error("programPeer is provided by the runtime");
-    }),
-    /** Watches the link (monitor stream to the peer); sends LINK_DOWN when it breaks. */
-    monitorPeer: fromCallback<PeerEvent, { name: string; link: Connection }>(() => () => {}),
-    closePeer: fromPromise<void, { name: string; link?: Connection }>(async () => {}),
-  },
   actions: {
+    // Provided by the runtime, each answered by an event: REQUESTED or REQUEST_FAILED (the Request
+    // through NSM), PROGRAMMED or PROGRAMMING_FAILED (the data plane), CLOSED or CLOSE_FAILED. `abandon`
+    // (on leaving the state) drops the answer of the one in flight, and a Request still waiting its
+    // turn is then never sent.
+    request: (_, _params: PeerRequestInput) => {},
+    program: (_, _params: { name: string; link: Connection }) => {},
+    close: (_, _params: { name: string; link?: Connection }) => {},
+    abandon: () => {},
+    /** Provided by the runtime: watches the link (monitor stream to the peer), which sends LINK_DOWN
+     * when it breaks and REFRESH_REQUESTED when the peer asks, until `unwatch`. */
+    watch: (_, _params: { name: string; link: Connection }) => {},
+    unwatch: () => {},
     // Provided by the runtime: peer up/down signals for metrics and Events.
     signalUp: (_, _params: { name: string }) => {},
     signalDown: (_, _params: { name: string; reason: string }) => {},
@@ -111,6 +116,7 @@ export const peerMachine = setup({
     })),
     /** A new life for the link: no old connection to refresh, no failures counted. */
     afresh: assign({ link: undefined, attempt: 0, lastError: undefined, foundAgain: false }),
+    holdLink: assign(({ event }) => (event.type === "REQUESTED" ? { link: event.link } : {})),
   },
   guards: {
     dials: ({ context }) => context.role === "dial",
@@ -139,28 +145,22 @@ export const peerMachine = setup({
       },
     },
     requesting: {
-      invoke: {
-        src: "requestPeer",
-        input: ({ context }) => ({ name: context.name, url: context.url, link: context.link }),
-        onDone: { target: "programming", actions: assign({ link: ({ event }) => event.output }) },
-        onError: {
-          target: "healing",
-          actions: { type: "failed", params: ({ event }) => ({ error: event.error }) },
-        },
+      entry: { type: "request", params: requestInput },
+      exit: "abandon",
+      on: {
+        REQUESTED: { target: "programming", actions: "holdLink" },
+        REQUEST_FAILED: { target: "healing", actions: { type: "failed", params: errorOf } },
+        PEER_GONE: "closing",
       },
-      on: { PEER_GONE: "closing" },
     },
     programming: {
-      invoke: {
-        src: "programPeer",
-        input: ({ context }) => ({ name: context.name, link: context.link! }),
-        onDone: "up",
-        onError: {
-          target: "healing",
-          actions: { type: "failed", params: ({ event }) => ({ error: event.error }) },
-        },
+      entry: { type: "program", params: linkInput },
+      exit: "abandon",
+      on: {
+        PROGRAMMED: "up",
+        PROGRAMMING_FAILED: { target: "healing", actions: { type: "failed", params: errorOf } },
+        PEER_GONE: "closing",
       },
-      on: { PEER_GONE: "closing" },
     },
     up: {
       entry: [
@@ -171,29 +171,27 @@ export const peerMachine = setup({
       states: {
         /** Dial side: the link's monitor stream tells us when it breaks. */
         watching: {
-          invoke: {
-            src: "monitorPeer",
-            input: ({ context }) => ({ name: context.name, link: context.link! }),
-          },
+          entry: { type: "watch", params: linkInput },
+          exit: "unwatch",
           after: { refresh: "refreshing" },
           on: { REFRESH_REQUESTED: "refreshing" },
         },
         /** Dial side: the same link (same connection id) re-requested before it expires. */
         refreshing: {
-          invoke: {
-            src: "requestPeer",
-            input: ({ context }) => ({ name: context.name, url: context.url, link: context.link }),
-            onDone: { target: "reprogramming", actions: assign({ link: ({ event }) => event.output }) },
-            onError: refreshFailed,
+          entry: { type: "request", params: requestInput },
+          exit: "abandon",
+          on: {
+            REQUESTED: { target: "reprogramming", actions: "holdLink" },
+            REQUEST_FAILED: refreshFailed,
           },
         },
         /** The answer may carry new routes (the peer's prefix changed); unchanged ones cost nothing. */
         reprogramming: {
-          invoke: {
-            src: "programPeer",
-            input: ({ context }) => ({ name: context.name, link: context.link! }),
-            onDone: "watching",
-            onError: refreshFailed,
+          entry: { type: "program", params: linkInput },
+          exit: "abandon",
+          on: {
+            PROGRAMMED: "watching",
+            PROGRAMMING_FAILED: refreshFailed,
           },
         },
         /** Accept side: the peer's connection to us is the link; its actor reports LINK_DOWN. */
@@ -239,18 +237,18 @@ export const peerMachine = setup({
       on: { PEER_GONE: "closing" },
     },
     closing: {
-      invoke: {
-        src: "closePeer",
-        input: ({ context }) => ({ name: context.name, link: context.link }),
-        onDone: [{ guard: "foundAgain", target: "starting", actions: "afresh" }, { target: "closed" }],
-        onError: [
+      entry: {
+        type: "close",
+        params: ({ context }) => ({ name: context.name, link: context.link }),
+      },
+      on: {
+        CLOSED: [{ guard: "foundAgain", target: "starting", actions: "afresh" }, { target: "closed" }],
+        CLOSE_FAILED: [
           { guard: "foundAgain", target: "starting", actions: "afresh" },
           { target: "closed", actions: assign({ lastError: ({ event }) => message(event.error) }) },
         ],
-      },
-      // The registry has it again (a registry restart's gone-then-back): its watch will not say so
-      // twice, so this actor must not end; it dials (or waits) afresh once the old link is closed.
-      on: {
+        // The registry has it again (a registry restart's gone-then-back): its watch will not say so
+        // twice, so this actor must not end; it dials (or waits) afresh once the old link is closed.
         PEER_FOUND: { actions: assign({ url: ({ event }) => event.url, foundAgain: true }) },
         PEER_GONE: { actions: assign({ foundAgain: false }) },
       },

@@ -15,6 +15,11 @@ export interface RequestWindowOptions {
   now?: () => number;
 }
 
+/** Whether the sender of a request still waits for it (an AbortSignal is one). */
+export interface Abandonable {
+  readonly aborted: boolean;
+}
+
 /** Thrown for a request whose sender gave up (`signal`) before its turn came: it was never sent. */
 export class AbandonedError extends Error {}
 
@@ -51,7 +56,7 @@ export class RequestWindow {
    * Sends when a place is free (in order), unless `signal` aborted meanwhile. `late(error)` says whether
    * a failure means the request ran out of time (the window shrinks); success grows it.
    */
-  run<T>(send: () => Promise<T>, late: (error: unknown) => boolean, signal?: AbortSignal): Promise<T> {
+  run<T>(send: () => Promise<T>, late: (error: unknown) => boolean, signal?: Abandonable): Promise<T> {
     return this.queue.add(async () => {
       if (signal?.aborted) throw new AbandonedError("abandoned before it was sent");
       try {

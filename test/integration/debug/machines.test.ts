@@ -52,7 +52,9 @@ describe("/debug/machines as JSON", () => {
       label: "LINK_UP",
       targets: ["peer.up.linked"],
     });
-    expect(find(peer, "requesting")!.transitions.map((t) => t.label)).toContain("done: requestPeer");
+    expect(find(peer, "requesting")!.transitions.map((t) => t.label)).toContain("REQUESTED");
+    const endpoint = machines[0]!.root;
+    expect(find(endpoint, "starting")!.transitions.map((t) => t.label)).toContain("done: start");
     expect(find(peer, "healing")!.transitions.map((t) => t.label)).toContain("after backoff");
     const html = await fetch(`${server.url}/debug/machines?format=json`, {
       headers: { accept: "text/html" },

@@ -2,18 +2,20 @@
 // its step is over; finished ones reported and dropped; broken ones reported with their error; a stop
 // that reports nothing.
 import { describe, expect, it } from "vitest";
-import { fromCallback, fromPromise } from "xstate";
+import type { AnyActorRef } from "xstate";
 import { PeerActors } from "../../../src/actors/peer-actors.js";
-import { type PeerInput, peerMachine } from "../../../src/machines/peer.machine.js";
+import { type PeerEvent, type PeerInput, peerMachine } from "../../../src/machines/peer.machine.js";
 import { conn, until } from "../machines/fixtures.js";
 
 function actors() {
+  // The effects answer after a microtask, as the real ones do.
+  const later = (self: AnyActorRef, event: PeerEvent) =>
+    queueMicrotask(() => self.getSnapshot().status === "active" && self.send(event));
   const logic = peerMachine.provide({
-    actors: {
-      requestPeer: fromPromise(async () => conn("link")),
-      programPeer: fromPromise(async () => {}),
-      monitorPeer: fromCallback(() => () => {}),
-      closePeer: fromPromise(async () => {}),
+    actions: {
+      request: ({ self }) => later(self, { type: "REQUESTED", link: conn("link") }),
+      program: ({ self }) => later(self, { type: "PROGRAMMED" }),
+      close: ({ self }) => later(self, { type: "CLOSED" }),
     },
   });
   const ended: Array<{ name: string; error?: unknown }> = [];

@@ -2,7 +2,7 @@
 // and one peer actor per name (held by the runtime's ConnectionActors and PeerActors), finished
 // children forgotten, everything drained on STOP.
 import { describe, expect, it } from "vitest";
-import { type AnyActorRef, createActor, fromCallback, fromPromise } from "xstate";
+import { type AnyActorRef, createActor, fromPromise } from "xstate";
 import { ConnectionActors } from "../../../src/actors/connection-actors.js";
 import { PeerActors } from "../../../src/actors/peer-actors.js";
 import { connectionMachine } from "../../../src/machines/connection.machine.js";
@@ -35,11 +35,10 @@ function run(start: () => Promise<string> = async () => "172.16.0.0/24") {
     },
   });
   const peer = peerMachine.provide({
-    actors: {
-      requestPeer: fromPromise(async () => conn("link")),
-      programPeer: fromPromise(async () => {}),
-      monitorPeer: fromCallback(() => () => {}),
-      closePeer: fromPromise(async () => {}),
+    actions: {
+      request: ({ self }) => later(self, { type: "REQUESTED", link: conn("link") } as never),
+      program: ({ self }) => later(self, { type: "PROGRAMMED" }),
+      close: ({ self }) => later(self, { type: "CLOSED" }),
     },
   });
   const ended: Array<{ id: string; error?: unknown }> = [];

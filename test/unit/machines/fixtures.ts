@@ -1,5 +1,5 @@
 // Connections and fake effects shared by the machine tests.
-import { type AnyActorRef, type EventObject, fromCallback, fromPromise, type SnapshotFrom } from "xstate";
+import type { AnyActorRef, EventObject, SnapshotFrom } from "xstate";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
 import { Connection as ConnectionMsg } from "../../../src/grpc/gen/networkservice/connection.js";
 import type {
@@ -18,20 +18,8 @@ export function conn(id: string, src = "172.16.0.2/32"): Connection {
   });
 }
 
-/** A promise actor whose outcomes are scripted per call (last one repeats); calls are recorded. */
-export function scripted<I, O>(outcomes: Array<O | Error>) {
-  const calls: I[] = [];
-  const logic = fromPromise<O, I>(async ({ input }) => {
-    calls.push(input);
-    const outcome = outcomes[Math.min(calls.length - 1, outcomes.length - 1)];
-    if (outcome instanceof Error) throw outcome;
-    return outcome as O;
-  });
-  return { logic, calls };
-}
-
 /**
- * A runtime effect of the connection machine (an action answered by an event), whose outcomes are
+ * A runtime effect of a machine (an action answered by an event), whose outcomes are
  * scripted per call (last one repeats); calls are recorded. Answers after a microtask, as the data
  * plane does (only to an actor still running), or at once with `sync`, as the runtime's IPAM does.
  */
@@ -84,19 +72,6 @@ export function connectionEffectsOf(s: {
     unprogram,
     actions: { allocate: allocate.action, program: program.action, unprogram: unprogram.action },
   };
-}
-
-/** A callback actor that records its inputs and whether it was stopped. */
-export function watcher<I, E extends EventObject = EventObject>() {
-  const started: I[] = [];
-  let stopped = 0;
-  const logic = fromCallback<E, I>(({ input }) => {
-    started.push(input);
-    return () => {
-      stopped++;
-    };
-  });
-  return { logic, started, stopped: () => stopped };
 }
 
 /** An error carrying a gRPC status name, as the runtime's RequestError does. */

@@ -1,22 +1,23 @@
 // Every state of the peer machine is reachable, for the dialling side and the accepting side.
 import { getShortestPaths } from "@xstate/graph";
 import { describe, expect, it } from "vitest";
-import { fromCallback, fromPromise, transition } from "xstate";
+import { transition } from "xstate";
 import { backoffMs, type PeerRole, peerMachine } from "../../../src/machines/peer.machine.js";
 import { conn } from "./fixtures.js";
 import { activeIds, actorEvents, stateIds } from "./graph.js";
 
-const machine = peerMachine.provide({
-  actors: {
-    requestPeer: fromPromise(async () => conn("link-1")),
-    programPeer: fromPromise(async () => {}),
-    monitorPeer: fromCallback(() => () => {}),
-    closePeer: fromPromise(async () => {}),
-  },
-});
+// The effects are actions answered by events: a pure walk sends every answer, in every state.
+const machine = peerMachine;
 
 const events = [
-  ...actorEvents(machine, { outputs: { requestPeer: [conn("link-1")] } }),
+  ...actorEvents(machine),
+  { type: "REQUESTED", link: conn("link-1") },
+  { type: "REQUEST_FAILED", error: new Error("fake failure") },
+  { type: "PROGRAMMED" },
+  { type: "PROGRAMMING_FAILED", error: new Error("fake failure") },
+  { type: "CLOSED" },
+  { type: "CLOSE_FAILED", error: new Error("fake failure") },
+  { type: "REFRESH_REQUESTED" },
   { type: "LINK_UP" },
   { type: "LINK_DOWN", reason: "stream broke" },
   { type: "PEER_GONE" },
@@ -78,7 +79,7 @@ describe("peer machine graph", () => {
       (p) => JSON.stringify(p.state.value) === JSON.stringify({ up: "refreshing" }),
     );
     expect(refreshing).toBeDefined();
-    const failed = { type: "xstate.error.actor.0.peer.up.refreshing", error: new Error("x") };
+    const failed = { type: "REQUEST_FAILED", error: new Error("x") };
     const [next, actions] = transition(machine, refreshing!.state as never, failed as never);
     expect(next.value).toBe("healing");
     expect(actions.map((a) => a.type)).toContain("withdraw");

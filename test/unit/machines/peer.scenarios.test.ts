@@ -3,29 +3,35 @@
 import { describe, expect, it } from "vitest";
 import { createActor } from "xstate";
 import type { Connection } from "../../../src/grpc/gen/networkservice/connection.js";
-import {
-  type PeerEvent,
-  type PeerRequestInput,
-  type PeerRole,
-  peerMachine,
-} from "../../../src/machines/peer.machine.js";
-import { conn, scripted, until, watcher } from "./fixtures.js";
+import { type PeerRequestInput, type PeerRole, peerMachine } from "../../../src/machines/peer.machine.js";
+import { answering, conn, until } from "./fixtures.js";
 
 function run(role: PeerRole, requests: Array<Connection | Error> = [conn("link-1")]) {
-  const request = scripted<PeerRequestInput, Connection>(requests);
-  const program = scripted<{ name: string; link: Connection }, void>([undefined]);
-  const close = scripted<{ name: string; link?: Connection }, void>([undefined]);
-  const monitor = watcher<{ name: string; link: Connection }, PeerEvent>();
+  const request = answering<PeerRequestInput, Connection>(
+    requests,
+    (link) => ({ type: "REQUESTED", link }),
+    (error) => ({ type: "REQUEST_FAILED", error }),
+  );
+  const program = answering<{ name: string; link: Connection }, undefined>(
+    [undefined],
+    () => ({ type: "PROGRAMMED" }),
+    (error) => ({ type: "PROGRAMMING_FAILED", error }),
+  );
+  const close = answering<{ name: string; link?: Connection }, undefined>(
+    [undefined],
+    () => ({ type: "CLOSED" }),
+    (error) => ({ type: "CLOSE_FAILED", error }),
+  );
+  const monitor = { started: [] as Array<{ name: string; link: Connection }>, stopped: 0 };
   const signals: string[] = [];
   const delays: number[] = [];
   const machine = peerMachine.provide({
-    actors: {
-      requestPeer: request.logic,
-      programPeer: program.logic,
-      closePeer: close.logic,
-      monitorPeer: monitor.logic,
-    },
     actions: {
+      request: request.action,
+      program: program.action,
+      close: close.action,
+      watch: (_, p) => void monitor.started.push(p),
+      unwatch: () => void monitor.stopped++,
       signalUp: (_, p) => void signals.push(`up ${p.name}`),
       signalDown: (_, p) => void signals.push(`down ${p.name}: ${p.reason}`),
       withdraw: (_, p) => void signals.push(`withdraw ${p.name}`),
@@ -73,7 +79,7 @@ describe("peer machine", () => {
     r.actor.send({ type: "LINK_DOWN", reason: "monitor stream ended" });
     await until(r.actor, (x) => x.matches("up") && r.request.calls.length === 2);
     expect(r.request.calls[1]?.link).toEqual(conn("link-1"));
-    expect(r.monitor.stopped()).toBe(1);
+    expect(r.monitor.stopped).toBe(1);
     // Its routes go at once, before the backoff: traffic must not follow a link that is down.
     expect(r.signals).toEqual(["up nse-b", "withdraw nse-b", "down nse-b: monitor stream ended", "up nse-b"]);
     r.actor.stop();
