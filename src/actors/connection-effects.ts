@@ -75,17 +75,18 @@ export function answerFor(input: AllocateInput, deps: ConnectionEffectsDeps): Co
     throw error;
   }
   deps.onIpamChange();
+  // One copy of the request: the DNS config is asked with the answer as it stands (its context the
+  // request's until the answer's replaces it).
   const answer: Connection = { ...request, networkServiceEndpointName: deps.name, state: State.UP };
-  return {
-    ...answer,
-    context: {
-      ipContext,
-      dnsContext: withDnsConfig(request.context?.dnsContext, deps.dnsConfig?.(answer, kind)),
-      ethernetContext: request.context?.ethernetContext,
-      extraContext: request.context?.extraContext ?? {},
-      MTU: deps.mtu ? deps.mtu.clamp(request.context?.MTU ?? 0) : (request.context?.MTU ?? 0),
-    },
+  const ctx = request.context;
+  answer.context = {
+    ipContext,
+    dnsContext: withDnsConfig(ctx?.dnsContext, deps.dnsConfig?.(answer, kind)),
+    ethernetContext: ctx?.ethernetContext,
+    extraContext: ctx?.extraContext ?? {},
+    MTU: deps.mtu ? deps.mtu.clamp(ctx?.MTU ?? 0) : (ctx?.MTU ?? 0),
   };
+  return answer;
 }
 
 /** A data-plane answer for an actor that may have been stopped meanwhile (the endpoint aborted). */

@@ -54,11 +54,11 @@ export function monitorServer(
       const buffered: Array<{ type: ConnectionEventType; connections: Record<string, Connection> }> = [];
       let live = false;
       const unsubscribe = events.subscribe((e) => {
-        const connections = pick([e.connection]);
-        if (Object.keys(connections).length === 0) return;
+        const c = e.connection;
+        if (!allowed || !visible(c)) return;
         const event = {
           type: e.type === "UPDATE" ? ConnectionEventType.UPDATE : ConnectionEventType.DELETE,
-          connections,
+          connections: { [c.id]: c },
         };
         if (live) call.write(event);
         else buffered.push(event);

@@ -38,6 +38,8 @@ export function bigIntToAddress(n: bigint, family: Family): string {
 export class Cidr {
   /** Network address (host bits cleared) as an integer. */
   readonly network: bigint;
+  /** toString's text, made once: a prefix is written into every answer and route that names it. */
+  private text?: string;
 
   constructor(
     readonly family: Family,
@@ -83,7 +85,8 @@ export class Cidr {
   }
 
   toString(): string {
-    return `${bigIntToAddress(this.network, this.family)}/${this.bits}`;
+    this.text ??= `${bigIntToAddress(this.network, this.family)}/${this.bits}`;
+    return this.text;
   }
 }
 
@@ -107,8 +110,25 @@ function parseIp(text: string): { family: Family; value: bigint } | undefined {
   return { family: 4, value: BigInt(((a << 24) | (b << 16) | (c << 8) | d) >>> 0) };
 }
 
+/**
+ * Prefixes already read, by their text: the same few (the pool, each peer's address and prefix) are
+ * read several times for every link. A Cidr never changes, so one serves every caller. Bounded:
+ * emptied when full.
+ */
+const parsed = new Map<string, Cidr>();
+const PARSED_MAX = 1024;
+
 /** Parses "a.b.c.d/n" or "x::y/n" into its canonical network; `field` names the source in errors. */
 export function parseCidr(value: string, field = "prefix"): Cidr {
+  const known = parsed.get(value);
+  if (known) return known;
+  const cidr = readCidr(value, field);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(value, cidr);
+  return cidr;
+}
+
+function readCidr(value: string, field: string): Cidr {
   const fail = () => new CidrError(field, String(value), "is not a CIDR (address/length)");
   if (typeof value !== "string") throw fail();
   const parts = value.trim().split("/");

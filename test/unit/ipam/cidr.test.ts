@@ -38,6 +38,13 @@ describe("parseCidr / parseAddress: the syntax NSM (Go) accepts", () => {
     expect(() => parseCidr("10.1/16", "NSM_PREFIX_POOL")).toThrow('NSM_PREFIX_POOL: "10.1/16" is not a CIDR');
   });
 
+  it("reads a text once (the same value after), and names each caller's field for a bad one", () => {
+    expect(parseCidr("172.16.9.1/16")).toBe(parseCidr("172.16.9.1/16"));
+    expect(parseCidr("172.16.9.1/16").toString()).toBe("172.16.0.0/16");
+    expect(() => parseCidr("10.2/16", "a")).toThrow('a: "10.2/16"');
+    expect(() => parseCidr("10.2/16", "b")).toThrow('b: "10.2/16"');
+  });
+
   it("addresses: dotted quads and IPv6 only", () => {
     expect(parseAddress("172.16.1.2")).toEqual({ family: 4, value: 0xac100102n });
     expect(parseAddress("fd00::1")).toEqual({ family: 6, value: (0xfd00n << 112n) + 1n });
