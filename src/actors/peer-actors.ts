@@ -32,6 +32,7 @@ export class PeerActors {
   /** Carried out in order once the endpoint's step is over, never inside its action: XState runs a
    * new actor's first steps as it is created, and an event sent inside a step would overtake them. */
   private readonly orders: Order[] = [];
+  private flushing = false;
   /** After stopAll nothing starts any more. */
   private closed = false;
 
@@ -91,17 +92,25 @@ export class PeerActors {
     if (this.orders.push(order) === 1) queueMicrotask(() => this.flush());
   }
 
+  /** In order, including orders given while carrying these out (never re-entered: the outer loop takes them). */
   private flush(): void {
-    if (this.orders.length === 0) return;
-    for (const order of this.orders.splice(0)) {
-      if (this.closed) return;
-      if ("start" in order) this.start(order.start);
-      else if (order.to !== undefined) {
-        const ref = this.byName.get(order.to);
-        if (ref && running(ref)) ref.send(order.event);
-      } else {
-        for (const ref of [...this.byName.values()]) if (running(ref)) ref.send(order.event);
-      }
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (let i = 0; i < this.orders.length && !this.closed; i++) this.carryOut(this.orders[i]!);
+    } finally {
+      this.orders.length = 0;
+      this.flushing = false;
+    }
+  }
+
+  private carryOut(order: Order): void {
+    if ("start" in order) this.start(order.start);
+    else if (order.to !== undefined) {
+      const ref = this.byName.get(order.to);
+      if (ref && running(ref)) ref.send(order.event);
+    } else {
+      for (const ref of [...this.byName.values()]) if (running(ref)) ref.send(order.event);
     }
   }
 

@@ -48,6 +48,28 @@ describe("PeerActors", () => {
     t.a.stopAll();
   });
 
+  it("carries out orders given while it carries out others after those, in order", () => {
+    const t = actors();
+    const seen: string[] = [];
+    const a = new PeerActors(peerMachine.provide({}), {
+      onStart: (ref) => {
+        seen.push(ref.id);
+        // As if starting one made the endpoint machine ask for another, and told the first.
+        if (ref.id === "peer/nse-b")
+          a.after(() => a.actions().startPeer(undefined, { input: t.input("nse-c") }));
+      },
+    });
+    a.after(() => {
+      a.actions().startPeer(undefined, { input: t.input("nse-b") });
+      a.actions().tellPeers(undefined, { event: { type: "LINK_UP" } });
+    });
+    expect(seen).toEqual(["peer/nse-b", "peer/nse-c"]);
+    // The tell was asked for before nse-c's start: it reached nse-b only.
+    expect(a.get("nse-b")?.getSnapshot().value).toEqual({ up: "linked" });
+    expect(a.get("nse-c")?.getSnapshot().value).toBe("accepting");
+    a.stopAll();
+  });
+
   it("carries out orders given outside `after` on the next microtask", async () => {
     const t = actors();
     t.actions.startPeer(undefined, { input: t.input("nse-b") });
