@@ -56,6 +56,16 @@ export function shareEncoding<T extends object>(message: T): T {
   return message;
 }
 
+/**
+ * A message received as bytes and passed on unchanged (a relayed stream): it serializes to exactly
+ * those bytes. Its fields are not there: it is only for writing to a call of the same message type.
+ */
+export function encodedAs<T>(bytes: Buffer): T {
+  const standIn = {};
+  shared.set(standIn, bytes);
+  return standIn as T;
+}
+
 /** The message's bytes: `codec.encode` into the reused writer, copied once into a Buffer. */
 export function serialize<T>(codec: Encoder<T>, message: T): Buffer {
   const cached = shared.get(message as object);

@@ -9,13 +9,16 @@ import * as grpc from "@grpc/grpc-js";
 import { type Inode, isInodeUrl, parseInodeUrl, procFdPath } from "../fd/inode-url.js";
 import type { FdNative } from "../fd/native.js";
 import { currentFdConnection } from "../grpc/fd-transport.js";
-import type {
-  NetworkServiceEndpoint,
-  NetworkServiceEndpointRegistryClient,
-  NetworkServiceEndpointRegistryServer,
-  NetworkServiceRegistryClient,
-  NetworkServiceRegistryServer,
+import {
+  type NetworkServiceEndpoint,
+  type NetworkServiceEndpointRegistryClient,
+  type NetworkServiceEndpointRegistryServer,
+  NetworkServiceEndpointRegistryService,
+  type NetworkServiceRegistryClient,
+  type NetworkServiceRegistryServer,
+  NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
+import { relayedStream } from "../grpc/relay.js";
 import { asServiceError } from "../grpc/status.js";
 import type { PathSecurity } from "../security/path-security.js";
 import { statusError } from "../util/grpc.js";
@@ -209,7 +212,8 @@ export function nsmgrEndpointRegistry(
         cb(null, {});
       })().catch((err) => cb(fail(err)));
     },
-    find: (call) => pipe(registry.find(call.request), call),
+    find: (call) =>
+      pipe(relayedStream(registry, NetworkServiceEndpointRegistryService.find, call.request), call),
   };
 }
 
@@ -232,7 +236,7 @@ export function nsmgrServiceRegistry(
         (e) => cb(fail(e)),
       );
     },
-    find: (call) => pipe(registry.find(call.request), call),
+    find: (call) => pipe(relayedStream(registry, NetworkServiceRegistryService.find, call.request), call),
   };
 }
 
@@ -241,6 +245,7 @@ export function nsmgrServiceRegistry(
  * our own cancel is benign: a registry stream that ends with CANCELLED otherwise (its server, or a
  * remote domain's proxy behind it, went away) is a break the caller must see, or its watch would hang
  * on stale entries. The status goes out as an "error" event: grpc-js drops a destroy()'s silently.
+ * Its messages pass as the registry's bytes (relay.ts): the nsmgr reads none of them.
  */
 function pipe<T>(upstream: grpc.ClientReadableStream<T>, call: grpc.ServerWritableStream<unknown, T>): void {
   let cancelled = false;

@@ -12,6 +12,7 @@ import {
   NetworkServiceRegistryService,
 } from "../grpc/gen/registry/registry.js";
 import { restartableServer, type Services } from "../grpc/restartable.js";
+import { shareEncoding } from "../grpc/serialize.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { type Logger, silentLogger } from "../log.js";
 import { matchEndpoint, matchService } from "../registry/match.js";
@@ -59,6 +60,28 @@ export interface SandboxRegistry {
   services(): NetworkService[];
 }
 
+/**
+ * One response object per stored entry and kind (listed or watched, deleted), made on first need: every
+ * Find and watcher is sent the same object, so it is encoded once, not once per watcher (a mesh of N
+ * endpoints watching each other: N encodes of each registration). Stored entries are never changed
+ * (a put replaces them), so the bytes stay true.
+ */
+function responsesOf<T extends object, R extends object>(
+  make: (item: T, deleted: boolean) => R,
+): (item: T, deleted: boolean) => R {
+  const made = new WeakMap<T, { live?: R; deleted?: R }>();
+  return (item, deleted) => {
+    const kinds = made.get(item) ?? {};
+    const key = deleted ? "deleted" : "live";
+    const known = kinds[key];
+    if (known) return known;
+    const response = shareEncoding(make(item, deleted));
+    kinds[key] = response;
+    made.set(item, kinds);
+    return response;
+  };
+}
+
 export async function startRegistry(options: RegistryOptions = {}): Promise<SandboxRegistry> {
   const maxExpiryMs = options.maxExpiryMs ?? 60_000;
   const sweepMs = options.sweepMs ?? 1000;
@@ -74,6 +97,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
     nsFind: 0,
     nsUnregister: 0,
   };
+  const nseResponse = responsesOf((nse: NetworkServiceEndpoint, deleted) => ({
+    networkServiceEndpoint: nse,
+    deleted,
+  }));
+  const nsResponse = responsesOf((ns: NetworkService, deleted) => ({ networkService: ns, deleted }));
   const live = (nse: NetworkServiceEndpoint) => (nse.expirationTime?.getTime() ?? 0) > Date.now();
 
   const nseServer: NetworkServiceEndpointRegistryServer = {
@@ -101,12 +129,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
       calls.nseFind++;
       const query = call.request.networkServiceEndpoint;
       for (const nse of endpoints.list((n) => live(n) && matchEndpoint(query, n))) {
-        call.write({ networkServiceEndpoint: nse, deleted: false });
+        call.write(nseResponse(nse, false));
       }
       if (!call.request.watch) return call.end();
       const unwatch = endpoints.watch({
         matches: (n) => matchEndpoint(query, n),
-        send: (n, deleted) => call.write({ networkServiceEndpoint: n, deleted }),
+        send: (n, deleted) => call.write(nseResponse(n, deleted)),
       });
       call.on("cancelled", unwatch);
     },
@@ -131,12 +159,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Sand
       calls.nsFind++;
       const query = call.request.networkService;
       for (const ns of services.list((s) => matchService(query, s))) {
-        call.write({ networkService: ns, deleted: false });
+        call.write(nsResponse(ns, false));
       }
       if (!call.request.watch) return call.end();
       const unwatch = services.watch({
         matches: (s) => matchService(query, s),
-        send: (s, deleted) => call.write({ networkService: s, deleted }),
+        send: (s, deleted) => call.write(nsResponse(s, deleted)),
       });
       call.on("cancelled", unwatch);
     },

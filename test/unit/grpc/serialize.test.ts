@@ -9,7 +9,7 @@ import {
 } from "../../../src/grpc/gen/networkservice/connection.js";
 import { NetworkServiceService } from "../../../src/grpc/gen/networkservice/networkservice.js";
 import { NetworkServiceEndpointRegistryService } from "../../../src/grpc/gen/registry/registry.js";
-import { serialize, shareEncoding, writerReadInPlace } from "../../../src/grpc/serialize.js";
+import { encodedAs, serialize, shareEncoding, writerReadInPlace } from "../../../src/grpc/serialize.js";
 
 const reference = (m: Connection) => Buffer.from(Connection.encode(m).finish());
 
@@ -103,6 +103,11 @@ describe("serialize (one reused protobuf writer)", () => {
     expect(first.equals(reference(m))).toBe(true);
     const unshared = connection("shared");
     expect(serialize(Connection, unshared)).not.toBe(serialize(Connection, unshared));
+  });
+
+  it("a relayed message goes on as the bytes it came as", () => {
+    const bytes = reference(connection("relayed"));
+    expect(serialize(Connection, encodedAs<Connection>(bytes))).toBe(bytes);
   });
 
   it("is what the generated service definitions serialize with", () => {

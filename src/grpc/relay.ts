@@ -1,0 +1,25 @@
+// Server streams read by a hop that passes their messages on: what it writes on unchanged goes out as
+// the bytes the upstream server sent, not decoded and encoded again (serialize.ts). The sandbox nsmgr
+// relays a registry Find to its endpoints this way.
+import type * as grpc from "@grpc/grpc-js";
+import { encodedAs } from "./serialize.js";
+
+interface StreamMethod<Req> {
+  path: string;
+  requestSerialize(request: Req): Buffer;
+}
+
+/** Calls `method` (server streaming) on `client`; each message arrives as an opaque stand-in for its
+ * bytes, to be written only to a server stream of the same response type. */
+export function relayedStream<Req, Res>(
+  client: grpc.Client,
+  method: StreamMethod<Req>,
+  request: Req,
+): grpc.ClientReadableStream<Res> {
+  return client.makeServerStreamRequest(
+    method.path,
+    (r: Req) => method.requestSerialize(r),
+    (bytes: Buffer) => encodedAs<Res>(bytes),
+    request,
+  );
+}
