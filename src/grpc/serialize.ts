@@ -66,6 +66,15 @@ export function encodedAs<T>(bytes: Buffer): T {
   return standIn as T;
 }
 
+/**
+ * A message decoded from `bytes` that may be written on unchanged (a hop that forwards what it reads):
+ * it serializes to those bytes again. It must not change after this call.
+ */
+export function keepEncoding<T extends object>(message: T, bytes: Buffer): T {
+  shared.set(message, bytes);
+  return message;
+}
+
 /** The message's bytes: `codec.encode` into the reused writer, copied once into a Buffer. */
 export function serialize<T>(codec: Encoder<T>, message: T): Buffer {
   const cached = shared.get(message as object);

@@ -2,13 +2,16 @@
 import type * as grpc from "@grpc/grpc-js";
 import {
   type Connection,
+  type ConnectionEvent,
   MonitorConnectionClient,
+  MonitorConnectionService,
   type MonitorScopeSelector,
 } from "../grpc/gen/networkservice/connection.js";
 import {
   NetworkServiceClient,
   type NetworkServiceRequest,
 } from "../grpc/gen/networkservice/networkservice.js";
+import { readRelayedStream } from "../grpc/relay.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import { unary } from "../util/grpc.js";
@@ -55,8 +58,10 @@ export class EndpointClients {
     return unary(ns as unknown as grpc.Client, ns.close, connection, FALLBACK_TIMEOUT_MS);
   }
 
-  monitor(target: string, selector: MonitorScopeSelector) {
-    return this.get(target).monitor.monitorConnections(selector);
+  /** The endpoint's events, each going on to our callers as the bytes it came as when written unchanged. */
+  monitor(target: string, selector: MonitorScopeSelector): grpc.ClientReadableStream<ConnectionEvent> {
+    const method = MonitorConnectionService.monitorConnections;
+    return readRelayedStream(this.get(target).monitor, method, selector);
   }
 
   /** Drops the channel to an endpoint that went away. */

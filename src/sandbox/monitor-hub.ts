@@ -15,6 +15,7 @@ import {
   State,
 } from "../grpc/gen/networkservice/connection.js";
 import { matchesSelector } from "../grpc/monitor.js";
+import { shareEncoding } from "../grpc/serialize.js";
 import { tookPart } from "../security/policies.js";
 import type { EndpointClients } from "./endpoint-clients.js";
 import type { ForwardedTable } from "./forwarded.js";
@@ -70,8 +71,11 @@ export class MonitorHub {
     stream.on("data", (event: ConnectionEvent) => {
       // Its initial state is ours already: we answer callers from what we forwarded.
       if (event.type === ConnectionEventType.INITIAL_STATE_TRANSFER) return;
-      for (const c of Object.values(event.connections)) {
-        this.publish(event.type, c);
+      const entries = Object.entries(event.connections);
+      // The usual event, one connection under its id, goes on as it came (its bytes: relay.ts).
+      const asCame = entries.length === 1 && entries[0]![0] === entries[0]![1].id ? event : undefined;
+      for (const [, c] of entries) {
+        this.publish(event.type, c, asCame);
         if (event.type === ConnectionEventType.DELETE) upstream.live.delete(c.id);
       }
       if (upstream.live.size === 0) this.unwatch(target);
@@ -134,15 +138,19 @@ export class MonitorHub {
     upstream?.stream.cancel();
   }
 
-  private publish(type: ConnectionEventType, connection: Connection): void {
+  /** `asCame`: the endpoint's event holding only this connection, written as it is. Otherwise one
+   * event is made, encoded once for all the callers it goes to. */
+  private publish(type: ConnectionEventType, connection: Connection, asCame?: ConnectionEvent): void {
     const candidates = new Set(this.others);
     for (const s of connection.path?.pathSegments ?? []) {
       for (const sub of this.bySegment.get(s.id) ?? []) candidates.add(sub);
       for (const sub of this.byName.get(s.name) ?? []) candidates.add(sub);
     }
+    let event = asCame;
     for (const sub of candidates) {
-      if (matchesSelector(connection, sub.selector) && sub.sees(connection))
-        sub.write({ type, connections: { [connection.id]: connection } });
+      if (!matchesSelector(connection, sub.selector) || !sub.sees(connection)) continue;
+      event ??= shareEncoding({ type, connections: { [connection.id]: connection } });
+      sub.write(event);
     }
   }
 }

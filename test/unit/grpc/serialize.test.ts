@@ -9,7 +9,13 @@ import {
 } from "../../../src/grpc/gen/networkservice/connection.js";
 import { NetworkServiceService } from "../../../src/grpc/gen/networkservice/networkservice.js";
 import { NetworkServiceEndpointRegistryService } from "../../../src/grpc/gen/registry/registry.js";
-import { encodedAs, serialize, shareEncoding, writerReadInPlace } from "../../../src/grpc/serialize.js";
+import {
+  encodedAs,
+  keepEncoding,
+  serialize,
+  shareEncoding,
+  writerReadInPlace,
+} from "../../../src/grpc/serialize.js";
 
 const reference = (m: Connection) => Buffer.from(Connection.encode(m).finish());
 
@@ -105,9 +111,13 @@ describe("serialize (one reused protobuf writer)", () => {
     expect(serialize(Connection, unshared)).not.toBe(serialize(Connection, unshared));
   });
 
-  it("a relayed message goes on as the bytes it came as", () => {
-    const bytes = reference(connection("relayed"));
+  it("a relayed message goes on as the bytes it came as, decoded or not", () => {
+    const m = connection("relayed");
+    const bytes = reference(m);
     expect(serialize(Connection, encodedAs<Connection>(bytes))).toBe(bytes);
+    const decoded = keepEncoding(Connection.decode(bytes), bytes);
+    expect(decoded).toEqual(m);
+    expect(serialize(Connection, decoded)).toBe(bytes);
   });
 
   it("is what the generated service definitions serialize with", () => {
