@@ -10,7 +10,10 @@ import { type FdOps, FdStore } from "./store.js";
 
 const READABLE = 1;
 const WRITABLE = 2;
-const READ_SIZE = 64 * 1024;
+/** Bytes are read into a slab and handed on as views of it, not copied: reads only move forward in
+ * it, so no later read touches a region handed on; a new slab is taken when little room is left. */
+const SLAB_SIZE = 64 * 1024;
+const MIN_ROOM = 8 * 1024;
 /** recvmsg calls per readiness event: enough to drain a burst, bounded so the loop breathes. */
 const READS_PER_EVENT = 16;
 
@@ -44,7 +47,8 @@ export class FdSocket extends Duplex {
   /** Descriptors the peer sent on this connection. */
   readonly store: FdStore;
   private readonly poller: FdPoller;
-  private readonly buffer = Buffer.allocUnsafe(READ_SIZE);
+  private slab = Buffer.allocUnsafe(SLAB_SIZE);
+  private used = 0;
   private readonly queue: QueuedFd[] = [];
   private pending?: PendingWrite;
   private watching = 0;
@@ -131,16 +135,24 @@ export class FdSocket extends Duplex {
     if (events & READABLE && this.watching & READABLE) this.readSome();
   }
 
+  /** Reads until the socket is drained (a short read: the poll is level-triggered, so bytes that come
+   * meanwhile are told again), the reader wants no more, or READS_PER_EVENT. */
   private readSome(): void {
     for (let i = 0; i < READS_PER_EVENT && this.fd >= 0; i++) {
+      if (SLAB_SIZE - this.used < MIN_ROOM) {
+        this.slab = Buffer.allocUnsafe(SLAB_SIZE);
+        this.used = 0;
+      }
+      const room = SLAB_SIZE - this.used;
       let result: Array<number | "truncated">;
       try {
-        result = this.native.recv(this.fd, this.buffer);
+        result = this.native.recv(this.fd, this.slab.subarray(this.used));
       } catch (err) {
         return void this.destroy(err as Error);
       }
       const n = result[0] as number;
-      for (const fd of result.slice(1)) {
+      for (let j = 1; j < result.length; j++) {
+        const fd = result[j]!;
         if (fd === "truncated") this.emit("warning", new Error("more than 64 descriptors in one message"));
         else this.store.add(fd);
       }
@@ -150,10 +162,13 @@ export class FdSocket extends Duplex {
         this.push(null);
         return;
       }
-      if (!this.push(Buffer.from(this.buffer.subarray(0, n)))) {
+      const chunk = this.slab.subarray(this.used, this.used + n);
+      this.used += n;
+      if (!this.push(chunk)) {
         this.watch(this.watching & ~READABLE);
         return;
       }
+      if (n < room) return;
     }
   }
 

@@ -89,6 +89,26 @@ describe.skipIf(!fdAvailable)(`FdSocket over a unix socket${fdSkipReason}`, () =
     client.destroy();
   });
 
+  it("hands on chunks that stay intact while later bytes are read (views of its read slab, never reused)", async () => {
+    const [client, server] = await pair();
+    // Many small writes, each read on its own, across several 64 KiB slabs; readAll keeps every chunk
+    // as it was handed on and joins them only at the end, so a region read into twice would show.
+    const pieces = Array.from({ length: 300 }, () => randomBytes(500 + Math.floor(Math.random() * 700)));
+    const total = pieces.reduce((sum, p) => sum + p.length, 0);
+    const received = readAll(server, total);
+    for (const p of pieces) await new Promise((resolve) => client.write(p, resolve));
+    expect((await received).equals(Buffer.concat(pieces))).toBe(true);
+    // And with the reader paused: what it buffered meanwhile is intact when it resumes.
+    server.pause();
+    const more = randomBytes(200_000);
+    client.write(more);
+    await eventually(() => expect(server.readableLength).toBeGreaterThan(0), 5000);
+    const rest = readAll(server, more.length);
+    server.resume();
+    expect((await rest).equals(more)).toBe(true);
+    client.destroy();
+  });
+
   it("keeps one copy per object and closes every received descriptor with the connection", async () => {
     const [client, server] = await pair();
     const before = openFdCount();
