@@ -2,6 +2,7 @@
 // their connection actors start and end, so that finding a peer or a link going up or down looks only
 // at that peer's links, not at every connection held. By the peer rule a peer has one link to us:
 // another one from the same peer is a leftover of an earlier incarnation of it.
+import type { ConnectionContext } from "../machines/connection.machine.js";
 import { PEER_REQUEST_LABEL } from "../registry/labels.js";
 import type { ConnectionRef } from "./connection-actors.js";
 
@@ -12,8 +13,9 @@ export class ServedLinks {
 
   /** A connection actor starts: if it is a link a peer dialled to us, it is indexed under its mark. */
   started(ref: ConnectionRef): void {
-    const c = ref.getSnapshot().context;
-    const mark = c.kind === "peer" ? c.request.labels[PEER_REQUEST_LABEL] : undefined;
+    // No context at all if the machine could not even be created (it is reported broken then).
+    const c = ref.getSnapshot().context as ConnectionContext | undefined;
+    const mark = c?.kind === "peer" ? c.request.labels[PEER_REQUEST_LABEL] : undefined;
     if (!mark) return;
     this.markOf.set(ref, mark);
     const links = this.byPeer.get(mark);

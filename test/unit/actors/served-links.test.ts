@@ -55,4 +55,12 @@ describe("ServedLinks", () => {
     served.gone(link("n1", { kind: "client" }));
     expect(served.of("nse-b")).toEqual([]);
   });
+
+  it("passes over an actor whose machine could not be created (no context)", () => {
+    const served = new ServedLinks();
+    const broken = { getSnapshot: () => ({ status: "error", error: new Error("no") }) };
+    served.started(broken as never);
+    served.gone(broken as never);
+    expect(served.of("nse-b")).toEqual([]);
+  });
 });
