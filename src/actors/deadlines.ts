@@ -3,7 +3,12 @@
 
 type Expire = () => void;
 
-const waiting = new Map<object, { at: number; expire: Expire }>();
+/** What a deadline tells when it passes: an object of the waiter's own (no closure per wait). */
+export interface Expiring {
+  expire(): void;
+}
+
+const waiting = new Map<object, { at: number; expire: Expire | Expiring }>();
 let timer: NodeJS.Timeout | undefined;
 let timerAt = Number.POSITIVE_INFINITY;
 
@@ -22,7 +27,8 @@ function sweep(): void {
   for (const [key, w] of waiting) {
     if (w.at <= now) {
       waiting.delete(key);
-      w.expire();
+      if (typeof w.expire === "function") w.expire();
+      else w.expire.expire();
     } else next = Math.min(next, w.at);
   }
   if (Number.isFinite(next)) arm(next);
@@ -33,12 +39,20 @@ export function atDeadline(at: number, expire: Expire): () => void {
   const key = {};
   waiting.set(key, { at, expire });
   if (at < timerAt) arm(at);
-  return () => {
-    waiting.delete(key);
-    if (waiting.size === 0 && timer) {
-      clearTimeout(timer);
-      timer = undefined;
-      timerAt = Number.POSITIVE_INFINITY;
-    }
-  };
+  return () => cancelDeadline(key);
+}
+
+/** Tells `target` at `at` (epoch ms) unless cancelled first (`cancelDeadline(target)`). */
+export function deadlineFor(at: number, target: Expiring): void {
+  waiting.set(target, { at, expire: target });
+  if (at < timerAt) arm(at);
+}
+
+export function cancelDeadline(key: object): void {
+  if (!waiting.delete(key)) return;
+  if (waiting.size === 0 && timer) {
+    clearTimeout(timer);
+    timer = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+  }
 }

@@ -32,7 +32,8 @@ export interface ConnectionContext {
   generation: number;
   answer?: Answer;
   lastError?: string;
-  /** Set by healing: the next UPDATE tells the NSC to re-request (state REFRESH_REQUESTED). */
+  /** Set by a heal's answer (cleared by the next answer): its UPDATE tells the NSC to re-request
+   * (state REFRESH_REQUESTED). */
   refreshRequested?: boolean;
   /** The prefix changed or the data plane was lost while a change was in flight: heal once up. */
   healDue?: boolean;
@@ -121,10 +122,14 @@ export const connectionMachine = setup({
     // Provided by the runtime: the expiry timer of an up connection, which sends EXPIRED.
     armExpiry: (_, _params: { ms: number }) => {},
     disarmExpiry: () => {},
-    answerOk: assign(({ context }) => ({
-      committed: context.pending ?? context.committed,
+    // One assign per answer (each one copies the snapshot): what is committed, the answer, and
+    // whether the UPDATE that follows asks the NSC to re-request (a heal's answer does).
+    answerOk: assign(({ context, event }, params?: { healed: boolean }) => ({
+      // An unchanged refresh commits what it allocated; otherwise what was programmed.
+      committed: event.type === "ALLOCATED" ? event.connection : (context.pending ?? context.committed),
       pending: undefined,
       answer: { generation: context.generation, ok: true },
+      refreshRequested: params?.healed === true,
     })),
     answerError: assign(({ context }, params: { error: unknown }) => {
       const { code, message } = describe(params.error);
@@ -132,6 +137,7 @@ export const connectionMachine = setup({
         pending: undefined,
         lastError: message,
         answer: { generation: context.generation, ok: false, code, message },
+        refreshRequested: false,
       };
     }),
     holdPending: assign(({ event }) => (event.type === "ALLOCATED" ? { pending: event.connection } : {})),
@@ -198,7 +204,6 @@ export const connectionMachine = setup({
             refreshRequested: !!context.refreshRequested,
           }),
         },
-        assign({ refreshRequested: false }),
         // The previous path segment's lifetime: without a refresh by then, the connection is closed.
         { type: "armExpiry", params: ({ context }) => ({ ms: context.lifetimeMs }) },
       ],
@@ -219,7 +224,7 @@ export const connectionMachine = setup({
           {
             guard: { type: "unchanged", params: ({ event }) => ({ connection: event.connection }) },
             target: "up",
-            actions: ["holdPending", "answerOk"],
+            actions: "answerOk",
           },
           { target: "programming", actions: "holdPending" },
         ],
@@ -250,7 +255,7 @@ export const connectionMachine = setup({
             PROGRAMMED: {
               target: "#connection.up",
               // Tell the NSC to re-request: its addresses or routes changed under it.
-              actions: [assign({ refreshRequested: true }), "answerOk"],
+              actions: { type: "answerOk", params: { healed: true } },
             },
             PROGRAMMING_FAILED: { target: "waiting", actions: { type: "noteError", params: errorOf } },
           },

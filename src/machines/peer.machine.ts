@@ -114,6 +114,7 @@ export const peerMachine = setup({
       attempt: context.attempt + 1,
       lastError: message(params.error),
     })),
+    recovered: assign({ attempt: 0, lastError: undefined }),
     /** A new life for the link: no old connection to refresh, no failures counted. */
     afresh: assign({ link: undefined, attempt: 0, lastError: undefined, foundAgain: false }),
     holdLink: assign(({ event }) => (event.type === "REQUESTED" ? { link: event.link } : {})),
@@ -157,16 +158,14 @@ export const peerMachine = setup({
       entry: { type: "program", params: linkInput },
       exit: "abandon",
       on: {
-        PROGRAMMED: "up",
+        // The link is up: failures are counted afresh (the accepting side never counts any).
+        PROGRAMMED: { target: "up", actions: "recovered" },
         PROGRAMMING_FAILED: { target: "healing", actions: { type: "failed", params: errorOf } },
         PEER_GONE: "closing",
       },
     },
     up: {
-      entry: [
-        assign({ attempt: 0, lastError: undefined }),
-        { type: "signalUp", params: ({ context }) => ({ name: context.name }) },
-      ],
+      entry: { type: "signalUp", params: ({ context }) => ({ name: context.name }) },
       initial: "watching",
       states: {
         /** Dial side: the link's monitor stream tells us when it breaks. */
