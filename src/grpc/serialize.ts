@@ -79,19 +79,22 @@ export function keepEncoding<T extends object>(message: T, bytes: Buffer): T {
 export function serialize<T>(codec: Encoder<T>, message: T): Buffer {
   const cached = shared.get(message as object);
   if (cached) return cached;
-  const bytes = busy ? wrap(codec.encode(message).finish()) : encodeShared(codec, message);
-  if (cached === null) shared.set(message as object, bytes);
+  const kept = cached === null;
+  const bytes = busy ? wrap(codec.encode(message).finish()) : encodeReused(codec, message, kept);
+  if (kept) shared.set(message as object, bytes);
   return bytes;
 }
 
-function encodeShared<T>(codec: Encoder<T>, message: T): Buffer {
+/** `kept`: the bytes live as long as the message (a registry entry's), so they get memory of their
+ * own: a slice of Buffer's shared 8 KiB pool would keep the whole pool block alive with them. */
+function encodeReused<T>(codec: Encoder<T>, message: T, kept: boolean): Buffer {
   busy = true;
   try {
     codec.encode(message, writer);
     let bytes: Buffer;
     if (writerReadInPlace) {
       const state = writer as unknown as WriterState;
-      bytes = Buffer.allocUnsafe(state.pos);
+      bytes = kept ? Buffer.allocUnsafeSlow(state.pos) : Buffer.allocUnsafe(state.pos);
       bytes.set(state.buffer.subarray(0, state.pos));
       state.pos = 0;
     } else bytes = wrap(writer.finish());

@@ -107,6 +107,8 @@ describe("serialize (one reused protobuf writer)", () => {
     const again = serialize(Connection, m);
     expect(again).toBe(first);
     expect(first.equals(reference(m))).toBe(true);
+    // Kept as long as the message: its own memory, not a slice of Buffer's pool.
+    expect(first.buffer.byteLength).toBe(first.length);
     const unshared = connection("shared");
     expect(serialize(Connection, unshared)).not.toBe(serialize(Connection, unshared));
   });
