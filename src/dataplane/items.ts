@@ -43,7 +43,7 @@ export function linkItems(
     seen.add(r.prefix);
     // A route to the other end's own address is on the link; anything else goes via that address.
     const host = addressOf(r.prefix);
-    const onLink = otherHosts.has(host) && /\/(32|128)$/.test(r.prefix);
+    const onLink = otherHosts.has(host) && (r.prefix.endsWith("/32") || r.prefix.endsWith("/128"));
     const via = onLink ? undefined : r.nextHop || (other?.[0] ? addressOf(other[0]) : undefined);
     items.push(
       via ? { type: "route", dst: r.prefix, ifName, via } : { type: "route", dst: r.prefix, ifName },

@@ -19,8 +19,13 @@ export class MemoryDataplane implements Dataplane {
     // Checks only what the transaction touches, so its cost grows with the transaction and not with
     // everything programmed: each item put names an interface that will exist, and each interface
     // removed is named by no item that stays. All or nothing: a refused one leaves no trace.
-    const put = new Map(txn.put.map((item) => [itemKey(item), item] as const));
-    const deleted = new Set(txn.del.map(itemKey).filter((key) => !put.has(key)));
+    const put = new Map<string, Item>();
+    for (const item of txn.put) put.set(itemKey(item), item);
+    const deleted = new Set<string>();
+    for (const item of txn.del) {
+      const key = itemKey(item);
+      if (!put.has(key)) deleted.add(key);
+    }
     const exists = (key: string) => put.has(key) || (this.items.has(key) && !deleted.has(key));
     for (const [key, item] of put) {
       if (item.type !== "interface" && !exists(`interface/${item.ifName}`)) this.refuse(key, item.ifName);

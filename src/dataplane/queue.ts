@@ -28,7 +28,11 @@ export interface QueueOptions {
 
 const MAX_BATCH = 64;
 
-const byKey = (items: Item[]) => new Map(items.map((i) => [itemKey(i), i] as const));
+function byKey(items: Item[]): Map<string, Item> {
+  const keyed = new Map<string, Item>();
+  for (const item of items) keyed.set(itemKey(item), item);
+  return keyed;
+}
 
 export class DataplaneQueue {
   /** What each owner has programmed: a plain array (keyed only while a transaction is built), as a
@@ -118,10 +122,13 @@ export class DataplaneQueue {
   }
 
   private async flush(): Promise<void> {
-    const batch = [...this.pending.entries()].slice(
-      0,
-      this.options.maxBatch ?? this.backend.maxBatch ?? MAX_BATCH,
-    );
+    // The oldest owners first, without copying all that wait (a burst may queue thousands).
+    const max = this.options.maxBatch ?? this.backend.maxBatch ?? MAX_BATCH;
+    const batch: Array<[string, Pending]> = [];
+    for (const entry of this.pending) {
+      if (batch.length >= max) break;
+      batch.push(entry);
+    }
     if (batch.length === 0) return;
     for (const [owner] of batch) this.pending.delete(owner);
     const retry = await this.run(batch);

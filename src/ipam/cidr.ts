@@ -167,7 +167,8 @@ export function parseAddress(value: string, field = "address"): { family: Family
 
 /** The address part of "a.b.c.d/32" (an address with a length, as NSM carries them). */
 export function addressOf(cidrWithHost: string): string {
-  return cidrWithHost.split("/")[0]!;
+  const slash = cidrWithHost.indexOf("/");
+  return slash < 0 ? cidrWithHost : cidrWithHost.slice(0, slash);
 }
 
 /** An inclusive range of integers (addresses or prefix indexes). */
