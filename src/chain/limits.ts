@@ -31,28 +31,88 @@ export const LIMITS = {
   dnsEntries: 32,
 } as const;
 
+// Field names are built only for an error: nearly every request passes every check, and a name per
+// entry checked was a string (often two) made for nothing, dozens per Request.
+
+/** `base[index]suffix`, or `base` + `suffix` without an index. */
+function fieldName(base: string, index: number | undefined, suffix: string): string {
+  return index === undefined ? base + suffix : `${base}[${index}]${suffix}`;
+}
+
 function count(field: string, n: number, max: number): void {
   if (n > max) throw invalidArgument(field, `${n} entries; at most ${max}`);
+}
+
+function countAt(n: number, max: number, base: string, index: number | undefined, suffix: string): void {
+  if (n > max) throw invalidArgument(fieldName(base, index, suffix), `${n} entries; at most ${max}`);
 }
 
 function chars(field: string, value: string, max: number): void {
   if (value.length > max) throw invalidArgument(field, `${value.length} characters; at most ${max}`);
 }
 
-function map(field: string, m: Record<string, string> | undefined): void {
-  const entries = Object.entries(m ?? {});
-  count(field, entries.length, LIMITS.labels);
-  entries.forEach(([key, value], i) => {
-    if (key.length > LIMITS.labelKeyChars) {
-      throw invalidArgument(field, `key ${i} has ${key.length} characters; at most ${LIMITS.labelKeyChars}`);
-    }
-    chars(`${field}[${quote(key)}]`, value, LIMITS.valueChars);
-  });
+function charsAt(value: string, max: number, base: string, index: number | undefined, suffix: string): void {
+  if (value.length > max) {
+    throw invalidArgument(fieldName(base, index, suffix), `${value.length} characters; at most ${max}`);
+  }
 }
 
-function list(field: string, values: string[], max: number): void {
-  count(field, values.length, max);
-  for (const [i, v] of values.entries()) chars(`${field}[${i}]`, v, LIMITS.valueChars);
+function map(m: Record<string, string> | undefined, base: string, index?: number, suffix = ""): void {
+  if (!m) return;
+  let n = 0;
+  for (const key in m) if (Object.hasOwn(m, key)) n++;
+  countAt(n, LIMITS.labels, base, index, suffix);
+  let i = 0;
+  for (const key in m) {
+    if (!Object.hasOwn(m, key)) continue;
+    if (key.length > LIMITS.labelKeyChars) {
+      throw invalidArgument(
+        fieldName(base, index, suffix),
+        `key ${i} has ${key.length} characters; at most ${LIMITS.labelKeyChars}`,
+      );
+    }
+    const value = m[key]!;
+    if (value.length > LIMITS.valueChars) {
+      throw invalidArgument(
+        `${fieldName(base, index, suffix)}[${quote(key)}]`,
+        `${value.length} characters; at most ${LIMITS.valueChars}`,
+      );
+    }
+    i++;
+  }
+}
+
+function list(values: string[], max: number, base: string, index?: number, suffix = ""): void {
+  countAt(values.length, max, base, index, suffix);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v.length > LIMITS.valueChars) {
+      throw invalidArgument(
+        `${fieldName(base, index, suffix)}[${i}]`,
+        `${v.length} characters; at most ${LIMITS.valueChars}`,
+      );
+    }
+  }
+}
+
+const SEGMENTS = "connection.path.path_segments";
+const IP = "connection.context.ip_context";
+const EXCLUDED = `${IP}.excluded_prefixes`;
+const SRC_IPS = `${IP}.src_ip_addrs`;
+const DST_IPS = `${IP}.dst_ip_addrs`;
+const EXTRA_PREFIXES = `${IP}.extra_prefixes`;
+const SRC_ROUTES = `${IP}.src_routes`;
+const DST_ROUTES = `${IP}.dst_routes`;
+const POLICIES = `${IP}.policies`;
+const DNS_CONFIGS = "connection.context.dns_context.configs";
+
+function routes(list: Array<{ prefix: string; nextHop: string }>, base: string): void {
+  count(base, list.length, LIMITS.ipEntries);
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    charsAt(r.prefix, LIMITS.valueChars, base, i, ".prefix");
+    charsAt(r.nextHop, LIMITS.valueChars, base, i, ".nextHop");
+  }
 }
 
 /** Throws INVALID_ARGUMENT naming the first field over its limit; changes nothing. */
@@ -62,67 +122,60 @@ export function checkConnectionLimits(conn: Connection | undefined): void {
   chars("connection.network_service", conn.networkService, LIMITS.nameChars);
   chars("connection.network_service_endpoint_name", conn.networkServiceEndpointName, LIMITS.nameChars);
   chars("connection.payload", conn.payload, LIMITS.nameChars);
-  map("connection.labels", conn.labels);
+  map(conn.labels, "connection.labels");
   const segments = conn.path?.pathSegments ?? [];
-  count("connection.path.path_segments", segments.length, LIMITS.pathSegments);
-  segments.forEach((s, i) => {
-    const at = `connection.path.path_segments[${i}]`;
-    chars(`${at}.name`, s.name, LIMITS.nameChars);
-    chars(`${at}.id`, s.id, LIMITS.nameChars);
-    chars(`${at}.token`, s.token, LIMITS.tokenChars);
-    map(`${at}.metrics`, s.metrics);
-  });
-  if (conn.mechanism) mechanism("connection.mechanism", conn.mechanism);
+  count(SEGMENTS, segments.length, LIMITS.pathSegments);
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    charsAt(s.name, LIMITS.nameChars, SEGMENTS, i, ".name");
+    charsAt(s.id, LIMITS.nameChars, SEGMENTS, i, ".id");
+    charsAt(s.token, LIMITS.tokenChars, SEGMENTS, i, ".token");
+    map(s.metrics, SEGMENTS, i, ".metrics");
+  }
+  if (conn.mechanism) mechanism(conn.mechanism, "connection.mechanism");
   const c = conn.context;
   if (!c) return;
-  map("connection.context.extra_context", c.extraContext);
+  map(c.extraContext, "connection.context.extra_context");
   const ip = c.ipContext;
   if (ip) {
-    const at = "connection.context.ip_context";
-    count(`${at}.excluded_prefixes`, ip.excludedPrefixes.length, LIMITS.excludedPrefixes);
-    list(`${at}.excluded_prefixes`, ip.excludedPrefixes, LIMITS.excludedPrefixes);
-    list(`${at}.src_ip_addrs`, ip.srcIpAddrs, LIMITS.ipEntries);
-    list(`${at}.dst_ip_addrs`, ip.dstIpAddrs, LIMITS.ipEntries);
-    list(`${at}.extra_prefixes`, ip.extraPrefixes, LIMITS.ipEntries);
-    for (const [name, routes] of [
-      ["src_routes", ip.srcRoutes],
-      ["dst_routes", ip.dstRoutes],
-    ] as const) {
-      count(`${at}.${name}`, routes.length, LIMITS.ipEntries);
-      routes.forEach((r, i) => {
-        chars(`${at}.${name}[${i}].prefix`, r.prefix, LIMITS.valueChars);
-        chars(`${at}.${name}[${i}].nextHop`, r.nextHop, LIMITS.valueChars);
-      });
-    }
-    count(`${at}.ip_neighbors`, ip.ipNeighbors.length, LIMITS.ipEntries);
-    count(`${at}.extra_prefix_request`, ip.extraPrefixRequest.length, LIMITS.ipEntries);
-    count(`${at}.policies`, ip.policies.length, LIMITS.ipEntries);
-    for (const [i, p] of ip.policies.entries()) {
-      count(`${at}.policies[${i}].routes`, p.routes.length, LIMITS.ipEntries);
+    count(EXCLUDED, ip.excludedPrefixes.length, LIMITS.excludedPrefixes);
+    list(ip.excludedPrefixes, LIMITS.excludedPrefixes, EXCLUDED);
+    list(ip.srcIpAddrs, LIMITS.ipEntries, SRC_IPS);
+    list(ip.dstIpAddrs, LIMITS.ipEntries, DST_IPS);
+    list(ip.extraPrefixes, LIMITS.ipEntries, EXTRA_PREFIXES);
+    routes(ip.srcRoutes, SRC_ROUTES);
+    routes(ip.dstRoutes, DST_ROUTES);
+    count(`${IP}.ip_neighbors`, ip.ipNeighbors.length, LIMITS.ipEntries);
+    count(`${IP}.extra_prefix_request`, ip.extraPrefixRequest.length, LIMITS.ipEntries);
+    count(POLICIES, ip.policies.length, LIMITS.ipEntries);
+    for (let i = 0; i < ip.policies.length; i++) {
+      countAt(ip.policies[i]!.routes.length, LIMITS.ipEntries, POLICIES, i, ".routes");
     }
   }
   const dns = c.dnsContext?.configs ?? [];
-  count("connection.context.dns_context.configs", dns.length, LIMITS.dnsEntries);
-  dns.forEach((d, i) => {
-    const at = `connection.context.dns_context.configs[${i}]`;
-    list(`${at}.dns_server_ips`, d.dnsServerIps, LIMITS.dnsEntries);
-    list(`${at}.search_domains`, d.searchDomains, LIMITS.dnsEntries);
-  });
+  count(DNS_CONFIGS, dns.length, LIMITS.dnsEntries);
+  for (let i = 0; i < dns.length; i++) {
+    list(dns[i]!.dnsServerIps, LIMITS.dnsEntries, DNS_CONFIGS, i, ".dns_server_ips");
+    list(dns[i]!.searchDomains, LIMITS.dnsEntries, DNS_CONFIGS, i, ".search_domains");
+  }
 }
 
 function mechanism(
-  field: string,
   m: { cls: string; type: string; parameters: Record<string, string> },
+  base: string,
+  index?: number,
 ): void {
-  chars(`${field}.cls`, m.cls, LIMITS.nameChars);
-  chars(`${field}.type`, m.type, LIMITS.nameChars);
-  map(`${field}.parameters`, m.parameters);
+  charsAt(m.cls, LIMITS.nameChars, base, index, ".cls");
+  charsAt(m.type, LIMITS.nameChars, base, index, ".type");
+  map(m.parameters, base, index, ".parameters");
 }
 
 export function checkRequestLimits(req: NetworkServiceRequest): void {
   refuseUndecodable(req);
   count("mechanism_preferences", req.mechanismPreferences.length, LIMITS.mechanisms);
-  for (const [i, m] of req.mechanismPreferences.entries()) mechanism(`mechanism_preferences[${i}]`, m);
+  for (let i = 0; i < req.mechanismPreferences.length; i++) {
+    mechanism(req.mechanismPreferences[i]!, "mechanism_preferences", i);
+  }
   checkConnectionLimits(req.connection);
 }
 
