@@ -12,78 +12,129 @@ const SHAPE = /^[0-9A-Fa-f.:]+(\/[0-9]{1,3})?$/;
 
 const isMapped = (family: number, value: bigint) => family === 6 && value >> 32n === 0xffffn;
 
-function refuse(field: string, value: string, what: string): never {
-  throw invalidArgument(field, `${quote(value)} is not ${what}`);
+const IP = "connection.context.ip_context";
+
+/**
+ * A field's name, built only for an error (nearly every request has none): `list` is a list of the
+ * IP context and `index` the entry, or with a negative index `list` is the whole name.
+ */
+function nameOf(list: string, index: number, suffix: string): string {
+  return index < 0 ? list : `${IP}.${list}[${index}]${suffix}`;
 }
 
-function checkShape(field: string, value: string, what: string, mapped: boolean): void {
-  if (!SHAPE.test(value)) refuse(field, value, what);
-  if (mapped)
-    throw invalidArgument(field, `${quote(value)} is an IPv4-mapped IPv6 address; write it as IPv4`);
+function refuse(value: string, what: string, list: string, index: number, suffix: string): never {
+  throw invalidArgument(nameOf(list, index, suffix), `${quote(value)} is not ${what}`);
+}
+
+function checkShape(
+  value: string,
+  what: string,
+  mapped: boolean,
+  list: string,
+  index: number,
+  suffix: string,
+) {
+  if (!SHAPE.test(value)) refuse(value, what, list, index, suffix);
+  if (mapped) {
+    throw invalidArgument(
+      nameOf(list, index, suffix),
+      `${quote(value)} is an IPv4-mapped IPv6 address; write it as IPv4`,
+    );
+  }
+}
+
+/**
+ * Canonical forms already worked out, by kind and text: the same addresses and routes come again on
+ * every refresh of a link. Only values that passed are kept; bounded, emptied when full.
+ */
+const known = new Map<string, string>();
+const KNOWN_MAX = 2048;
+
+function remember(key: string, canonical: string): string {
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.set(key, canonical);
+  return canonical;
+}
+
+function prefixOf(value: string, list: string, index: number, suffix: string): string {
+  const key = `p${value}`;
+  const hit = known.get(key);
+  if (hit !== undefined) return hit;
+  const what = "a CIDR (address/length)";
+  if (!SHAPE.test(value)) refuse(value, what, list, index, suffix);
+  let cidr: Cidr;
+  try {
+    cidr = parseCidr(value);
+  } catch {
+    refuse(value, what, list, index, suffix);
+  }
+  const mapped = isMapped(cidr.family, cidr.network) && cidr.bits >= 96;
+  checkShape(value, what, mapped, list, index, suffix);
+  return remember(key, cidr.toString());
+}
+
+function addressWithLengthOf(value: string, list: string, index: number, suffix: string): string {
+  const key = `l${value}`;
+  const hit = known.get(key);
+  if (hit !== undefined) return hit;
+  const what = "an address with a length (address/length)";
+  if (!SHAPE.test(value) || !value.includes("/")) refuse(value, what, list, index, suffix);
+  let ip: ReturnType<typeof parseAddressWithLength>;
+  try {
+    ip = parseAddressWithLength(value);
+  } catch {
+    refuse(value, what, list, index, suffix);
+  }
+  checkShape(value, what, isMapped(ip.family, ip.value), list, index, suffix);
+  return remember(key, `${bigIntToAddress(ip.value, ip.family)}/${ip.bits}`);
+}
+
+function addressOf(value: string, list: string, index: number, suffix: string): string {
+  const key = `a${value}`;
+  const hit = known.get(key);
+  if (hit !== undefined) return hit;
+  const what = "an IP address";
+  if (!SHAPE.test(value) || value.includes("/")) refuse(value, what, list, index, suffix);
+  let ip: ReturnType<typeof parseAddress>;
+  try {
+    ip = parseAddress(value);
+  } catch {
+    refuse(value, what, list, index, suffix);
+  }
+  checkShape(value, what, isMapped(ip.family, ip.value), list, index, suffix);
+  return remember(key, bigIntToAddress(ip.value, ip.family));
 }
 
 /** A prefix ("a.b.c.d/n", "x::/n") as its canonical network. */
-export function canonicalPrefix(field: string, value: string): string {
-  const what = "a CIDR (address/length)";
-  if (!SHAPE.test(value)) refuse(field, value, what);
-  let cidr: Cidr;
-  try {
-    cidr = parseCidr(value, field);
-  } catch {
-    refuse(field, value, what);
-  }
-  checkShape(field, value, what, isMapped(cidr.family, cidr.network) && cidr.bits >= 96);
-  return cidr.toString();
-}
-
+export const canonicalPrefix = (field: string, value: string) => prefixOf(value, field, -1, "");
 /** An address with its length ("a.b.c.d/32", the host kept) in canonical form. */
-export function canonicalAddressWithLength(field: string, value: string): string {
-  const what = "an address with a length (address/length)";
-  if (!SHAPE.test(value) || !value.includes("/")) refuse(field, value, what);
-  let ip: ReturnType<typeof parseAddressWithLength>;
-  try {
-    ip = parseAddressWithLength(value, field);
-  } catch {
-    refuse(field, value, what);
-  }
-  checkShape(field, value, what, isMapped(ip.family, ip.value));
-  return `${bigIntToAddress(ip.value, ip.family)}/${ip.bits}`;
-}
-
+export const canonicalAddressWithLength = (field: string, value: string) =>
+  addressWithLengthOf(value, field, -1, "");
 /** A bare address in canonical form. */
-export function canonicalAddress(field: string, value: string): string {
-  const what = "an IP address";
-  if (!SHAPE.test(value) || value.includes("/")) refuse(field, value, what);
-  let ip: ReturnType<typeof parseAddress>;
-  try {
-    ip = parseAddress(value, field);
-  } catch {
-    refuse(field, value, what);
-  }
-  checkShape(field, value, what, isMapped(ip.family, ip.value));
-  return bigIntToAddress(ip.value, ip.family);
+export const canonicalAddress = (field: string, value: string) => addressOf(value, field, -1, "");
+
+function routes(list: string, routes: Route[]): Route[] {
+  return routes.map((r, i) => ({
+    ...r,
+    prefix: prefixOf(r.prefix, list, i, ".prefix"),
+    nextHop: r.nextHop ? addressOf(r.nextHop, list, i, ".nextHop") : "",
+  }));
 }
 
-const IP = "connection.context.ip_context";
+type Canon = (value: string, list: string, index: number, suffix: string) => string;
 
-function routes(name: string, list: Route[]): Route[] {
-  return list.map((r, i) => ({
-    ...r,
-    prefix: canonicalPrefix(`${IP}.${name}[${i}].prefix`, r.prefix),
-    nextHop: r.nextHop ? canonicalAddress(`${IP}.${name}[${i}].nextHop`, r.nextHop) : "",
-  }));
+function each(list: string, values: string[], canon: Canon): string[] {
+  return values.map((v, i) => canon(v, list, i, ""));
 }
 
 /** The IP context with every address and prefix checked and in canonical form; throws naming the field. */
 export function canonicalIpContext(ip: IPContext): IPContext {
-  const each = (name: string, list: string[], canon: (field: string, v: string) => string) =>
-    list.map((v, i) => canon(`${IP}.${name}[${i}]`, v));
   return {
     ...ip,
-    srcIpAddrs: each("src_ip_addrs", ip.srcIpAddrs, canonicalAddressWithLength),
-    dstIpAddrs: each("dst_ip_addrs", ip.dstIpAddrs, canonicalAddressWithLength),
-    excludedPrefixes: each("excluded_prefixes", ip.excludedPrefixes, canonicalPrefix),
-    extraPrefixes: each("extra_prefixes", ip.extraPrefixes, canonicalPrefix),
+    srcIpAddrs: each("src_ip_addrs", ip.srcIpAddrs, addressWithLengthOf),
+    dstIpAddrs: each("dst_ip_addrs", ip.dstIpAddrs, addressWithLengthOf),
+    excludedPrefixes: each("excluded_prefixes", ip.excludedPrefixes, prefixOf),
+    extraPrefixes: each("extra_prefixes", ip.extraPrefixes, prefixOf),
     srcRoutes: routes("src_routes", ip.srcRoutes),
     dstRoutes: routes("dst_routes", ip.dstRoutes),
   };
