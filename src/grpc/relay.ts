@@ -10,32 +10,24 @@ interface StreamMethod<Req, Res> {
   responseDeserialize(bytes: Buffer): Res;
 }
 
-/** Calls `method` (server streaming) on `client`; each message arrives as an opaque stand-in for its
- * bytes, to be written only to a server stream of the same response type. */
-export function relayedStream<Req, Res>(
+/**
+ * Calls `method` (server streaming) on `client`. Each message arrives as an opaque stand-in for its
+ * bytes, to be written only to a server stream of the same response type; with `read`, decoded too
+ * (to be read, never changed), and written on as it came it still goes out as its bytes.
+ */
+export function relayedStream<Req, Res extends object>(
   client: grpc.Client,
   method: StreamMethod<Req, Res>,
   request: Req,
+  o: { read?: boolean } = {},
 ): grpc.ClientReadableStream<Res> {
+  const deserialize = o.read
+    ? (bytes: Buffer) => keepEncoding(method.responseDeserialize(bytes), bytes)
+    : (bytes: Buffer) => encodedAs<Res>(bytes);
   return client.makeServerStreamRequest(
     method.path,
     (r: Req) => method.requestSerialize(r),
-    (bytes: Buffer) => encodedAs<Res>(bytes),
-    request,
-  );
-}
-
-/** As `relayedStream`, but each message is decoded (to be read, never changed): written on as it
- * came, it goes out as its bytes. */
-export function readRelayedStream<Req, Res extends object>(
-  client: grpc.Client,
-  method: StreamMethod<Req, Res>,
-  request: Req,
-): grpc.ClientReadableStream<Res> {
-  return client.makeServerStreamRequest(
-    method.path,
-    (r: Req) => method.requestSerialize(r),
-    (bytes: Buffer) => keepEncoding(method.responseDeserialize(bytes), bytes),
+    deserialize,
     request,
   );
 }

@@ -11,7 +11,7 @@ import {
   NetworkServiceClient,
   type NetworkServiceRequest,
 } from "../grpc/gen/networkservice/networkservice.js";
-import { readRelayedStream } from "../grpc/relay.js";
+import { relayedStream } from "../grpc/relay.js";
 import { defaultTransport, type Transport } from "../grpc/transport.js";
 import { grpcTarget, parseGrpcUrl } from "../grpc/url.js";
 import { unary } from "../util/grpc.js";
@@ -61,7 +61,7 @@ export class EndpointClients {
   /** The endpoint's events, each going on to our callers as the bytes it came as when written unchanged. */
   monitor(target: string, selector: MonitorScopeSelector): grpc.ClientReadableStream<ConnectionEvent> {
     const method = MonitorConnectionService.monitorConnections;
-    return readRelayedStream(this.get(target).monitor, method, selector);
+    return relayedStream(this.get(target).monitor, method, selector, { read: true });
   }
 
   /** Drops the channel to an endpoint that went away. */
