@@ -101,6 +101,18 @@ export function peerEffects(deps: PeerEffectsDeps) {
   /** By actor: the effect in flight, and the stop of the link's watch. */
   const inFlight = new WeakMap<AnyActorRef, Effect>();
   const watches = new WeakMap<AnyActorRef, () => void>();
+  // A stopped actor runs no exit actions (XState stops it where it stands, as an endpoint's abort does):
+  // its link's watch must go with it, or the monitor keeps it until the link reports something.
+  const releasing = new WeakSet<AnyActorRef>();
+  const releaseWhenStopped = (self: AnyActorRef) => {
+    if (releasing.has(self)) return;
+    releasing.add(self);
+    const release = () => {
+      watches.get(self)?.();
+      watches.delete(self);
+    };
+    self.subscribe({ complete: release, error: release });
+  };
   const begin = (self: AnyActorRef) => {
     const effect = new Effect(self);
     inFlight.set(self, effect);
@@ -146,6 +158,7 @@ export function peerEffects(deps: PeerEffectsDeps) {
         inFlight.delete(self);
       },
       watch: ({ self }, input) => {
+        releaseWhenStopped(self);
         watches.get(self)?.();
         watches.set(self, deps.links.monitor(input, new LinkWatch(self)));
       },

@@ -114,4 +114,13 @@ describe("peer effects", () => {
       false,
     ]);
   });
+
+  it("stops watching when the actor is stopped where it stands (an endpoint's abort)", async () => {
+    const r = run();
+    r.requests[0]!.answer(conn("link-1"));
+    await until(r.actor, (s) => s.matches({ up: "watching" }));
+    expect(r.watchers.size).toBe(1);
+    r.actor.stop(); // no exit actions run: the effects must notice on their own
+    expect(r.watchers.size).toBe(0);
+  });
 });
