@@ -31,7 +31,10 @@ export function superviseConnections(o: ConnectionSupervisionOptions): Connectio
       tracker.follow(ref);
       o.served.started(ref);
     },
-    onSnapshot: (ref, snapshot) => tracker.observe(ref, snapshot),
+    onSnapshot: (ref, snapshot) => {
+      tracker.observe(ref, snapshot);
+      o.served.observe(ref, snapshot);
+    },
     onGone: (ref) => {
       tracker.gone(ref);
       o.served.gone(ref);

@@ -16,11 +16,17 @@ export class ServedLinks {
     // No context at all if the machine could not even be created (it is reported broken then).
     const c = ref.getSnapshot().context as ConnectionContext | undefined;
     const mark = c?.kind === "peer" ? c.request.labels[PEER_REQUEST_LABEL] : undefined;
-    if (!mark) return;
-    this.markOf.set(ref, mark);
-    const links = this.byPeer.get(mark);
-    if (links) links.add(ref);
-    else this.byPeer.set(mark, new Set([ref]));
+    if (mark) this.add(ref, mark);
+  }
+
+  /** Every snapshot of a connection actor: a refresh that changed its link's mark moves it under the new one. */
+  observe(ref: ConnectionRef, snapshot: ReturnType<ConnectionRef["getSnapshot"]>): void {
+    const mark = this.markOf.get(ref);
+    if (mark === undefined) return;
+    const now = snapshot.context?.request.labels[PEER_REQUEST_LABEL];
+    if (now === mark) return;
+    this.gone(ref);
+    if (now) this.add(ref, now);
   }
 
   /** A connection actor ended, broke or was stopped. */
@@ -31,6 +37,13 @@ export class ServedLinks {
     const links = this.byPeer.get(mark);
     links?.delete(ref);
     if (links?.size === 0) this.byPeer.delete(mark);
+  }
+
+  private add(ref: ConnectionRef, mark: string): void {
+    this.markOf.set(ref, mark);
+    const links = this.byPeer.get(mark);
+    if (links) links.add(ref);
+    else this.byPeer.set(mark, new Set([ref]));
   }
 
   /** Ids of `peer`'s links to us; `established` keeps only those that were answered and are not closing. */

@@ -56,6 +56,19 @@ describe("ServedLinks", () => {
     expect(served.of("nse-b")).toEqual([]);
   });
 
+  it("moves a link whose refresh changed its mark under the new one", () => {
+    const served = new ServedLinks();
+    const b1 = link("b1", { peer: "nse-b" });
+    served.started(b1);
+    const snapshot = b1.getSnapshot();
+    snapshot.context.request.labels = { ...snapshot.context.request.labels, [PEER_REQUEST_LABEL]: "nse-c" };
+    served.observe(b1, snapshot as never);
+    expect(served.of("nse-b")).toEqual([]);
+    expect(served.of("nse-c")).toEqual(["b1"]);
+    served.gone(b1);
+    expect(served.of("nse-c")).toEqual([]);
+  });
+
   it("passes over an actor whose machine could not be created (no context)", () => {
     const served = new ServedLinks();
     const broken = { getSnapshot: () => ({ status: "error", error: new Error("no") }) };
