@@ -1,7 +1,8 @@
 // The endpoint actor at run time: the pure endpoint machine given its real effects, and the public API
 // the gRPC servers, the registry watch and the debug server talk to. The IPAM (endpoint-ipam.ts), the
 // supervision of connection actors (endpoint-connections.ts) and of peer actors (endpoint-peers.ts),
-// and the machine's effects (endpoint-effects.ts) live in their own files; this one wires them up.
+// the machine's effects (endpoint-effects.ts) and stopping (endpoint-stop.ts) live in their own
+// files; this one wires them up.
 import type { Actor, InspectionEvent } from "xstate";
 import { RequestError } from "../chain/errors.js";
 import type { Owner } from "../chain/owner.js";
@@ -14,13 +15,13 @@ import type { ConnectionKind } from "../machines/connection.machine.js";
 import type { endpointMachine } from "../machines/endpoint.machine.js";
 import type { PeerRole } from "../machines/peer.machine.js";
 import type { PrefixSource } from "../prefix/types.js";
-import { everyStep, type Step } from "../util/every-step.js";
 import type { ConnectionActors } from "./connection-actors.js";
 import type { ConnectionEffectsDeps } from "./connection-effects.js";
 import { askRefresh, logTransitions, superviseConnections } from "./endpoint-connections.js";
 import { createEndpointActor } from "./endpoint-effects.js";
 import { EndpointIpam } from "./endpoint-ipam.js";
 import { PeerSupervision } from "./endpoint-peers.js";
+import { drain, halt } from "./endpoint-stop.js";
 import { ExpiryTimers } from "./expiry.js";
 import type { Vl3Addressing } from "./ip-context.js";
 import { ConnectionEvents } from "./monitor-events.js";
@@ -191,10 +192,7 @@ export class Endpoint implements Observable {
     if (this.stopping) return;
     this.stopping = true;
     this.ipam.unfollow();
-    this.actor.send({ type: "STOP" });
-    await settle(this.actor, (s) => s.status === "done", Date.now() + (options.timeoutMs ?? 10_000)).catch(
-      (e) => this.o.log.warn({ err: e }, "endpoint did not drain in time"),
-    );
+    await drain(this.actor, options.timeoutMs ?? 10_000, this.o.log);
     await this.halt(options.releasePrefix);
   }
 
@@ -205,18 +203,11 @@ export class Endpoint implements Observable {
     await this.halt(false);
   }
 
-  /** Stops every actor and timer, then the prefix source, the queue and the data plane: each, whatever throws. */
+  /** Lets go of everything, in the order endpoint-stop.ts gives. */
   private halt(releasePrefix?: boolean): Promise<void> {
-    const steps: Step[] = [
-      ["actors", () => this.actor.stop()],
-      ["connection actors", () => this.connections.stopAll()],
-      ["peer actors", () => this.peers.actors.stopAll()],
-      ["expiry timers", () => this.expiry.clear()],
-      ["prefix source", () => this.ipam.stop(releasePrefix)],
-      ["data-plane queue", () => this.queue.close()],
-      ["data plane", () => this.o.dataplane.close()],
-    ];
-    return everyStep("stopping the endpoint", steps, this.o.log);
+    const { actor, connections, expiry, ipam, queue } = this;
+    const [peers, dataplane] = [this.peers.actors, this.o.dataplane];
+    return halt({ actor, connections, peers, expiry, ipam, queue, dataplane }, releasePrefix, this.o.log);
   }
 
   tree(): ActorView {
