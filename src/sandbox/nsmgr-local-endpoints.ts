@@ -1,7 +1,7 @@
 // What a sandbox nsmgr holds for the endpoints that registered through it where descriptors pass:
 // each one's listening socket and network namespace, as passed on its Register (NSM's registry recvfd).
-// Kept apart from the registry servers (nsmgr-registry.ts) that feed it, because the nsmgr's kernel
-// forwarder and expiry read it too; a descriptor lives here until its endpoint is gone.
+// Kept apart from the registry server that feeds it (nsmgr-registry.ts): the sandbox reads it too (an
+// endpoint's namespace for the kernel forwarder), and a descriptor lives here until its endpoint is gone.
 import { statSync } from "node:fs";
 import { type Inode, parseInodeUrl, procFdPath } from "../fd/inode-url.js";
 import type { FdNative } from "../fd/native.js";
