@@ -2,10 +2,11 @@
 // HTTP server and fetch run inside client namespaces, and what a test leaves in the root namespace.
 import { type ChildProcess, spawn } from "node:child_process";
 import ipaddr from "ipaddr.js";
+import { converged } from "../../src/cli/demo.js";
 import { parseCidr } from "../../src/ipam/cidr.js";
 import { ipJson } from "../../src/kernel/ip.js";
 import { listNetns } from "../../src/kernel/netns.js";
-import type { Sandbox } from "../../src/sandbox/index.js";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import type { SandboxKernel } from "../../src/sandbox/kernel.js";
 import { execIn, ping } from "../support/netns.js";
 
@@ -44,6 +45,18 @@ export const hostOf = (cidr: string) => cidr.split("/")[0]!;
  * went down under the packet checks. 6 s still lets a killed endpoint go within the tests' bounds.
  */
 export const REGISTRY_EXPIRY_MS = 6000;
+
+/** The kernel tests' sandbox: `nodes` nsmgrs, /24 prefixes of `pool`, the kernel data plane, short registrations. */
+export function startKernelSandbox(kernel: SandboxKernel, pool: string, nodes = 2): Promise<Sandbox> {
+  return startSandbox({ nodes, pool, prefixLen: 24, kernel, registryExpiryMs: REGISTRY_EXPIRY_MS });
+}
+
+/** The endpoints on alternate nodes and six clients; whether the mesh converged within 30 s. */
+export async function meshUp(sb: Sandbox, endpoints: string[]): Promise<boolean> {
+  await Promise.all(endpoints.map((name, i) => sb.startEndpoint(name, { node: i })));
+  for (let i = 1; i <= 6; i++) await sb.startClient(`nsc-${i}`, { node: i });
+  return waitFor(() => converged(sb), 30_000);
+}
 
 /** Every client pings every other client over the vL3; returns the pairs that failed ("a→b"). */
 export async function pingMatrix(sb: Sandbox, kernel: SandboxKernel): Promise<string[]> {

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { converged } from "../../src/cli/demo.js";
 import { type Item, itemKey } from "../../src/dataplane/types.js";
 import { addressItems, readState, routeItems } from "../../src/kernel/read.js";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
 import { SandboxKernel } from "../../src/sandbox/kernel.js";
 import { canUseNetns, hasPing } from "../support/netns.js";
-import { leftovers, pingMatrix, pollUntil, REGISTRY_EXPIRY_MS, waitFor } from "./helpers.js";
+import { leftovers, pingMatrix, pollUntil, startKernelSandbox, waitFor } from "./helpers.js";
 
 const TAG = `e2er${process.pid % 100000}`;
 const POOL = "198.19.0.0/16";
@@ -38,13 +38,7 @@ describe.skipIf(!canUseNetns())("kernel data plane resync at restart (needs root
   let stopped = false;
 
   beforeAll(async () => {
-    sb = await startSandbox({
-      nodes: 1,
-      pool: POOL,
-      prefixLen: 24,
-      kernel,
-      registryExpiryMs: REGISTRY_EXPIRY_MS,
-    });
+    sb = await startKernelSandbox(kernel, POOL, 1);
     await sb.startEndpoint(A);
     // Both clients on a: it is the only endpoint when they connect.
     await sb.startClient("nsc-1");

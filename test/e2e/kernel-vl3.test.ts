@@ -5,18 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { converged } from "../../src/cli/demo.js";
 import { parseCidr } from "../../src/ipam/cidr.js";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
 import { SandboxKernel } from "../../src/sandbox/kernel.js";
 import { canUseNetns, hasPing } from "../support/netns.js";
 import {
   fetchFrom,
   hostOf,
   leftovers,
+  meshUp,
   type NetnsHttpServer,
   pingMatrix,
   pollUntil,
-  REGISTRY_EXPIRY_MS,
   startHttpServer,
+  startKernelSandbox,
   waitFor,
 } from "./helpers.js";
 
@@ -32,16 +33,8 @@ describe.skipIf(!canUseNetns())("kernel vL3 end to end (needs root and ip netns)
   let stopped = false;
 
   beforeAll(async () => {
-    sb = await startSandbox({
-      nodes: 2,
-      pool: POOL,
-      prefixLen: 24,
-      kernel,
-      registryExpiryMs: REGISTRY_EXPIRY_MS,
-    });
-    await Promise.all(ENDPOINTS.map((name, i) => sb!.startEndpoint(name, { node: i })));
-    for (let i = 1; i <= 6; i++) await sb.startClient(`nsc-${i}`, { node: i });
-    expect(await waitFor(() => converged(sb!), 30_000)).toBe(true);
+    sb = await startKernelSandbox(kernel, POOL);
+    expect(await meshUp(sb, ENDPOINTS)).toBe(true);
   }, 60_000);
 
   afterAll(async () => {
